@@ -1,0 +1,274 @@
+package inspect
+
+import (
+	"strings"
+
+	"github.com/setpay/setpay/internal/der"
+)
+
+// field describes one component of a SEQUENCE for naming purposes.
+type field struct {
+	name     string
+	typ      string
+	ctx      int  // context tag number, -1 for a universal tag
+	explicit bool // [ctx] EXPLICIT: the tag wraps the type
+	optional bool
+	univ     uint32 // universal tag number to require when optional (0 = any)
+}
+
+// schema is what inspect knows of a type: its SEQUENCE components, its
+// CHOICE alternatives, or that it is a SEQUENCE OF / SET OF some type.
+type schema struct {
+	fields []field
+	choice map[uint32]field
+	of     string
+}
+
+func seq(fs ...field) schema  { return schema{fields: fs} }
+func seqOf(typ string) schema { return schema{of: typ} }
+
+// f is a required universal component.
+func f(name, typ string) field { return field{name: name, typ: typ, ctx: -1} }
+
+// optU is an optional universal component recognised by its tag number.
+func optU(name, typ string, univ uint32) field {
+	return field{name: name, typ: typ, ctx: -1, optional: true, univ: univ}
+}
+
+// imp is an optional [n] IMPLICIT component; exp an optional [n] EXPLICIT one.
+func imp(n int, name, typ string) field {
+	return field{name: name, typ: typ, ctx: n, optional: true}
+}
+func exp(n int, name, typ string) field {
+	return field{name: name, typ: typ, ctx: n, explicit: true, optional: true}
+}
+
+// req makes a context-tagged component mandatory.
+func req(fl field) field { fl.optional = false; return fl }
+
+// assign pairs each child with the component it most plausibly is, walking
+// the components in order and skipping absent optional ones.
+func assign(fields []field, kids []der.Element) []field {
+	out := make([]field, len(kids))
+	j := 0
+	for i, k := range kids {
+		for j < len(fields) {
+			fl := fields[j]
+			if matches(fl, k) {
+				out[i] = fl
+				j++
+				break
+			}
+			if !fl.optional {
+				return out // the schema no longer fits; leave the rest unnamed
+			}
+			j++
+		}
+	}
+	return out
+}
+
+func matches(fl field, k der.Element) bool {
+	if fl.ctx >= 0 {
+		return k.Tag.Class == der.ClassContextSpecific && k.Tag.Number == uint32(fl.ctx)
+	}
+	if k.Tag.Class != der.ClassUniversal {
+		return false
+	}
+	return fl.univ == 0 || k.Tag.Number == fl.univ
+}
+
+// detect guesses the type of a top-level element from its shape.
+func detect(e der.Element) string {
+	if e.Tag != der.TagSequence {
+		return ""
+	}
+	kids, err := e.Children()
+	if err != nil || len(kids) < 2 {
+		return ""
+	}
+	switch {
+	case kids[0].Tag == der.TagOID && kids[1].Tag == der.Explicit(0):
+		return "ContentInfo"
+	case kids[0].Tag == der.TagSequence && kids[1].Tag == der.Explicit(0):
+		return "MessageWrapper"
+	case len(kids) == 3 && kids[0].Tag == der.TagSequence && kids[1].Tag == der.TagSequence && kids[2].Tag == der.TagBitString:
+		tbs, err := kids[0].Children()
+		if err == nil && len(tbs) > 0 && tbs[0].Tag == der.Explicit(0) {
+			return "Certificate"
+		}
+		return "CertificateList"
+	}
+	return ""
+}
+
+// contentTypes maps a ContentInfo / eContentType OID to the type of the
+// content that follows it.
+var contentTypes = map[string]string{
+	"1.2.840.113549.1.7.2":       "SignedData",
+	"1.2.840.113549.1.7.3":       "EnvelopedData",
+	"1.2.840.113549.1.7.5":       "DigestedData",
+	"1.2.840.113549.1.9.16.1.23": "AuthEnvelopedData",
+	"2.23.42.0.0":                "PANData",
+	"2.23.42.0.1":                "PANToken",
+	"2.23.42.0.3":                "OIData",
+	"2.23.42.0.5":                "PIData",
+	"2.23.42.0.6":                "PIDataUnsigned",
+	"2.23.42.0.7":                "HODInput",
+	"2.23.42.0.12":               "PInitResData",
+	"2.23.42.0.13":               "PI-TBS",
+	"2.23.42.0.14":               "PResData",
+	"2.23.42.0.16":               "AuthReqTBS",
+	"2.23.42.0.17":               "AuthResTBS",
+	"2.23.42.0.26":               "CapReqTBS",
+	"2.23.42.0.28":               "CapResData",
+	"2.23.42.0.49":               "ErrorTBS",
+}
+
+// schemas holds the types inspect can name, after the specification's ASN.1
+// (verbatim where public, otherwise setpay's reconstruction in
+// docs/spec-gaps.md).
+var schemas = map[string]schema{
+	// SetMessage
+	"MessageWrapper": seq(f("messageHeader", "MessageHeader"), req(exp(0, "message", "Message")), imp(1, "mwExtensions", "MsgExtensions")),
+	"MessageHeader": seq(f("version", "INTEGER"), optU("revision", "INTEGER", 2), f("date", "Date"),
+		imp(0, "messageIDs", "MessageIDs"), imp(1, "rrpid", "RRPID"), f("swIdent", "SWIdent")),
+	"MessageIDs": seq(imp(0, "lid-C", "LocalID"), imp(1, "lid-M", "LocalID"), imp(2, "xID", "XID")),
+	"Message": {choice: map[uint32]field{
+		0: {typ: "PInitReq"}, 1: {typ: "PInitRes"}, 2: {typ: "PReq"}, 3: {typ: "PRes"},
+		4: {typ: "InqReq"}, 5: {typ: "InqRes"}, 6: {typ: "AuthReq"}, 7: {typ: "AuthRes"},
+		10: {typ: "CapReq"}, 11: {typ: "CapRes"}, 999: {typ: "Error"},
+	}},
+	"TransIDs": seq(f("lid-C", "LocalID"), imp(0, "lid-M", "LocalID"), f("xID", "XID"), f("pReqDate", "Date"),
+		imp(1, "paySysID", "PaySysID"), f("language", "Language")),
+	"CurrencyAmount": seq(f("currency", "INTEGER"), f("amount", "INTEGER"), f("amtExp10", "INTEGER")),
+	"CertThumb":      seq(f("digestAlgorithm", "AlgorithmIdentifier"), f("thumbprint", "OCTET STRING")),
+	"Thumbs": seq(f("digestAlgorithm", "AlgorithmIdentifier"), imp(0, "certThumbs", "Digests"),
+		imp(1, "crlThumbs", "Digests"), imp(2, "brandCRLIdThumbs", "Digests")),
+	"RRTags":     seq(f("rrpid", "RRPID"), f("merTermIDs", "MerTermIDs"), f("currentDate", "Date")),
+	"MerTermIDs": seq(f("merchantID", "MerchantID"), imp(0, "terminalID", "VisibleString"), imp(1, "agentNum", "INTEGER"), imp(2, "chainNum", "INTEGER"), imp(3, "storeNum", "INTEGER")),
+	"Error":      {choice: map[uint32]field{0: {typ: "SignedError"}, 1: {typ: "ErrorTBS"}}},
+	"ErrorTBS": seq(f("errorCode", "ErrorCode"), f("errorNonce", "Nonce"), imp(0, "errorOID", "OBJECT IDENTIFIER"),
+		exp(1, "errorThumb", "CertThumb"), req(exp(2, "errorMsg", "ErrorMsg"))),
+	"ErrorMsg": {choice: map[uint32]field{0: {typ: "MessageHeader"}, 1: {typ: "BadWrapper"}}},
+
+	// SetPayMsgs: purchase
+	"PInitReq": seq(f("rrpid", "RRPID"), f("language", "Language"), f("localID-C", "LocalID"), imp(0, "localID-M", "LocalID"),
+		f("chall-C", "Challenge"), f("brandID", "BrandID"), f("bin", "BIN"), exp(1, "thumbs", "Thumbs"), imp(2, "piRqExtensions", "MsgExtensions")),
+	"PInitResData": seq(f("transIDs", "TransIDs"), f("rrpid", "RRPID"), f("chall-C", "Challenge"), f("chall-M", "Challenge"),
+		exp(0, "brandCRLIdentifier", "BrandCRLIdentifier"), req(exp(1, "peThumb", "CertThumb")), exp(2, "thumbs", "Thumbs"), imp(3, "piRsExtensions", "MsgExtensions")),
+	"PReq":            {choice: map[uint32]field{0: {typ: "PReqDualSigned"}, 1: {typ: "PReqUnsigned"}}},
+	"PReqDualSigned":  seq(f("piDualSigned", "PIDualSigned"), f("oiDualSigned", "OIDualSigned")),
+	"PIDualSigned":    seq(f("piSignature", "PISignature"), f("exPIData", "EX{P, PI-OILink, PANData}")),
+	"PI-TBS":          seq(f("hPIData", "DD{PIData}"), f("hOIData", "DD{OIData}")),
+	"PIDualSignedTBE": seq(f("piOILink", "PI-OILink"), f("hPANData", "DD{PANData}")),
+	"PI-OILink":       seq(f("piHead", "PIHead"), f("hOIData", "DD{OIData}")),
+	"OIDualSigned":    seq(f("oiData", "OIData"), f("hPIData", "DD{PIData}")),
+	"PIData":          seq(f("piHead", "PIHead"), f("panData", "PANData")),
+	"PANData":         seq(f("pan", "PAN"), f("cardExpiry", "CardExpiry"), f("panSecret", "Secret"), f("exNonce", "Nonce")),
+	"PANToken":        seq(f("pan", "PAN"), f("cardExpiry", "CardExpiry"), f("exNonce", "Nonce")),
+	"PIHead": seq(f("transIDs", "TransIDs"), f("inputs", "Inputs"), f("merchantID", "MerchantID"), imp(0, "installRecurData", "InstallRecurData"),
+		f("transStain", "TransStain"), f("swIdent", "SWIdent"), exp(1, "acqBackKeyData", "BackKeyData"), imp(2, "piExtensions", "MsgExtensions"),
+		exp(10, "pgThumb", "CertThumb")),
+	"Inputs": seq(f("hod", "HOD"), f("purchAmt", "CurrencyAmount")),
+	"OIData": seq(f("transIDs", "TransIDs"), f("rrpid", "RRPID"), f("chall-C", "Challenge"), f("hod", "HOD"), f("odSalt", "Nonce"),
+		imp(0, "chall-M", "Challenge"), f("brandID", "BrandID"), f("bin", "BIN"), imp(1, "odExtOIDs", "ODExtOIDs"), imp(2, "oiExtensions", "MsgExtensions")),
+	"HODInput":       seq(f("od", "OD"), f("purchAmt", "CurrencyAmount"), f("odSalt", "Nonce"), imp(0, "installRecurData", "InstallRecurData"), imp(1, "odExtensions", "MsgExtensions")),
+	"PReqUnsigned":   seq(f("piUnsigned", "PIUnsigned"), f("oiUnsigned", "OIUnsigned")),
+	"OIUnsigned":     seq(f("oiData", "OIData"), f("hPIDataUnsigned", "DD{PIDataUnsigned}")),
+	"PIDataUnsigned": seq(f("piHead", "PIHead"), f("panToken", "PANToken")),
+	"PI":             {choice: map[uint32]field{0: {typ: "PIUnsigned"}, 1: {typ: "PIDualSigned"}, 2: {typ: "AuthToken"}}},
+	"PResData": seq(f("transIDs", "TransIDs"), f("rrpid", "RRPID"), f("chall-C", "Challenge"),
+		exp(0, "brandCRLIdentifier", "BrandCRLIdentifier"), f("pResPayloadSeq", "PResPayloadSeq")),
+	"PResPayloadSeq": seqOf("PResPayload"),
+	"PResPayload": seq(f("completionCode", "CompletionCode"), imp(0, "results", "Results"), imp(1, "pRsExtensions", "MsgExtensions"),
+		imp(10, "authResSigned", "S{P, AuthResTBS}")),
+
+	// SetPayMsgs: authorization and capture
+	"AuthReq":    seq(f("authReqTBE", "Enc{M, P, AuthReqTBS}"), optU("pi", "PI", 0)),
+	"AuthReqTBS": seq(f("authReqData", "AuthReqData"), f("hPI", "DD{PI}")),
+	"AuthReqData": seq(f("authReqItem", "AuthReqItem"), exp(0, "mThumbs", "Thumbs"), optU("captureNow", "BOOLEAN", 1),
+		imp(1, "saleDetail", "SaleDetail"), exp(10, "pgThumb", "CertThumb"), imp(11, "expiry", "GeneralizedTime")),
+	"AuthReqItem":  seq(f("authTags", "AuthTags"), imp(0, "checkDigests", "CheckDigests"), f("authReqPayload", "AuthReqPayload")),
+	"AuthTags":     seq(f("authRRTags", "RRTags"), f("transIDs", "TransIDs"), imp(0, "authRetNum", "INTEGER")),
+	"CheckDigests": seq(f("hOIData", "DD{OIData}"), f("hod2", "DD{HODInput}")),
+	"AuthReqPayload": seq(optU("subsequentAuthInd", "BOOLEAN", 1), f("authReqAmt", "CurrencyAmount"), imp(0, "avsData", "AVSData"),
+		imp(1, "specialProcessing", "SpecialProcessing"), imp(2, "cardSuspect", "CardSuspect"), optU("requestCardTypeInd", "BOOLEAN", 1),
+		imp(3, "installRecurData", "InstallRecurData"), imp(4, "marketSpecAuthData", "MarketSpecAuthData"), f("merchData", "MerchData"), imp(5, "aRqExtensions", "MsgExtensions")),
+	"MerchData":  seq(imp(0, "merchCatCode", "MerchCatCode"), imp(1, "merchGroup", "MerchGroup")),
+	"AuthRes":    seq(f("authResTBE", "Enc{P, M, AuthResTBS}"), optU("authResBaggage", "AuthResBaggage", 16)),
+	"AuthResTBS": seq(f("authResData", "AuthResData"), optU("hAuthResBaggage", "DD{AuthResBaggage}", 16)),
+	"AuthResData": seq(f("authTags", "AuthTags"), exp(0, "brandCRLIdentifier", "BrandCRLIdentifier"), exp(1, "peThumb", "CertThumb"),
+		f("authResPayload", "AuthResPayload"), exp(10, "merchantThumb", "CertThumb"), imp(11, "hAuthReq", "OCTET STRING")),
+	"AuthResPayload": seq(f("authHeader", "AuthHeader"), imp(0, "capResPayload", "CapResPayload"), imp(1, "aRsExtensions", "MsgExtensions")),
+	"AuthHeader": seq(f("authAmt", "CurrencyAmount"), f("authCode", "AuthCode"), f("responseData", "ResponseData"),
+		imp(0, "batchStatus", "BatchStatus"), imp(1, "currConv", "CurrConv")),
+	"AuthResBaggage": seq(exp(0, "capToken", "CapToken"), exp(1, "acqCardMsg", "AcqCardMsg"), exp(2, "authToken", "AuthToken")),
+	"CapReq":         seq(f("capReqTBE", "Enc{M, P, CapReqTBS}"), optU("capTokenSeq", "CapTokenSeq", 16)),
+	"CapReqTBS":      seq(f("capReqData", "CapReqData"), optU("hCapTokenSeq", "DD{CapTokenSeq}", 16)),
+	"CapReqData": seq(f("capRRTags", "RRTags"), exp(0, "mThumbs", "Thumbs"), f("capItemSeq", "CapItemSeq"),
+		imp(1, "cRReqResPayloadSeq", "CRReqResPayloadSeq"), imp(2, "cRqExtensions", "MsgExtensions"), exp(10, "pgThumb", "CertThumb"), imp(11, "expiry", "GeneralizedTime")),
+	"CapItemSeq": seqOf("CapItem"),
+	"CapItem":    seq(f("transIDs", "TransIDs"), f("authRRPID", "RRPID"), f("capPayload", "CapPayload"), imp(0, "cItemExtensions", "MsgExtensions")),
+	"CapPayload": seq(f("capDate", "Date"), f("capReqAmt", "CurrencyAmount"), imp(0, "authReqItem", "AuthReqItem"),
+		imp(1, "authResPayload", "AuthResPayload"), imp(2, "saleDetail", "SaleDetail"), imp(3, "cPayExtensions", "MsgExtensions")),
+	"CapResData": seq(f("capRRTags", "RRTags"), exp(0, "brandCRLIdentifier", "BrandCRLIdentifier"), exp(1, "peThumb", "CertThumb"),
+		imp(2, "batchStatusSeq", "BatchStatusSeq"), f("capResItemSeq", "CapResItemSeq"), imp(3, "cRsExtensions", "MsgExtensions")),
+	"CapResItemSeq": seqOf("CapResItem"),
+	"CapResItem":    seq(f("transIDs", "TransIDs"), f("authRRPID", "RRPID"), f("capResPayload", "CapResPayload")),
+	"CapResPayload": seq(f("capCode", "CapCode"), f("capAmt", "CurrencyAmount"), imp(0, "batchID", "BatchID"),
+		imp(1, "batchSequenceNum", "INTEGER"), imp(2, "cRsPayExtensions", "MsgExtensions")),
+
+	// PKCS#7 / CMS
+	"ContentInfo": seq(f("contentType", "ContentType"), req(exp(0, "content", "ANY"))),
+	"SignedData": seq(f("version", "CMSVersion"), f("digestAlgorithms", "DigestAlgorithmIdentifiers"), f("encapContentInfo", "EncapsulatedContentInfo"),
+		imp(0, "certificates", "CertificateSet"), imp(1, "crls", "RevocationInfoChoices"), f("signerInfos", "SignerInfos")),
+	"EncapsulatedContentInfo":    seq(f("eContentType", "ContentType"), exp(0, "eContent", "ANY")),
+	"DigestAlgorithmIdentifiers": seqOf("AlgorithmIdentifier"),
+	"CertificateSet":             seqOf("Certificate"),
+	"SignerInfos":                seqOf("SignerInfo"),
+	"SignerInfo": seq(f("version", "CMSVersion"), f("sid", "SignerIdentifier"), f("digestAlgorithm", "AlgorithmIdentifier"),
+		imp(0, "signedAttrs", "SignedAttributes"), f("signatureAlgorithm", "AlgorithmIdentifier"), f("signature", "OCTET STRING"), imp(1, "unsignedAttrs", "UnsignedAttributes")),
+	"SignedAttributes":    seqOf("Attribute"),
+	"Attribute":           seq(f("attrType", "OBJECT IDENTIFIER"), f("attrValues", "SET OF AttributeValue")),
+	"AlgorithmIdentifier": seq(f("algorithm", "OBJECT IDENTIFIER"), optU("parameters", "ANY", 0)),
+	"DigestedData": seq(f("version", "CMSVersion"), f("digestAlgorithm", "AlgorithmIdentifier"), f("encapContentInfo", "EncapsulatedContentInfo"),
+		f("digest", "OCTET STRING")),
+	"EnvelopedData": seq(f("version", "CMSVersion"), imp(0, "originatorInfo", "OriginatorInfo"), f("recipientInfos", "RecipientInfos"),
+		f("encryptedContentInfo", "EncryptedContentInfo"), imp(1, "unprotectedAttrs", "UnprotectedAttributes")),
+	"AuthEnvelopedData": seq(f("version", "CMSVersion"), imp(0, "originatorInfo", "OriginatorInfo"), f("recipientInfos", "RecipientInfos"),
+		f("authEncryptedContentInfo", "EncryptedContentInfo"), imp(1, "authAttrs", "AuthAttributes"), f("mac", "MessageAuthenticationCode"), imp(2, "unauthAttrs", "UnauthAttributes")),
+	"RecipientInfos": seqOf("RecipientInfo"),
+	"EncryptedContentInfo": seq(f("contentType", "ContentType"), f("contentEncryptionAlgorithm", "AlgorithmIdentifier"),
+		imp(0, "encryptedContent", "EncryptedContent")),
+
+	// X.509
+	"Certificate": seq(f("tbsCertificate", "TBSCertificate"), f("signatureAlgorithm", "AlgorithmIdentifier"), f("signature", "BIT STRING")),
+	"TBSCertificate": seq(exp(0, "version", "Version"), f("serialNumber", "CertificateSerialNumber"), f("signature", "AlgorithmIdentifier"),
+		f("issuer", "Name"), f("validity", "Validity"), f("subject", "Name"), f("subjectPublicKeyInfo", "SubjectPublicKeyInfo"),
+		imp(1, "issuerUniqueID", "UniqueIdentifier"), imp(2, "subjectUniqueID", "UniqueIdentifier"), exp(3, "extensions", "Extensions")),
+	"Validity":             seq(f("notBefore", "Time"), f("notAfter", "Time")),
+	"SubjectPublicKeyInfo": seq(f("algorithm", "AlgorithmIdentifier"), f("subjectPublicKey", "BIT STRING")),
+	"Extensions":           seqOf("Extension"),
+	"Extension":            seq(f("extnID", "OBJECT IDENTIFIER"), optU("critical", "BOOLEAN", 1), f("extnValue", "OCTET STRING")),
+	"CertificateList":      seq(f("tbsCertList", "TBSCertList"), f("signatureAlgorithm", "AlgorithmIdentifier"), f("signature", "BIT STRING")),
+}
+
+// schemaOf returns the schema for a type name. SET's operator types
+// (DD{}, S{}, Enc{} …) and the opaque blobs messages carry are PKCS#7
+// ContentInfos on the wire.
+func schemaOf(typ string) schema {
+	if s, ok := schemas[typ]; ok {
+		return s
+	}
+	for _, prefix := range []string{"DD{", "S{", "SO{", "E{", "EH{", "EX{", "EXH{", "Enc{", "EncB{", "EncX{"} {
+		if strings.HasPrefix(typ, prefix) {
+			return schemas["ContentInfo"]
+		}
+	}
+	switch typ {
+	case "PInitRes", "PRes", "PISignature", "PIUnsigned", "HOD", "SignedError", "CapToken", "AuthToken":
+		return schemas["ContentInfo"]
+	}
+	return schema{}
+}
