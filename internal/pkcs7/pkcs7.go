@@ -211,7 +211,3 @@ func ReadIssuerAndSerialNumber(s *cryptobyte.String) (IssuerAndSerialNumber, err
 	}
 	return ias, nil
 }
-
-func errorf(typ, field, format string, args ...any) error {
-	return der.Errorf(typ, field, format, args...)
-}
