@@ -1,0 +1,189 @@
+// Package wire is where a party core meets SET's outer envelope: it turns a
+// request's bytes into a decoded MessageWrapper, the core's answer into a
+// response MessageWrapper, and every rejection into a SET Error message
+// with the right ErrorCode. It does no I/O; transport moves the bytes.
+package wire
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/setpay/setpay/encap"
+	"github.com/setpay/setpay/internal/der"
+	"github.com/setpay/setpay/internal/pkcs7"
+	"github.com/setpay/setpay/msg"
+	"github.com/setpay/setpay/suite"
+)
+
+// Handler answers one decoded request with a response message.
+type Handler func(ctx context.Context, req *msg.MessageWrapper) (msg.Message, error)
+
+// Endpoint holds what a party needs to speak at the edge: it signs the
+// Error messages it sends when it has a signature key.
+type Endpoint struct {
+	Suite   suite.Suite
+	Signer  *encap.Signer // nil: errors go unsigned
+	SWIdent string
+	Rand    io.Reader        // default crypto/rand
+	Now     func() time.Time // default time.Now
+	Log     *slog.Logger     // default slog.Default()
+}
+
+func (e *Endpoint) rand() io.Reader {
+	if e.Rand == nil {
+		return rand.Reader
+	}
+	return e.Rand
+}
+
+func (e *Endpoint) now() time.Time {
+	if e.Now == nil {
+		return time.Now()
+	}
+	return e.Now()
+}
+
+func (e *Endpoint) log() *slog.Logger {
+	if e.Log == nil {
+		return slog.Default()
+	}
+	return e.Log
+}
+
+// Header returns a MessageHeader for a message this endpoint sends.
+func (e *Endpoint) Header(ids *msg.MessageIDs, rrpid *msg.RRPID) *msg.MessageHeader {
+	return &msg.MessageHeader{Date: e.now().UTC().Truncate(time.Second), MessageIDs: ids, RRPID: rrpid, SWIdent: e.SWIdent}
+}
+
+// Serve decodes req, runs h and encodes its answer. It always returns a
+// response to send: the answer, or an Error message for a rejection. The
+// error result is only for failures to build even that (then the caller
+// answers at the transport level).
+func (e *Endpoint) Serve(ctx context.Context, req []byte, h Handler) ([]byte, error) {
+	w, err := msg.UnmarshalMessageWrapper(req)
+	if err != nil {
+		code := msg.DecodingFailure
+		if errors.Is(err, msg.ErrUnsupportedMessage) {
+			code = msg.MessageNotSupported
+		} else if errors.Is(err, msg.ErrUnsupportedVersion) {
+			code = msg.VersionTooNew
+		}
+		e.log().Info("rejected undecodable request", "code", code.String(), "err", err)
+		if w != nil && errors.Is(err, msg.ErrUnsupportedMessage) {
+			return e.errorResponse(&msg.ProtocolError{Code: code, Err: err}, &w.Header, nil)
+		}
+		return e.errorResponse(&msg.ProtocolError{Code: code, Err: err}, nil, req)
+	}
+	if _, isErr := w.Message.(*msg.Error); isErr {
+		// An Error is never answered with an Error (no loops).
+		return nil, fmt.Errorf("wire: peer sent an Error as a request")
+	}
+	res, err := h(ctx, w)
+	if err != nil {
+		e.log().Info("rejected request", "message", w.Message.Name(), "code", msg.CodeOf(err).String(), "err", err)
+		return e.errorResponse(err, &w.Header, nil)
+	}
+	return msg.Wrap(e.Header(w.Header.MessageIDs, w.Header.RRPID), res)
+}
+
+// errorResponse builds the Error message for err, naming the offending
+// header when there is one, else quoting (the start of) the bad bytes.
+func (e *Endpoint) errorResponse(err error, hdr *msg.MessageHeader, bad []byte) ([]byte, error) {
+	tbs := &msg.ErrorTBS{ErrorCode: msg.CodeOf(err)}
+	if _, rerr := io.ReadFull(e.rand(), tbs.ErrorNonce[:]); rerr != nil {
+		return nil, rerr
+	}
+	if hdr != nil {
+		tbs.ErrorMsg.MessageHeader = hdr
+	} else {
+		const maxBad = 20000
+		if len(bad) > maxBad {
+			bad = bad[:maxBad]
+		}
+		if len(bad) == 0 {
+			bad = []byte{0}
+		}
+		tbs.ErrorMsg.BadWrapper = bad
+	}
+	em := &msg.Error{UnsignedError: tbs}
+	if e.Signer != nil {
+		content, merr := tbs.Marshal()
+		if merr != nil {
+			return nil, merr
+		}
+		signed, serr := encap.S(e.Suite, e.rand(), *e.Signer, msg.OIDErrorTBS, content)
+		if serr != nil {
+			return nil, serr
+		}
+		em = &msg.Error{SignedError: signed}
+	}
+	var ids *msg.MessageIDs
+	var rrpid *msg.RRPID
+	if hdr != nil {
+		ids, rrpid = hdr.MessageIDs, hdr.RRPID
+	}
+	return msg.Wrap(e.Header(ids, rrpid), em)
+}
+
+// RoundTripper moves one request's bytes to a party and its response back.
+type RoundTripper interface {
+	RoundTrip(ctx context.Context, req []byte) ([]byte, error)
+}
+
+// Call sends m to a peer and returns its answer. A SET Error from the peer
+// comes back as a *msg.RemoteError (inside a *msg.ProtocolError carrying
+// its code, so a party can pass the code on).
+func (e *Endpoint) Call(ctx context.Context, rt RoundTripper, peer string, ids *msg.MessageIDs, rrpid *msg.RRPID, m msg.Message) (msg.Message, error) {
+	req, err := msg.Wrap(e.Header(ids, rrpid), m)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := rt.RoundTrip(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	w, err := msg.UnmarshalMessageWrapper(resp)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "%s's response: %w", peer, err)
+	}
+	if em, ok := w.Message.(*msg.Error); ok {
+		tbs, err := errorTBS(em)
+		if err != nil {
+			return nil, msg.Errorf(msg.DecodingFailure, "%s's Error: %w", peer, err)
+		}
+		return nil, &msg.ProtocolError{Code: tbs.ErrorCode, Err: &msg.RemoteError{From: peer, TBS: tbs}}
+	}
+	if w.Header.RRPID != nil && rrpid != nil && *w.Header.RRPID != *rrpid {
+		return nil, msg.Errorf(msg.UnknownRRPID, "%s answered another request", peer)
+	}
+	return w.Message, nil
+}
+
+// errorTBS extracts the ErrorTBS of an Error. A signed Error's signature
+// is not checked here: an Error changes no state, it only ends a flow.
+func errorTBS(em *msg.Error) (*msg.ErrorTBS, error) {
+	if em.UnsignedError != nil {
+		return em.UnsignedError, nil
+	}
+	sd, err := parseSignedContent(em.SignedError)
+	if err != nil {
+		return nil, err
+	}
+	return msg.UnmarshalErrorTBS(sd)
+}
+
+func parseSignedContent(signed []byte) ([]byte, error) {
+	sd, err := pkcs7.ParseSignedData(signed)
+	if err != nil {
+		return nil, err
+	}
+	if sd.Content == nil {
+		return nil, der.Errorf("SignedError", "", "no content")
+	}
+	return sd.Content, nil
+}
