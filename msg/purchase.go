@@ -1918,3 +1918,23 @@ func (v *CapStatus) readAs(s *cryptobyte.String, t der.Tag) error {
 	*v = out
 	return nil
 }
+
+// Alternative returns the DER of the PI's chosen alternative without its
+// CHOICE tag: what DD{PI} digests. SET's digests cover SEQUENCEs (under
+// set1's PKCS#7 only the contents octets are digested, so a CHOICE tag
+// would go unprotected); the alternatives differ in shape, so one cannot
+// be read as another (docs/spec-gaps.md).
+func (v *PI) Alternative() ([]byte, error) {
+	switch {
+	case v.PIDualSigned != nil && v.PIUnsigned == nil && v.AuthToken == nil:
+		if raw := v.PIDualSigned.Raw(); raw != nil {
+			return raw, nil
+		}
+		return v.PIDualSigned.Marshal()
+	case v.PIUnsigned != nil && v.PIDualSigned == nil && v.AuthToken == nil:
+		return v.PIUnsigned, nil
+	case v.AuthToken != nil && v.PIDualSigned == nil && v.PIUnsigned == nil:
+		return v.AuthToken, nil
+	}
+	return nil, der.Errorf("PI", "", "exactly one alternative must be set")
+}

@@ -152,7 +152,7 @@ func (e *Endpoint) Call(ctx context.Context, rt RoundTripper, peer string, ids *
 		return nil, msg.Errorf(msg.DecodingFailure, "%s's response: %w", peer, err)
 	}
 	if em, ok := w.Message.(*msg.Error); ok {
-		tbs, err := errorTBS(em)
+		tbs, err := ErrorTBS(em)
 		if err != nil {
 			return nil, msg.Errorf(msg.DecodingFailure, "%s's Error: %w", peer, err)
 		}
@@ -164,9 +164,9 @@ func (e *Endpoint) Call(ctx context.Context, rt RoundTripper, peer string, ids *
 	return w.Message, nil
 }
 
-// errorTBS extracts the ErrorTBS of an Error. A signed Error's signature
+// ErrorTBS extracts the ErrorTBS of an Error. A signed Error's signature
 // is not checked here: an Error changes no state, it only ends a flow.
-func errorTBS(em *msg.Error) (*msg.ErrorTBS, error) {
+func ErrorTBS(em *msg.Error) (*msg.ErrorTBS, error) {
 	if em.UnsignedError != nil {
 		return em.UnsignedError, nil
 	}
@@ -187,3 +187,43 @@ func parseSignedContent(signed []byte) ([]byte, error) {
 	}
 	return sd.Content, nil
 }
+
+// GatewayClient calls a payment gateway through rt: the merchant's
+// merchant.GatewayClient over any transport.
+type GatewayClient struct {
+	Endpoint *Endpoint
+	RT       RoundTripper
+}
+
+// Authorize sends an AuthReq and returns the AuthRes.
+func (c *GatewayClient) Authorize(ctx context.Context, req *msg.AuthReq, ids *msg.MessageIDs) (*msg.AuthRes, error) {
+	m, err := c.Endpoint.Call(ctx, c.RT, "gateway", ids, nil, req)
+	if err != nil {
+		return nil, err
+	}
+	res, ok := m.(*msg.AuthRes)
+	if !ok {
+		return nil, msg.Errorf(msg.WrapperMsgMismatch, "gateway answered AuthReq with %s", m.Name())
+	}
+	return res, nil
+}
+
+// Capture sends a CapReq and returns the CapRes.
+func (c *GatewayClient) Capture(ctx context.Context, req *msg.CapReq, ids *msg.MessageIDs) (*msg.CapRes, error) {
+	m, err := c.Endpoint.Call(ctx, c.RT, "gateway", ids, nil, req)
+	if err != nil {
+		return nil, err
+	}
+	res, ok := m.(*msg.CapRes)
+	if !ok {
+		return nil, msg.Errorf(msg.WrapperMsgMismatch, "gateway answered CapReq with %s", m.Name())
+	}
+	return res, nil
+}
+
+// ServeFunc adapts a party's Serve method into a RoundTripper, for wiring
+// parties together in one process without a network.
+type ServeFunc func(ctx context.Context, req []byte) ([]byte, error)
+
+// RoundTrip implements RoundTripper.
+func (f ServeFunc) RoundTrip(ctx context.Context, req []byte) ([]byte, error) { return f(ctx, req) }

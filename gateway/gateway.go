@@ -1,0 +1,566 @@
+// Package gateway is the payment gateway's side of SET: it acts for the
+// merchant's acquirer. It opens the cardholder's payment instructions — the
+// only party besides the issuer that sees the card number — checks that the
+// cardholder and the merchant agree on the same purchase without ever seeing
+// what was bought, decides (with a simple built-in issuer rule until the bank
+// link exists), and answers the merchant.
+//
+// The core does no I/O of its own: storage, clock and randomness arrive
+// through Config.
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/setpay/setpay/encap"
+	"github.com/setpay/setpay/internal/der"
+	"github.com/setpay/setpay/internal/pkcs7"
+	"github.com/setpay/setpay/msg"
+	"github.com/setpay/setpay/pki"
+	"github.com/setpay/setpay/store"
+	"github.com/setpay/setpay/suite"
+	"github.com/setpay/setpay/wire"
+)
+
+// SigningKey is the gateway's signature key.
+type SigningKey struct{ key crypto.Signer }
+
+// NewSigningKey wraps the gateway's private signature key.
+func NewSigningKey(k crypto.Signer) SigningKey { return SigningKey{key: k} }
+
+func (k SigningKey) String() string { return fmt.Sprintf("gateway.SigningKey(%T)", k.key.Public()) }
+
+// ExchangeKey is the gateway's key-exchange key: cardholders seal payment
+// instructions and merchants seal requests to it.
+type ExchangeKey struct{ key suite.ExchangeKey }
+
+// NewExchangeKey wraps the gateway's private key-exchange key.
+func NewExchangeKey(k suite.ExchangeKey) ExchangeKey { return ExchangeKey{key: k} }
+
+func (k ExchangeKey) String() string { return fmt.Sprintf("gateway.ExchangeKey(%T)", k.key.Public()) }
+
+// Store is what the gateway persists: authorizations, the replay cache and
+// per-account spending for the built-in issuer rule.
+type Store interface {
+	store.GatewayStore
+	store.AccountStore
+}
+
+// Config is what a gateway needs.
+type Config struct {
+	Suite        suite.Suite
+	Name         string
+	SigningKey   SigningKey
+	SigningCert  []byte
+	ExchangeKey  ExchangeKey
+	ExchangeCert []byte
+	Chain        [][]byte // PCA and brand certificates
+
+	Roots []*pki.Certificate
+	Store Store
+
+	// Limit is the built-in issuer rule: the most an account may spend in
+	// total. Default 5000.00 in the purchase currency's minor units.
+	Limit func(pan string) int64
+	// MaxRequestLifetime bounds how far ahead a request's expiry may lie
+	// (deviation 3). Default one hour.
+	MaxRequestLifetime time.Duration
+	// ReplayWindow is how long a request without an expiry (set1) is
+	// remembered. Default 24 hours.
+	ReplayWindow time.Duration
+
+	SWIdent string
+	Rand    io.Reader
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+// Gateway is a payment gateway core.
+type Gateway struct {
+	cfg        Config
+	endpoint   wire.Endpoint
+	accountKey []byte // keys the digest that names an account in the store
+}
+
+// New returns a gateway after checking its configuration.
+func New(cfg Config) (*Gateway, error) {
+	switch {
+	case cfg.Suite == nil, cfg.SigningKey.key == nil, cfg.ExchangeKey.key == nil:
+		return nil, errors.New("gateway: suite and keys are required")
+	case cfg.SigningCert == nil, cfg.ExchangeCert == nil:
+		return nil, errors.New("gateway: certificates are required")
+	case cfg.Store == nil:
+		return nil, errors.New("gateway: store is required")
+	}
+	if cfg.Limit == nil {
+		cfg.Limit = func(string) int64 { return 500000 }
+	}
+	if cfg.MaxRequestLifetime == 0 {
+		cfg.MaxRequestLifetime = time.Hour
+	}
+	if cfg.ReplayWindow == 0 {
+		cfg.ReplayWindow = 24 * time.Hour
+	}
+	if cfg.SWIdent == "" {
+		cfg.SWIdent = "setpay-gateway/0.1"
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	g := &Gateway{cfg: cfg}
+	// The account key is derived from the gateway's exchange certificate so
+	// that every instance of one gateway names an account the same way,
+	// while the digest stays meaningless to anyone else reading the store.
+	g.accountKey = digest(crypto.SHA256, append([]byte("setpay account key\x00"), cfg.ExchangeCert...))
+	g.endpoint = wire.Endpoint{Suite: cfg.Suite, Signer: g.signer(), SWIdent: cfg.SWIdent, Rand: cfg.Rand, Now: cfg.Now, Log: cfg.Log}
+	return g, nil
+}
+
+func (g *Gateway) signer() *encap.Signer {
+	return &encap.Signer{Key: g.cfg.SigningKey.key, Cert: g.cfg.SigningCert, Chain: g.cfg.Chain}
+}
+
+// Serve answers one SET request (a MessageWrapper's bytes) from a
+// merchant: AuthReq or CapReq. Rejections become Error messages.
+func (g *Gateway) Serve(ctx context.Context, req []byte) ([]byte, error) {
+	return g.endpoint.Serve(ctx, req, func(ctx context.Context, w *msg.MessageWrapper) (msg.Message, error) {
+		switch r := w.Message.(type) {
+		case *msg.AuthReq:
+			return g.HandleAuthReq(ctx, r)
+		case *msg.CapReq:
+			return g.HandleCapReq(ctx, r)
+		default:
+			return nil, msg.Errorf(msg.MessageNotSupported, "gateway does not accept %s", w.Message.Name())
+		}
+	})
+}
+
+// merchantRequest is what every merchant request yields once opened.
+type merchantRequest struct {
+	tbs          []byte // the signed content, as received
+	signerCert   []byte // the merchant's signature certificate
+	exchangeCert []byte // the merchant's key-exchange certificate, from the same SignedData
+	merchantID   string
+}
+
+// openMerchantRequest opens Enc{M, P, t}: the envelope must be for this
+// gateway, the signature a valid merchant's, and the merchant's
+// key-exchange certificate must travel with it so the answer can be sealed.
+func (g *Gateway) openMerchantRequest(env []byte, ctSigned, ctEnvelope asn1.ObjectIdentifier) (*merchantRequest, error) {
+	cfg := g.cfg
+	now := cfg.Now()
+	t, signed, signerCert, err := encap.OpenEnc(cfg.Suite, cfg.ExchangeKey.key, cfg.ExchangeCert, env, ctSigned, ctEnvelope,
+		pki.CertVerifier(pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: pki.CertTypeMer, KeyUsage: x509.KeyUsageDigitalSignature}))
+	if err != nil {
+		return nil, asProtocolError(err, msg.SignatureFailure, "merchant request")
+	}
+	sd, err := pkcs7.ParseSignedData(signed)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "merchant request: %w", err)
+	}
+	sig, err := pki.ParseCertificate(signerCert)
+	if err != nil || sig.MerchantData == nil {
+		return nil, msg.Errorf(msg.InvalidCertificate, "merchant certificate lacks merchantData")
+	}
+	req := &merchantRequest{tbs: t, signerCert: signerCert, merchantID: sig.MerchantData.MerID}
+	// The merchant's key-exchange certificate: same subject, valid chain.
+	verify := pki.CertVerifier(pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: pki.CertTypeMer})
+	for i, c := range sd.Certificates {
+		if bytes.Equal(c, signerCert) {
+			continue
+		}
+		cert, err := pki.ParseCertificate(c)
+		if err != nil || !bytes.Equal(cert.RawSubject, sig.RawSubject) || cert.KeyUsage&(x509.KeyUsageKeyAgreement|x509.KeyUsageKeyEncipherment) == 0 {
+			continue
+		}
+		others := append(append([][]byte{}, sd.Certificates[:i]...), sd.Certificates[i+1:]...)
+		if _, err := verify(c, others); err != nil {
+			return nil, fmt.Errorf("merchant key-exchange certificate: %w", err)
+		}
+		req.exchangeCert = c
+		break
+	}
+	if req.exchangeCert == nil {
+		return nil, msg.Errorf(msg.MissingCertificate, "merchant request lacks the merchant's key-exchange certificate")
+	}
+	return req, nil
+}
+
+// checkFreshness applies deviation 3 (modern suites): the request names
+// this gateway, carries an expiry not yet passed and not absurdly far, and
+// has not been seen before. set1 requests have no expiry; the replay cache
+// still refuses a repeated RRPID.
+func (g *Gateway) checkFreshness(ctx context.Context, kind string, pgThumb *msg.CertThumb, expiry time.Time, rrpid msg.RRPID, xid msg.XID) error {
+	cfg := g.cfg
+	now := cfg.Now()
+	remember := now.Add(cfg.ReplayWindow)
+	if cfg.Suite.ID() != suite.Set1 {
+		if !pgThumb.Matches(cfg.ExchangeCert) {
+			return msg.Errorf(msg.ThumbsMismatch, "%s is meant for another gateway", kind)
+		}
+		if expiry.IsZero() {
+			return msg.Errorf(msg.MessageTooOld, "%s has no expiry", kind)
+		}
+		if !now.Before(expiry) {
+			return msg.Errorf(msg.MessageTooOld, "%s expired at %s", kind, expiry.UTC().Format(time.RFC3339))
+		}
+		if expiry.After(now.Add(cfg.MaxRequestLifetime)) {
+			return msg.Errorf(msg.MessageTooNew, "%s expires too far ahead", kind)
+		}
+		remember = expiry
+	}
+	key := digest(crypto.SHA256, []byte(kind), rrpid[:], xid[:])
+	if err := cfg.Store.Remember(ctx, key, remember); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return msg.Errorf(msg.MessageTooOld, "%s is a replay", kind)
+		}
+		return err
+	}
+	return nil
+}
+
+// HandleAuthReq runs the gateway's authorization steps in order: open and
+// check the merchant's request, check freshness, open the cardholder's PI,
+// check the dual signature and that cardholder and merchant describe the
+// same purchase, decide, record, answer.
+func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.AuthRes, error) {
+	cfg := g.cfg
+	st := cfg.Suite
+	mr, err := g.openMerchantRequest(req.AuthReqTBE, msg.OIDAuthReqTBS, msg.OIDAuthReqTBE)
+	if err != nil {
+		return nil, err
+	}
+	tbs, err := msg.UnmarshalAuthReqTBS(mr.tbs)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "AuthReqTBS: %w", err)
+	}
+	data := &tbs.AuthReqData
+	tags := &data.AuthReqItem.AuthTags
+	if tags.AuthRRTags.MerTermIDs.MerchantID != mr.merchantID {
+		return nil, msg.Errorf(msg.InvalidCertificate, "AuthReq merchant ID differs from the certificate's")
+	}
+	if err := g.checkFreshness(ctx, "AuthReq", data.PGThumb, data.Expiry, tags.AuthRRTags.RRPID, tags.TransIDs.XID); err != nil {
+		return nil, err
+	}
+	// The PI travels beside the signed data; the signature covers its digest.
+	piDER, err := req.PI.Alternative()
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "PI: %w", err)
+	}
+	if err := encap.CheckDD(st, tbs.HPI, msg.OIDPI, piDER); err != nil {
+		return nil, msg.Errorf(msg.SignatureFailure, "PI differs from the one the merchant signed: %w", err)
+	}
+	if req.PI.PIDualSigned == nil {
+		return nil, msg.Errorf(msg.MessageNotSupported, "only dual-signed payment instructions are accepted")
+	}
+	pi, err := g.openPI(req.PI.PIDualSigned)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.checkAgreement(pi, data, mr); err != nil {
+		return nil, err
+	}
+
+	masked, err := store.MaskPAN(pi.pan.PAN)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "PANData: %w", err)
+	}
+	code, approval := g.decide(ctx, pi, data.AuthReqItem.AuthReqPayload.AuthReqAmt)
+	auth := &store.Authorization{
+		XID:          store.XID(tags.TransIDs.XID),
+		MerchantID:   mr.merchantID,
+		PANMasked:    masked,
+		Amount:       data.AuthReqItem.AuthReqPayload.AuthReqAmt.Amount,
+		Currency:     data.AuthReqItem.AuthReqPayload.AuthReqAmt.Currency,
+		AmtExp10:     data.AuthReqItem.AuthReqPayload.AuthReqAmt.AmtExp10,
+		Result:       code.String(),
+		ApprovalCode: approval,
+		State:        authState(code),
+	}
+	// Write before acknowledging: the authorization is on disk before the
+	// merchant hears of it.
+	if err := cfg.Store.CreateAuthorization(ctx, auth); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			g.release(ctx, pi, code, auth.Amount)
+			code, approval = msg.AuthPIPreviouslyUsed, ""
+		} else {
+			g.release(ctx, pi, code, auth.Amount)
+			return nil, err
+		}
+	}
+	cfg.Log.Info("authorization", "xid", hex.EncodeToString(tags.TransIDs.XID[:4]), "merchant", mr.merchantID,
+		"pan", auth.PANMasked, "result", code.String())
+
+	resData := msg.AuthResData{
+		AuthTags: *tags,
+		AuthResPayload: msg.AuthResPayload{AuthHeader: msg.AuthHeader{
+			AuthAmt:      data.AuthReqItem.AuthReqPayload.AuthReqAmt,
+			AuthCode:     code,
+			ResponseData: msg.ResponseData{},
+		}},
+	}
+	if approval != "" {
+		resData.AuthResPayload.AuthHeader.ResponseData.AuthValCodes = &msg.AuthValCodes{ApprovalCode: approval}
+	}
+	if st.ID() != suite.Set1 {
+		// Deviation 2: name the merchant and the request answered.
+		thumb := msg.ThumbOf(st.Hash(), mr.signerCert)
+		resData.MerchantThumb = &thumb
+		resData.HAuthReq = digest(st.Hash(), mr.tbs)
+	}
+	content, err := (&msg.AuthResTBS{AuthResData: resData}).Marshal()
+	if err != nil {
+		return nil, err
+	}
+	tbe, err := encap.Enc(st, cfg.Rand, *g.signer(), mr.exchangeCert, msg.OIDAuthResTBS, msg.OIDAuthResTBE, content)
+	if err != nil {
+		return nil, err
+	}
+	return &msg.AuthRes{AuthResTBE: tbe}, nil
+}
+
+// openedPI is the cardholder's payment instruction after decryption.
+type openedPI struct {
+	head       *msg.PIHead
+	pan        *msg.PANData
+	hOIData    []byte
+	cardholder *pki.Certificate
+}
+
+// openPI opens the PI sealed to this gateway and checks the dual signature
+// from the payment side: the gateway holds PIData and only the digest of
+// the order information.
+func (g *Gateway) openPI(pi *msg.PIDualSigned) (*openedPI, error) {
+	cfg := g.cfg
+	st := cfg.Suite
+	tbeDER, panDER, err := encap.OpenEX(st, cfg.ExchangeKey.key, cfg.ExchangeCert, pi.EXPIData, msg.OIDPIDualSignedTBE)
+	if err != nil {
+		return nil, asProtocolError(err, msg.DecodingFailure, "PI envelope")
+	}
+	tbe, err := msg.UnmarshalPIDualSignedTBE(tbeDER)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "PIDualSignedTBE: %w", err)
+	}
+	if err := encap.CheckDD(st, tbe.HPANData, msg.OIDPANData, panDER); err != nil {
+		return nil, msg.Errorf(msg.SignatureFailure, "PANData does not match its digest: %w", err)
+	}
+	pan, err := msg.UnmarshalPANData(panDER)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "PANData: %w", err)
+	}
+	head := &tbe.PIOILink.PIHead
+	// PIData = SEQUENCE { PIHead, PANData } from the bytes received, so the
+	// digest is over exactly what the cardholder signed.
+	piData := der.Encode(der.TagSequence, append(append([]byte{}, head.Raw()...), pan.Raw()...))
+	cardCert, err := encap.VerifyDualFromPI(st, pi.PISignature, piData, tbe.PIOILink.HOIData,
+		pki.CertVerifier(pki.VerifyOptions{Roots: cfg.Roots, Now: cfg.Now(), CertType: pki.CertTypeCard, KeyUsage: x509.KeyUsageDigitalSignature}))
+	if err != nil {
+		return nil, asProtocolError(err, msg.SignatureFailure, "dual signature")
+	}
+	holder, err := pki.ParseCertificate(cardCert)
+	if err != nil {
+		return nil, msg.Errorf(msg.InvalidCertificate, "cardholder certificate: %w", err)
+	}
+	return &openedPI{head: head, pan: pan, hOIData: tbe.PIOILink.HOIData, cardholder: holder}, nil
+}
+
+// checkAgreement checks that the cardholder's PI and the merchant's request
+// describe the same purchase: same order digest, same order-info digest,
+// same transaction, same merchant, same amount; that the PI was meant for
+// this gateway (deviation 1); and that the cardholder certificate belongs
+// to this card.
+func (g *Gateway) checkAgreement(pi *openedPI, data *msg.AuthReqData, mr *merchantRequest) error {
+	st := g.cfg.Suite
+	item := &data.AuthReqItem
+	if item.CheckDigests == nil {
+		return msg.Errorf(msg.SignatureFailure, "AuthReq lacks CheckDigests")
+	}
+	if !bytes.Equal(item.CheckDigests.HOIData, pi.hOIData) {
+		return msg.Errorf(msg.SignatureFailure, "merchant and cardholder disagree on the order information")
+	}
+	if !bytes.Equal(item.CheckDigests.HOD2, pi.head.Inputs.HOD) {
+		return msg.Errorf(msg.SignatureFailure, "merchant and cardholder disagree on the order description or amount")
+	}
+	if pi.head.TransIDs.XID != item.AuthTags.TransIDs.XID {
+		return msg.Errorf(msg.UnknownXID, "PI is for another transaction")
+	}
+	if pi.head.MerchantID != mr.merchantID {
+		return msg.Errorf(msg.SignatureFailure, "PI names merchant %q, the request comes from %q", pi.head.MerchantID, mr.merchantID)
+	}
+	if pi.head.Inputs.PurchAmt != item.AuthReqPayload.AuthReqAmt {
+		return msg.Errorf(msg.SignatureFailure, "merchant asks %v, the cardholder agreed to %v", item.AuthReqPayload.AuthReqAmt, pi.head.Inputs.PurchAmt)
+	}
+	if st.ID() != suite.Set1 && !pi.head.PGThumb.Matches(g.cfg.ExchangeCert) {
+		return msg.Errorf(msg.ThumbsMismatch, "the cardholder sealed this PI for another gateway")
+	}
+	// SET's unique cardholder ID: the certificate names HMAC(PANSecret,
+	// PAN ‖ expiry), which only the card's holder and we can compute.
+	mac := hmac.New(st.Hash().New, pi.pan.PANSecret[:])
+	mac.Write([]byte(pi.pan.PAN + pi.pan.CardExpiry))
+	if !hmac.Equal([]byte(pi.cardholder.Subject.CommonName), []byte(hex.EncodeToString(mac.Sum(nil)))) {
+		return msg.Errorf(msg.InvalidCertificate, "cardholder certificate is not for this card")
+	}
+	return nil
+}
+
+// decide is the built-in issuer rule: an expired card is declined; an
+// account may spend up to its limit in total. The spending is recorded
+// (atomically, in the store) when approved.
+func (g *Gateway) decide(ctx context.Context, pi *openedPI, amount msg.CurrencyAmount) (msg.AuthCode, string) {
+	now := g.cfg.Now().UTC()
+	if pi.pan.CardExpiry < now.Format("200601") {
+		return msg.AuthExpiredCard, ""
+	}
+	if amount.Amount <= 0 {
+		return msg.AuthAmountError, ""
+	}
+	if _, err := g.cfg.Store.AddSpent(ctx, g.account(pi.pan.PAN), amount.Amount, g.cfg.Limit(pi.pan.PAN)); err != nil {
+		if !errors.Is(err, store.ErrConflict) {
+			g.cfg.Log.Error("account update failed", "err", err)
+			return msg.AuthSystemError, ""
+		}
+		return msg.AuthDeclined, ""
+	}
+	var code [3]byte
+	if _, err := io.ReadFull(g.cfg.Rand, code[:]); err != nil {
+		return msg.AuthSystemError, ""
+	}
+	return msg.AuthApproved, fmt.Sprintf("%06d", (int(code[0])<<16|int(code[1])<<8|int(code[2]))%1000000)
+}
+
+// release returns spending recorded for an approval that was not stored.
+func (g *Gateway) release(ctx context.Context, pi *openedPI, code msg.AuthCode, amount int64) {
+	if code != msg.AuthApproved {
+		return
+	}
+	if _, err := g.cfg.Store.AddSpent(ctx, g.account(pi.pan.PAN), -amount, 0); err != nil {
+		g.cfg.Log.Error("could not release spending", "err", err)
+	}
+}
+
+// account names a card in the store by a keyed digest, never by its PAN.
+func (g *Gateway) account(pan string) []byte {
+	mac := hmac.New(crypto.SHA256.New, g.accountKey)
+	mac.Write([]byte(pan))
+	return mac.Sum(nil)
+}
+
+func authState(code msg.AuthCode) string {
+	if code == msg.AuthApproved {
+		return "authorized"
+	}
+	return "declined"
+}
+
+// HandleCapReq captures authorized amounts: each item must name an
+// authorization of this merchant that is not yet captured, for no more
+// than was authorized.
+func (g *Gateway) HandleCapReq(ctx context.Context, req *msg.CapReq) (*msg.CapRes, error) {
+	cfg := g.cfg
+	st := cfg.Suite
+	mr, err := g.openMerchantRequest(req.CapReqTBE, msg.OIDCapReqTBS, msg.OIDCapReqTBE)
+	if err != nil {
+		return nil, err
+	}
+	tbs, err := msg.UnmarshalCapReqTBS(mr.tbs)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "CapReqTBS: %w", err)
+	}
+	data := &tbs.CapReqData
+	if data.CapRRTags.MerTermIDs.MerchantID != mr.merchantID {
+		return nil, msg.Errorf(msg.InvalidCertificate, "CapReq merchant ID differs from the certificate's")
+	}
+	var firstXID msg.XID
+	if len(data.CapItemSeq) > 0 {
+		firstXID = data.CapItemSeq[0].TransIDs.XID
+	}
+	if err := g.checkFreshness(ctx, "CapReq", data.PGThumb, data.Expiry, data.CapRRTags.RRPID, firstXID); err != nil {
+		return nil, err
+	}
+	res := msg.CapResData{CapRRTags: data.CapRRTags}
+	for _, item := range data.CapItemSeq {
+		code := g.capture(ctx, mr.merchantID, &item)
+		res.CapResItemSeq = append(res.CapResItemSeq, msg.CapResItem{
+			TransIDs:      item.TransIDs,
+			AuthRRPID:     item.AuthRRPID,
+			CapResPayload: msg.CapResPayload{CapCode: code, CapAmt: item.CapPayload.CapReqAmt},
+		})
+	}
+	content, err := res.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	tbe, err := encap.Enc(st, cfg.Rand, *g.signer(), mr.exchangeCert, msg.OIDCapResData, msg.OIDCapResTBE, content)
+	if err != nil {
+		return nil, err
+	}
+	return &msg.CapRes{CapResTBE: tbe}, nil
+}
+
+// capture applies one capture item, recording it before it is answered.
+func (g *Gateway) capture(ctx context.Context, merchantID string, item *msg.CapItem) msg.CapCode {
+	code := msg.CapSuccess
+	_, err := g.cfg.Store.UpdateAuthorization(ctx, store.XID(item.TransIDs.XID), func(a *store.Authorization) error {
+		amt := item.CapPayload.CapReqAmt
+		switch {
+		case a.MerchantID != merchantID:
+			code = msg.CapUnknownXID
+		case a.State == "captured":
+			code = msg.CapDuplicateRequest
+		case a.State != "authorized":
+			code = msg.CapInvalidAuthData
+		case amt.Currency != a.Currency || amt.AmtExp10 != a.AmtExp10 || amt.Amount <= 0 || amt.Amount > a.Amount:
+			code = msg.CapInvalidAuthData
+		default:
+			code = msg.CapSuccess
+			a.Captured = amt.Amount
+			a.State = "captured"
+			return nil
+		}
+		return errNoChange
+	})
+	switch {
+	case err == nil, errors.Is(err, errNoChange):
+		return code
+	case errors.Is(err, store.ErrNotFound):
+		return msg.CapUnknownXID
+	default:
+		g.cfg.Log.Error("capture failed", "err", err)
+		return msg.CapUnspecifiedFailure
+	}
+}
+
+var errNoChange = errors.New("gateway: no change")
+
+func digest(h crypto.Hash, parts ...[]byte) []byte {
+	d := h.New()
+	for _, p := range parts {
+		d.Write(p)
+	}
+	return d.Sum(nil)
+}
+
+func asProtocolError(err error, code msg.ErrorCode, what string) error {
+	if _, ok := errors.AsType[*msg.ProtocolError](err); ok {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return msg.Errorf(code, "%s: %w", what, err)
+}

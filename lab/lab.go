@@ -1,0 +1,290 @@
+// Package lab builds a complete SET ecosystem in one process: a brand's
+// certificate authorities, a payment gateway, a merchant and cardholders,
+// each with keys and certificates issued by the CAs. The demo, the
+// end-to-end tests and the benchmarks all start here.
+//
+// Certificates are issued directly by the CAs' cores; the registration
+// protocols that would carry the requests over the wire come later.
+package lab
+
+import (
+	"crypto"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/setpay/setpay/gateway"
+	"github.com/setpay/setpay/merchant"
+	"github.com/setpay/setpay/msg"
+	"github.com/setpay/setpay/pki"
+	"github.com/setpay/setpay/suite"
+	"github.com/setpay/setpay/wallet"
+	"github.com/setpay/setpay/wire"
+)
+
+// Options says what to build.
+type Options struct {
+	Suite       suite.Suite
+	Brand       string // default "SETpay"
+	Cardholders int    // default 1
+	// Limit is the gateway's per-account spending limit in minor units.
+	Limit int64
+
+	MerchantStore merchant.Store // required
+	GatewayStore  gateway.Store  // required
+
+	// GatewayRT carries the merchant's requests to the gateway; nil wires
+	// the cores directly (no network).
+	GatewayRT wire.RoundTripper
+
+	Now         func() time.Time
+	Rand        io.Reader
+	MerchantLog *slog.Logger
+	GatewayLog  *slog.Logger
+}
+
+// Credential is one party's key and certificate.
+type Credential struct {
+	Name string
+	Key  crypto.Signer // nil for key-exchange credentials (see ExchangeKey)
+	Cert []byte
+}
+
+// Lab is a running ecosystem.
+type Lab struct {
+	Suite     suite.Suite
+	Hierarchy *pki.Hierarchy
+	Roots     []*pki.Certificate
+
+	Gateway  *gateway.Gateway
+	Merchant *merchant.Merchant
+	Wallets  []*wallet.Wallet
+	Cards    []wallet.Card
+
+	// Certificates by name, for export and inspection.
+	Certificates map[string][]byte
+
+	MerchantID string
+	opts       Options
+	gwClient   *wire.GatewayClient
+}
+
+// setGatewayRT re-routes the merchant's requests to the gateway.
+func (l *Lab) setGatewayRT(rt wire.RoundTripper) { l.gwClient.RT = rt }
+
+// Test cards: the PANs of well-known test card numbers of the era's brands
+// (not real accounts).
+var testPANs = []string{"4111111111111111", "4012888888881881", "5555555555554444", "5105105105105100", "4222222222222220"}
+
+// New builds the ecosystem.
+func New(opts Options) (*Lab, error) {
+	if opts.Suite == nil || opts.MerchantStore == nil || opts.GatewayStore == nil {
+		return nil, fmt.Errorf("lab: suite and stores are required")
+	}
+	if opts.Brand == "" {
+		opts.Brand = "SETpay"
+	}
+	if opts.Cardholders <= 0 {
+		opts.Cardholders = 1
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	st := opts.Suite
+	now := opts.Now()
+	h, err := pki.NewHierarchy(opts.Rand, opts.Brand, st.NewSigningKey, st.Hash(), now)
+	if err != nil {
+		return nil, fmt.Errorf("lab: CA hierarchy: %w", err)
+	}
+	l := &Lab{Suite: st, Hierarchy: h, Roots: []*pki.Certificate{h.Root.Cert}, Certificates: map[string][]byte{}, MerchantID: "MER-0001", opts: opts}
+	for name, a := range map[string]*pki.Authority{"root-ca": h.Root, "brand-ca": h.Brand, "cardholder-ca": h.CCA, "merchant-ca": h.MCA, "payment-ca": h.PCA} {
+		l.Certificates[name] = a.Cert.Raw
+	}
+
+	gw, gwEx, err := l.newGateway()
+	if err != nil {
+		return nil, err
+	}
+	l.Gateway = gw
+	rt := opts.GatewayRT
+	if rt == nil {
+		rt = wire.ServeFunc(gw.Serve)
+	}
+	if err := l.newMerchant(gwEx, rt); err != nil {
+		return nil, err
+	}
+	for i := range opts.Cardholders {
+		if err := l.newCardholder(i); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// chain returns the certificates sent with an end entity's signatures:
+// its CA and the brand CA (the root is the receiver's trust anchor).
+func chain(a *pki.Authority) [][]byte {
+	var out [][]byte
+	for _, c := range a.Chain {
+		if c.CertType&pki.CertTypeRCA != 0 {
+			continue
+		}
+		out = append(out, c.Raw)
+	}
+	return out
+}
+
+func (l *Lab) newGateway() (*gateway.Gateway, []byte, error) {
+	st, now, r := l.Suite, l.opts.Now(), l.opts.Rand
+	const name = "SETpay Payment Gateway"
+	sigKey, err := st.NewSigningKey(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	sigCert, err := l.Hierarchy.PCA.Issue(r, pki.GatewaySignatureTemplate(sigKey.Public(), name, now))
+	if err != nil {
+		return nil, nil, fmt.Errorf("lab: gateway signature certificate: %w", err)
+	}
+	exKey, err := st.NewExchangeKey(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	exCert, err := l.Hierarchy.PCA.Issue(r, pki.GatewayExchangeTemplate(exKey.Public(), name, now))
+	if err != nil {
+		return nil, nil, fmt.Errorf("lab: gateway key-exchange certificate: %w", err)
+	}
+	l.Certificates["gateway-signature"] = sigCert.Raw
+	l.Certificates["gateway-exchange"] = exCert.Raw
+	limit := l.opts.Limit
+	gw, err := gateway.New(gateway.Config{
+		Suite: st, Name: name,
+		SigningKey: gateway.NewSigningKey(sigKey), SigningCert: sigCert.Raw,
+		ExchangeKey: gateway.NewExchangeKey(exKey), ExchangeCert: exCert.Raw,
+		Chain: chain(l.Hierarchy.PCA), Roots: l.Roots, Store: l.opts.GatewayStore,
+		Limit: func(string) int64 {
+			if limit > 0 {
+				return limit
+			}
+			return 500000
+		},
+		Rand: r, Now: l.opts.Now, Log: l.opts.GatewayLog,
+	})
+	return gw, exCert.Raw, err
+}
+
+func (l *Lab) newMerchant(gatewayCert []byte, rt wire.RoundTripper) error {
+	st, now, r := l.Suite, l.opts.Now(), l.opts.Rand
+	md := pki.MerchantData{
+		MerID: l.MerchantID, MerAcquirerBIN: "400000", MerCountry: 840, MerAuthFlag: true,
+		MerNames: []pki.MerName{{Language: "en", Name: "Corner Bookshop", City: "Springfield", CountryName: "US"}},
+	}
+	sigKey, err := st.NewSigningKey(r)
+	if err != nil {
+		return err
+	}
+	sigCert, err := l.Hierarchy.MCA.Issue(r, pki.MerchantSignatureTemplate(sigKey.Public(), md, now))
+	if err != nil {
+		return fmt.Errorf("lab: merchant signature certificate: %w", err)
+	}
+	exKey, err := st.NewExchangeKey(r)
+	if err != nil {
+		return err
+	}
+	exCert, err := l.Hierarchy.MCA.Issue(r, pki.MerchantExchangeTemplate(exKey.Public(), md, now))
+	if err != nil {
+		return fmt.Errorf("lab: merchant key-exchange certificate: %w", err)
+	}
+	l.Certificates["merchant-signature"] = sigCert.Raw
+	l.Certificates["merchant-exchange"] = exCert.Raw
+	ep := &wire.Endpoint{Suite: st, SWIdent: "setpay-merchant/0.1", Rand: r, Now: l.opts.Now}
+	l.gwClient = &wire.GatewayClient{Endpoint: ep, RT: rt}
+	m, err := merchant.New(merchant.Config{
+		Suite: st, MerchantID: l.MerchantID, BrandID: l.opts.Brand,
+		SigningKey: merchant.NewSigningKey(sigKey), SigningCert: sigCert.Raw,
+		ExchangeKey: merchant.NewExchangeKey(exKey), ExchangeCert: exCert.Raw,
+		Chain:       chain(l.Hierarchy.MCA),
+		GatewayCert: gatewayCert, GatewayChain: chain(l.Hierarchy.PCA),
+		Roots: l.Roots, Store: l.opts.MerchantStore,
+		Gateway: l.gwClient,
+		Rand:    r, Now: l.opts.Now, Log: l.opts.MerchantLog,
+	})
+	if err != nil {
+		return err
+	}
+	l.Merchant = m
+	return nil
+}
+
+func (l *Lab) newCardholder(i int) error {
+	st, now, r := l.Suite, l.opts.Now(), l.opts.Rand
+	card := wallet.Card{
+		PAN:     testPANs[i%len(testPANs)],
+		Expiry:  now.AddDate(3, 0, 0).Format("200601"),
+		BrandID: l.opts.Brand,
+	}
+	if i >= len(testPANs) {
+		// More cardholders than test numbers: vary the account digits.
+		card.PAN = fmt.Sprintf("4%014d", 100000000+i)
+		card.PAN += luhnDigit(card.PAN)
+	}
+	if _, err := io.ReadFull(r, card.PANSecret[:]); err != nil {
+		return err
+	}
+	if _, err := io.ReadFull(r, card.CardSecret[:]); err != nil {
+		return err
+	}
+	key, err := st.NewSigningKey(r)
+	if err != nil {
+		return err
+	}
+	tmpl, err := pki.CardholderTemplate(key.Public(), card.PAN, card.Expiry, card.PANSecret[:], st.Hash(), now)
+	if err != nil {
+		return err
+	}
+	cert, err := l.Hierarchy.CCA.Issue(r, tmpl)
+	if err != nil {
+		return fmt.Errorf("lab: cardholder certificate: %w", err)
+	}
+	l.Certificates[fmt.Sprintf("cardholder-%d", i+1)] = cert.Raw
+	w, err := wallet.New(wallet.Config{
+		Suite: st, Key: wallet.NewSigningKey(key), Cert: cert.Raw, Chain: chain(l.Hierarchy.CCA),
+		Card: card, Roots: l.Roots, Rand: r, Now: l.opts.Now,
+	})
+	if err != nil {
+		return err
+	}
+	l.Wallets = append(l.Wallets, w)
+	l.Cards = append(l.Cards, card)
+	return nil
+}
+
+// luhnDigit returns the Luhn check digit for the digits in s.
+func luhnDigit(s string) string {
+	sum := 0
+	for i := len(s) - 1; i >= 0; i-- {
+		d := int(s[i] - '0')
+		if (len(s)-1-i)%2 == 0 {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return fmt.Sprint((10 - sum%10) % 10)
+}
+
+// OfferFor turns a merchant offer into what the wallet needs.
+func OfferFor(o *merchant.Offer) wallet.Offer {
+	return wallet.Offer{LIDM: o.LIDM, Amount: o.Amount, Description: []byte(o.Description), MerchantID: o.MerchantID}
+}
+
+// USD returns an amount in US cents.
+func USD(cents int64) msg.CurrencyAmount {
+	return msg.CurrencyAmount{Currency: 840, Amount: cents, AmtExp10: -2}
+}

@@ -1,0 +1,176 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/setpay/setpay/store"
+)
+
+const orderColumns = `xid, lidm, lidc, brand, description, amount, currency, amt_exp10,
+	state, auth_code, auth_amount, capture_amount, gateway_auth_res, trans_ids, chall_c, chall_m, auth_rrpid,
+	created, updated`
+
+// rowScanner is what *sql.Row and *sql.Rows have in common.
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanOrder(r rowScanner) (*store.Order, error) {
+	var (
+		o                store.Order
+		xid              []byte
+		state            string
+		created, updated int64
+	)
+	if err := r.Scan(&xid, &o.LIDM, &o.LIDC, &o.Brand, &o.Description, &o.Amount, &o.Currency, &o.AmtExp10,
+		&state, &o.AuthCode, &o.AuthAmount, &o.CaptureAmount, &o.GatewayAuthRes,
+		&o.TransIDs, &o.ChallC, &o.ChallM, &o.AuthRRPID, &created, &updated); err != nil {
+		return nil, err
+	}
+	if len(xid) != len(o.XID) {
+		return nil, fmt.Errorf("sqlite: order row has a %d-byte XID", len(xid))
+	}
+	copy(o.XID[:], xid)
+	normalizeOrder(&o)
+	o.State = store.OrderState(state)
+	o.Created, o.Updated = toTime(created), toTime(updated)
+	return &o, nil
+}
+
+// normalizeOrder makes absent byte fields nil, whatever the driver returns.
+func normalizeOrder(o *store.Order) {
+	for _, b := range []*[]byte{&o.LIDM, &o.LIDC, &o.GatewayAuthRes, &o.TransIDs, &o.ChallC, &o.ChallM, &o.AuthRRPID} {
+		*b = nilIfEmpty(*b)
+	}
+}
+
+func checkOrder(o *store.Order) error {
+	if !o.State.Valid() {
+		return fmt.Errorf("sqlite: order %s: invalid state %q", o.XID, o.State)
+	}
+	return nil
+}
+
+// CreateOrder stores a new order. An empty State becomes store.StateInitiated;
+// zero timestamps are filled in (o is updated to match what was stored).
+func (db *DB) CreateOrder(ctx context.Context, o *store.Order) error {
+	if o == nil {
+		return errors.New("sqlite: CreateOrder: nil order")
+	}
+	if o.State == "" {
+		o.State = store.StateInitiated
+	}
+	if err := checkOrder(o); err != nil {
+		return err
+	}
+	db.stamp(&o.Created, &o.Updated)
+	res, err := db.db.ExecContext(ctx, `INSERT INTO orders (`+orderColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (xid) DO NOTHING`,
+		o.XID[:], o.LIDM, o.LIDC, o.Brand, o.Description, o.Amount, o.Currency, o.AmtExp10,
+		string(o.State), o.AuthCode, o.AuthAmount, o.CaptureAmount, o.GatewayAuthRes,
+		o.TransIDs, o.ChallC, o.ChallM, o.AuthRRPID,
+		fromTime(o.Created), fromTime(o.Updated))
+	if err != nil {
+		return fmt.Errorf("sqlite: create order %s: %w", o.XID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: create order %s: %w", o.XID, err)
+	} else if n == 0 {
+		return fmt.Errorf("order %s already exists: %w", o.XID, store.ErrConflict)
+	}
+	o.Created, o.Updated = o.Created.UTC(), o.Updated.UTC()
+	return nil
+}
+
+// Order returns the order with this XID.
+func (db *DB) Order(ctx context.Context, xid store.XID) (*store.Order, error) {
+	return orderQuery(ctx, db.db, xid)
+}
+
+// queryer is what *sql.DB and *sql.Tx have in common.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func orderQuery(ctx context.Context, q queryer, xid store.XID) (*store.Order, error) {
+	o, err := scanOrder(q.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE xid = ?`, xid[:]))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("order %s: %w", xid, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: order %s: %w", xid, err)
+	}
+	return o, nil
+}
+
+// UpdateOrder is read-modify-write in one transaction.
+func (db *DB) UpdateOrder(ctx context.Context, xid store.XID, update func(o *store.Order) error) (*store.Order, error) {
+	var out *store.Order
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		o, err := orderQuery(ctx, tx, xid)
+		if err != nil {
+			return err
+		}
+		before := o.Updated
+		if err := update(o); err != nil {
+			return fmt.Errorf("update order %s: %w", xid, err)
+		}
+		if o.XID != xid {
+			return fmt.Errorf("sqlite: update order %s: update changed the XID", xid)
+		}
+		if err := checkOrder(o); err != nil {
+			return err
+		}
+		if o.Updated.Equal(before) {
+			o.Updated = db.now()
+		}
+		o.Created, o.Updated = o.Created.UTC(), o.Updated.UTC()
+		_, err = tx.ExecContext(ctx, `UPDATE orders SET lidm = ?, lidc = ?, brand = ?, description = ?,
+			amount = ?, currency = ?, amt_exp10 = ?, state = ?, auth_code = ?, auth_amount = ?,
+			capture_amount = ?, gateway_auth_res = ?, trans_ids = ?, chall_c = ?, chall_m = ?, auth_rrpid = ?,
+			created = ?, updated = ? WHERE xid = ?`,
+			o.LIDM, o.LIDC, o.Brand, o.Description, o.Amount, o.Currency, o.AmtExp10,
+			string(o.State), o.AuthCode, o.AuthAmount, o.CaptureAmount, o.GatewayAuthRes,
+			o.TransIDs, o.ChallC, o.ChallM, o.AuthRRPID,
+			fromTime(o.Created), fromTime(o.Updated), xid[:])
+		if err != nil {
+			return fmt.Errorf("sqlite: update order %s: %w", xid, err)
+		}
+		out = o
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	normalizeOrder(out)
+	return out, nil
+}
+
+// Orders returns up to limit orders, newest first; limit <= 0 means all.
+func (db *DB) Orders(ctx context.Context, limit int) ([]*store.Order, error) {
+	q := `SELECT ` + orderColumns + ` FROM orders ORDER BY created DESC, xid ASC`
+	var args []any
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := db.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: orders: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: orders: %w", err)
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: orders: %w", err)
+	}
+	return out, nil
+}

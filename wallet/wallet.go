@@ -1,0 +1,433 @@
+// Package wallet is the cardholder's side of SET: it starts a purchase,
+// checks the merchant's answer, builds the dual-signed purchase request so
+// that the merchant learns the order but not the card and the gateway the
+// card but not the order, and checks the purchase response.
+//
+// The core does no I/O: it takes decoded messages and returns messages to
+// send. It builds for GOOS=js GOARCH=wasm (the browser wallet).
+package wallet
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/setpay/setpay/encap"
+	"github.com/setpay/setpay/internal/pkcs7"
+	"github.com/setpay/setpay/msg"
+	"github.com/setpay/setpay/pki"
+	"github.com/setpay/setpay/suite"
+)
+
+// SigningKey is the cardholder's signature key. It is its own type so a
+// merchant's or gateway's key cannot be passed in its place, and it never
+// prints its secret.
+type SigningKey struct{ key crypto.Signer }
+
+// NewSigningKey wraps a private signing key for the wallet.
+func NewSigningKey(k crypto.Signer) SigningKey { return SigningKey{key: k} }
+
+func (k SigningKey) String() string { return fmt.Sprintf("wallet.SigningKey(%T)", k.key.Public()) }
+
+// Card is the payment card a wallet pays with. PANSecret is the secret the
+// cardholder CA bound into the certificate; CardSecret keys TransStain.
+type Card struct {
+	PAN        string // 12–19 digits
+	Expiry     string // YYYYMM
+	PANSecret  msg.Secret
+	CardSecret msg.Secret
+	BrandID    string
+}
+
+// BIN is the bank identification number: the first six PAN digits.
+func (c Card) BIN() string { return c.PAN[:6] }
+
+// String masks the PAN: first six and last four digits only.
+func (c Card) String() string { return "Card(" + MaskPAN(c.PAN) + ")" }
+
+// MaskPAN keeps the first six and last four digits of a PAN.
+func MaskPAN(pan string) string {
+	if len(pan) < 12 {
+		return "…"
+	}
+	return pan[:6] + "…" + pan[len(pan)-4:]
+}
+
+// Config is what a wallet needs.
+type Config struct {
+	Suite suite.Suite
+	Key   SigningKey
+	Cert  []byte   // the cardholder's signature certificate
+	Chain [][]byte // CCA and brand certificates sent with signatures
+	Card  Card
+	Roots []*pki.Certificate
+
+	Language string           // e.g. "en"; default "en"
+	SWIdent  string           // software identification in message headers
+	Rand     io.Reader        // default crypto/rand
+	Now      func() time.Time // default time.Now
+}
+
+// Wallet is a cardholder wallet.
+type Wallet struct{ cfg Config }
+
+// New returns a wallet.
+func New(cfg Config) (*Wallet, error) {
+	if cfg.Suite == nil || cfg.Key.key == nil || cfg.Cert == nil {
+		return nil, fmt.Errorf("wallet: suite, key and certificate are required")
+	}
+	if len(cfg.Card.PAN) < 12 || len(cfg.Card.PAN) > 19 {
+		return nil, fmt.Errorf("wallet: PAN must have 12 to 19 digits")
+	}
+	if cfg.Language == "" {
+		cfg.Language = "en"
+	}
+	if cfg.SWIdent == "" {
+		cfg.SWIdent = "setpay-wallet/0.1"
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Wallet{cfg: cfg}, nil
+}
+
+// Offer is what the merchant's SET initiation tells the wallet before
+// PInitReq: which order, for how much, and what was bought. (SET leaves
+// shopping to the browser; docs/spec-gaps.md describes our initiation.)
+type Offer struct {
+	LIDM        []byte
+	Amount      msg.CurrencyAmount
+	Description []byte // the order description the cardholder agreed to
+	MerchantID  string
+}
+
+// Purchase is one purchase in progress, from PInitReq to PRes.
+type Purchase struct {
+	w     *Wallet
+	offer Offer
+
+	lidC   []byte
+	rrpid  msg.RRPID
+	challC msg.Challenge
+
+	// From PInitRes.
+	transIDs     msg.TransIDs
+	challM       msg.Challenge
+	merchantCert []byte
+	gatewayCert  []byte // the gateway key-exchange certificate PEThumb named
+	gatewayChain [][]byte
+
+	// From PReq, kept to check PRes.
+	preqRRPID msg.RRPID
+}
+
+// Start begins a purchase for offer and returns the PInitReq to send.
+func (w *Wallet) Start(offer Offer) (*Purchase, *msg.PInitReq, error) {
+	if len(offer.LIDM) == 0 || len(offer.Description) == 0 {
+		return nil, nil, fmt.Errorf("wallet: offer needs LID-M and an order description")
+	}
+	p := &Purchase{w: w, offer: offer, lidC: make([]byte, 20)}
+	if err := fill(w.cfg.Rand, p.lidC, p.rrpid[:], p.challC[:]); err != nil {
+		return nil, nil, err
+	}
+	req := &msg.PInitReq{
+		RRPID:    p.rrpid,
+		Language: w.cfg.Language,
+		LocalIDC: p.lidC,
+		LocalIDM: offer.LIDM,
+		ChallC:   p.challC,
+		BrandID:  w.cfg.Card.BrandID,
+		BIN:      w.cfg.Card.BIN(),
+	}
+	return p, req, nil
+}
+
+// HandlePInitRes checks the merchant's signed PInitRes: the merchant's
+// signature and certificate, the echoed RRPID and challenge, and the
+// gateway key-exchange certificate the merchant named (PEThumb).
+func (p *Purchase) HandlePInitRes(res *msg.PInitRes) error {
+	st := p.w.cfg.Suite
+	now := p.w.cfg.Now()
+	content, signerCert, err := encap.OpenS(st, res.SignedData, msg.OIDPInitResData, pki.CertVerifier(pki.VerifyOptions{
+		Roots: p.w.cfg.Roots, Now: now, CertType: pki.CertTypeMer, KeyUsage: x509.KeyUsageDigitalSignature,
+	}))
+	if err != nil {
+		return asProtocolError(err, msg.SignatureFailure, "PInitRes signature")
+	}
+	data, err := msg.UnmarshalPInitResData(content)
+	if err != nil {
+		return msg.Errorf(msg.DecodingFailure, "PInitResData: %w", err)
+	}
+	if data.RRPID != p.rrpid {
+		return msg.Errorf(msg.UnknownRRPID, "PInitRes answers another request")
+	}
+	if data.ChallC != p.challC {
+		return msg.Errorf(msg.ChallengeMismatch, "PInitRes does not echo chall-C")
+	}
+	if string(data.TransIDs.LIDM) != string(p.offer.LIDM) || string(data.TransIDs.LIDC) != string(p.lidC) {
+		return msg.Errorf(msg.UnknownLID, "PInitRes TransIDs name another purchase")
+	}
+	certs, err := signedCertificates(res.SignedData)
+	if err != nil {
+		return msg.Errorf(msg.DecodingFailure, "PInitRes: %w", err)
+	}
+	gw, chain := findThumb(certs, &data.PEThumb)
+	if gw == nil {
+		return msg.Errorf(msg.MissingCertificate, "PInitRes lacks the gateway certificate PEThumb names")
+	}
+	if _, err := pki.CertVerifier(pki.VerifyOptions{
+		Roots: p.w.cfg.Roots, Now: now, CertType: pki.CertTypePgwy,
+	})(gw, chain); err != nil {
+		return fmt.Errorf("gateway certificate: %w", err)
+	}
+	p.transIDs = data.TransIDs
+	p.challM = data.ChallM
+	p.merchantCert = signerCert
+	p.gatewayCert = gw
+	p.gatewayChain = chain
+	return nil
+}
+
+// PReq builds the dual-signed purchase request. The order information goes
+// to the merchant in clear with only a digest of the payment information;
+// the payment information goes inside an envelope only the gateway opens,
+// with only a digest of the order.
+func (p *Purchase) PReq() (*msg.PReq, error) {
+	if p.gatewayCert == nil {
+		return nil, fmt.Errorf("wallet: PReq before a verified PInitRes")
+	}
+	cfg := p.w.cfg
+	st := cfg.Suite
+	var odSalt msg.Nonce
+	var exNonce msg.Nonce
+	if err := fill(cfg.Rand, odSalt[:], exNonce[:], p.preqRRPID[:]); err != nil {
+		return nil, err
+	}
+
+	hodInput, err := (&msg.HODInput{OD: p.offer.Description, PurchAmt: p.offer.Amount, ODSalt: odSalt}).Marshal()
+	if err != nil {
+		return nil, err
+	}
+	hod, err := encap.DD(st, msg.OIDHODInput, hodInput)
+	if err != nil {
+		return nil, err
+	}
+	challM := p.challM
+	oiData, err := (&msg.OIData{
+		TransIDs: p.transIDs,
+		RRPID:    p.preqRRPID,
+		ChallC:   p.challC,
+		HOD:      hod,
+		ODSalt:   odSalt,
+		ChallM:   &challM,
+		BrandID:  cfg.Card.BrandID,
+		BIN:      cfg.Card.BIN(),
+	}).Marshal()
+	if err != nil {
+		return nil, err
+	}
+	head := msg.PIHead{
+		TransIDs:   p.transIDs,
+		Inputs:     msg.Inputs{HOD: hod, PurchAmt: p.offer.Amount},
+		MerchantID: p.offer.MerchantID,
+		TransStain: encap.HMAC(st, cfg.Card.CardSecret[:], p.transIDs.XID[:]),
+		SWIdent:    cfg.SWIdent,
+	}
+	if st.ID() != suite.Set1 {
+		// Deviation 1: the dual signature names the gateway.
+		thumb := msg.ThumbOf(st.Hash(), p.gatewayCert)
+		head.PGThumb = &thumb
+	}
+	pan := msg.PANData{PAN: cfg.Card.PAN, CardExpiry: cfg.Card.Expiry, PANSecret: cfg.Card.PANSecret, EXNonce: exNonce}
+	panData, err := pan.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	piData, err := (&msg.PIData{PIHead: head, PANData: pan}).Marshal()
+	if err != nil {
+		return nil, err
+	}
+	signer := encap.Signer{Key: cfg.Key.key, Cert: cfg.Cert, Chain: cfg.Chain}
+	piSignature, hPIData, hOIData, err := encap.DualSign(st, cfg.Rand, signer, piData, oiData)
+	if err != nil {
+		return nil, err
+	}
+	hPANData, err := encap.DD(st, msg.OIDPANData, panData)
+	if err != nil {
+		return nil, err
+	}
+	tbe, err := (&msg.PIDualSignedTBE{PIOILink: msg.PIOILink{PIHead: head, HOIData: hOIData}, HPANData: hPANData}).Marshal()
+	if err != nil {
+		return nil, err
+	}
+	exPIData, err := encap.EX(st, cfg.Rand, p.gatewayCert, msg.OIDPIDualSignedTBE, tbe, panData)
+	if err != nil {
+		return nil, err
+	}
+	oi, err := msg.UnmarshalOIData(oiData)
+	if err != nil {
+		return nil, err
+	}
+	return &msg.PReq{DualSigned: &msg.PReqDualSigned{
+		PIDualSigned: msg.PIDualSigned{PISignature: piSignature, EXPIData: exPIData},
+		OIDualSigned: msg.OIDualSigned{OIData: *oi, HPIData: hPIData},
+	}}, nil
+}
+
+// Result is what the cardholder learns from PRes.
+type Result struct {
+	Completion msg.CompletionCode
+	// Gateway is set when the gateway's own signed authorization result
+	// came with PRes and checked out (deviation 4): proof that the gateway,
+	// not only the merchant, approved.
+	Gateway *GatewayProof
+}
+
+// GatewayProof is the gateway-signed authorization result.
+type GatewayProof struct {
+	AuthCode msg.AuthCode
+	Amount   msg.CurrencyAmount
+	Signed   []byte // the gateway's SignedData, byte for byte
+}
+
+// HandlePRes checks the merchant's signed purchase response and, in the
+// modern suites, the gateway's signed authorization result inside it.
+func (p *Purchase) HandlePRes(res *msg.PRes) (*Result, error) {
+	cfg := p.w.cfg
+	st := cfg.Suite
+	now := cfg.Now()
+	content, signerCert, err := encap.OpenS(st, res.SignedData, msg.OIDPResData, pki.CertVerifier(pki.VerifyOptions{
+		Roots: cfg.Roots, Now: now, CertType: pki.CertTypeMer, KeyUsage: x509.KeyUsageDigitalSignature,
+	}))
+	if err != nil {
+		return nil, asProtocolError(err, msg.SignatureFailure, "PRes signature")
+	}
+	if string(signerCert) != string(p.merchantCert) {
+		return nil, msg.Errorf(msg.SignatureFailure, "PRes signed by another merchant than PInitRes")
+	}
+	data, err := msg.UnmarshalPResData(content)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "PResData: %w", err)
+	}
+	if data.RRPID != p.preqRRPID {
+		return nil, msg.Errorf(msg.UnknownRRPID, "PRes answers another request")
+	}
+	if data.ChallC != p.challC {
+		return nil, msg.Errorf(msg.ChallengeMismatch, "PRes does not echo chall-C")
+	}
+	if data.TransIDs.XID != p.transIDs.XID {
+		return nil, msg.Errorf(msg.UnknownXID, "PRes is for another transaction")
+	}
+	if len(data.PResPayloadSeq) != 1 {
+		return nil, msg.Errorf(msg.DecodingFailure, "PRes carries %d payloads, want 1", len(data.PResPayloadSeq))
+	}
+	payload := data.PResPayloadSeq[0]
+	result := &Result{Completion: payload.CompletionCode}
+	if st.ID() == suite.Set1 {
+		return result, nil
+	}
+	if payload.AuthResSigned == nil {
+		if payload.CompletionCode == msg.AuthorizationAccepted || payload.CompletionCode == msg.CapturePerformed {
+			return nil, msg.Errorf(msg.SignatureRequired, "PRes claims authorization without the gateway's signed result")
+		}
+		return result, nil
+	}
+	proof, err := p.checkGatewayProof(payload.AuthResSigned)
+	if err != nil {
+		return nil, err
+	}
+	merchantSaysYes := payload.CompletionCode == msg.AuthorizationAccepted || payload.CompletionCode == msg.CapturePerformed
+	if merchantSaysYes != (proof.AuthCode == msg.AuthApproved) {
+		return nil, msg.Errorf(msg.SignatureFailure, "merchant reports %v but the gateway signed %v", payload.CompletionCode, proof.AuthCode)
+	}
+	result.Gateway = proof
+	return result, nil
+}
+
+// checkGatewayProof verifies the gateway's signed AuthResTBS forwarded in
+// PRes: a valid gateway signature, for this transaction, answering this
+// merchant (deviation 2), from the gateway whose key-exchange certificate
+// the PI was sealed to.
+func (p *Purchase) checkGatewayProof(signed []byte) (*GatewayProof, error) {
+	cfg := p.w.cfg
+	content, signerCert, err := encap.OpenS(cfg.Suite, signed, msg.OIDAuthResTBS, pki.CertVerifier(pki.VerifyOptions{
+		Roots: cfg.Roots, Now: cfg.Now(), CertType: pki.CertTypePgwy, KeyUsage: x509.KeyUsageDigitalSignature,
+	}))
+	if err != nil {
+		return nil, asProtocolError(err, msg.SignatureFailure, "gateway authorization result")
+	}
+	if !sameSubject(signerCert, p.gatewayCert) {
+		return nil, msg.Errorf(msg.SignatureFailure, "authorization result signed by another gateway than the one the PI was sealed to")
+	}
+	tbs, err := msg.UnmarshalAuthResTBS(content)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "AuthResTBS: %w", err)
+	}
+	d := tbs.AuthResData
+	if d.AuthTags.TransIDs.XID != p.transIDs.XID {
+		return nil, msg.Errorf(msg.UnknownXID, "gateway result is for another transaction")
+	}
+	if !d.MerchantThumb.Matches(p.merchantCert) {
+		return nil, msg.Errorf(msg.ThumbsMismatch, "gateway result answers another merchant")
+	}
+	h := d.AuthResPayload.AuthHeader
+	if h.AuthCode == msg.AuthApproved && h.AuthAmt != p.offer.Amount {
+		return nil, msg.Errorf(msg.SignatureFailure, "gateway approved %v, the purchase was for %v", h.AuthAmt, p.offer.Amount)
+	}
+	return &GatewayProof{AuthCode: h.AuthCode, Amount: h.AuthAmt, Signed: signed}, nil
+}
+
+// TransIDs returns the transaction identifiers the merchant assigned.
+func (p *Purchase) TransIDs() msg.TransIDs { return p.transIDs }
+
+func fill(r io.Reader, bufs ...[]byte) error {
+	for _, b := range bufs {
+		if _, err := io.ReadFull(r, b); err != nil {
+			return fmt.Errorf("wallet: randomness: %w", err)
+		}
+	}
+	return nil
+}
+
+// signedCertificates returns the certificates a SignedData carries.
+func signedCertificates(signed []byte) ([][]byte, error) {
+	sd, err := pkcs7.ParseSignedData(signed)
+	if err != nil {
+		return nil, err
+	}
+	return sd.Certificates, nil
+}
+
+// findThumb returns the certificate whose thumbprint is t and the others
+// as its possible chain.
+func findThumb(certs [][]byte, t *msg.CertThumb) (cert []byte, rest [][]byte) {
+	for i, c := range certs {
+		if t.Matches(c) {
+			rest = append(append(rest, certs[:i]...), certs[i+1:]...)
+			return c, rest
+		}
+	}
+	return nil, nil
+}
+
+func sameSubject(a, b []byte) bool {
+	ca, err1 := pki.ParseCertificate(a)
+	cb, err2 := pki.ParseCertificate(b)
+	return err1 == nil && err2 == nil && string(ca.RawSubject) == string(cb.RawSubject)
+}
+
+// asProtocolError keeps a ProtocolError's code and gives any other error
+// the default code.
+func asProtocolError(err error, code msg.ErrorCode, what string) error {
+	if _, ok := errors.AsType[*msg.ProtocolError](err); ok {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return msg.Errorf(code, "%s: %w", what, err)
+}
