@@ -80,6 +80,9 @@ func sampleOrder(n byte) *store.Order {
 		AmtExp10:       -2,
 		State:          store.StateInitiated,
 		GatewayAuthRes: []byte{0x30, 0x03, 0x02, 0x01, n},
+		TransIDs:       []byte{0x30, 0x03, 0x04, 0x01, n},
+		ChallC:         []byte{'C', n},
+		ChallM:         []byte{'M', n},
 		Created:        at.Add(time.Duration(n) * time.Second),
 	}
 }
@@ -117,6 +120,10 @@ func diffOrder(got, want *store.Order) string {
 		return fmt.Sprintf("AuthAmount/CaptureAmount %d/%d, want %d/%d", got.AuthAmount, got.CaptureAmount, want.AuthAmount, want.CaptureAmount)
 	case !bytes.Equal(got.GatewayAuthRes, want.GatewayAuthRes):
 		return fmt.Sprintf("GatewayAuthRes %x, want %x", got.GatewayAuthRes, want.GatewayAuthRes)
+	case !bytes.Equal(got.TransIDs, want.TransIDs) || !bytes.Equal(got.ChallC, want.ChallC) || !bytes.Equal(got.ChallM, want.ChallM):
+		return fmt.Sprintf("TransIDs/ChallC/ChallM %x/%x/%x, want %x/%x/%x", got.TransIDs, got.ChallC, got.ChallM, want.TransIDs, want.ChallC, want.ChallM)
+	case !bytes.Equal(got.AuthRRPID, want.AuthRRPID):
+		return fmt.Sprintf("AuthRRPID %x, want %x", got.AuthRRPID, want.AuthRRPID)
 	case !got.Created.Equal(want.Created) || !got.Updated.Equal(want.Updated):
 		return fmt.Sprintf("Created/Updated %v/%v, want %v/%v", got.Created, got.Updated, want.Created, want.Updated)
 	case got.Created.Location() != time.UTC || got.Updated.Location() != time.UTC:
@@ -232,8 +239,10 @@ func testOrderUpdate(t *testing.T, b Backend) {
 	want.AuthCode = "approved"
 	want.AuthAmount = o.Amount
 	want.GatewayAuthRes = []byte("signed AuthRes")
+	want.AuthRRPID = []byte("auth rrpid")
 	got, err := b.UpdateOrder(ctx, o.XID, func(o *store.Order) error {
 		o.State, o.AuthCode, o.AuthAmount, o.GatewayAuthRes = want.State, want.AuthCode, want.AuthAmount, want.GatewayAuthRes
+		o.AuthRRPID = want.AuthRRPID
 		return nil
 	})
 	if err != nil {
