@@ -170,7 +170,7 @@ func (g *Gateway) openMerchantRequest(env []byte, ctSigned, ctEnvelope asn1.Obje
 	t, signed, signerCert, err := encap.OpenEnc(cfg.Suite, cfg.ExchangeKey.key, cfg.ExchangeCert, env, ctSigned, ctEnvelope,
 		pki.CertVerifier(pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: pki.CertTypeMer, KeyUsage: x509.KeyUsageDigitalSignature}))
 	if err != nil {
-		return nil, asProtocolError(err, msg.SignatureFailure, "merchant request")
+		return nil, msg.Classify(err, msg.SignatureFailure, "merchant request")
 	}
 	sd, err := pkcs7.ParseSignedData(signed)
 	if err != nil {
@@ -353,7 +353,7 @@ func (g *Gateway) openPI(pi *msg.PIDualSigned) (*openedPI, error) {
 	st := cfg.Suite
 	tbeDER, panDER, err := encap.OpenEX(st, cfg.ExchangeKey.key, cfg.ExchangeCert, pi.EXPIData, msg.OIDPIDualSignedTBE)
 	if err != nil {
-		return nil, asProtocolError(err, msg.DecodingFailure, "PI envelope")
+		return nil, msg.Classify(err, msg.DecodingFailure, "PI envelope")
 	}
 	tbe, err := msg.UnmarshalPIDualSignedTBE(tbeDER)
 	if err != nil {
@@ -373,7 +373,7 @@ func (g *Gateway) openPI(pi *msg.PIDualSigned) (*openedPI, error) {
 	cardCert, err := encap.VerifyDualFromPI(st, pi.PISignature, piData, tbe.PIOILink.HOIData,
 		pki.CertVerifier(pki.VerifyOptions{Roots: cfg.Roots, Now: cfg.Now(), CertType: pki.CertTypeCard, KeyUsage: x509.KeyUsageDigitalSignature}))
 	if err != nil {
-		return nil, asProtocolError(err, msg.SignatureFailure, "dual signature")
+		return nil, msg.Classify(err, msg.SignatureFailure, "dual signature")
 	}
 	holder, err := pki.ParseCertificate(cardCert)
 	if err != nil {
@@ -556,11 +556,4 @@ func digest(h crypto.Hash, parts ...[]byte) []byte {
 		d.Write(p)
 	}
 	return d.Sum(nil)
-}
-
-func asProtocolError(err error, code msg.ErrorCode, what string) error {
-	if _, ok := errors.AsType[*msg.ProtocolError](err); ok {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return msg.Errorf(code, "%s: %w", what, err)
 }

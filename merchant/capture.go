@@ -64,9 +64,9 @@ func (m *Merchant) Capture(ctx context.Context, xid msg.XID) (msg.CapCode, error
 	content, _, signerCert, err := encap.OpenEnc(st, cfg.ExchangeKey.key, cfg.ExchangeCert, res.CapResTBE, msg.OIDCapResData, msg.OIDCapResTBE,
 		pki.CertVerifier(pki.VerifyOptions{Roots: cfg.Roots, Now: cfg.Now(), CertType: pki.CertTypePgwy, KeyUsage: x509.KeyUsageDigitalSignature}))
 	if err != nil {
-		return 0, asProtocolError(err, msg.SignatureFailure, "CapRes")
+		return 0, msg.Classify(err, msg.SignatureFailure, "CapRes")
 	}
-	if !sameSubject(signerCert, cfg.GatewayCert) {
+	if !pki.SameSubject(signerCert, cfg.GatewayCert) {
 		return 0, msg.Errorf(msg.SignatureFailure, "CapRes signed by a gateway other than the designated one")
 	}
 	resData, err := msg.UnmarshalCapResData(content)

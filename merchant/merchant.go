@@ -266,7 +266,7 @@ func (m *Merchant) HandlePReq(ctx context.Context, req *msg.PReq) (*msg.PRes, er
 	}
 	if _, err := encap.VerifyDualFromOI(cfg.Suite, ds.PIDualSigned.PISignature, oi.Raw(), ds.OIDualSigned.HPIData,
 		pki.CertVerifier(pki.VerifyOptions{Roots: cfg.Roots, Now: cfg.Now(), CertType: pki.CertTypeCard, KeyUsage: x509.KeyUsageDigitalSignature})); err != nil {
-		return nil, asProtocolError(err, msg.SignatureFailure, "dual signature")
+		return nil, msg.Classify(err, msg.SignatureFailure, "dual signature")
 	}
 	amount := msg.CurrencyAmount{Currency: order.Currency, Amount: order.Amount, AmtExp10: order.AmtExp10}
 	hodInput, err := (&msg.HODInput{OD: []byte(order.Description), PurchAmt: amount, ODSalt: oi.ODSalt}).Marshal()
@@ -415,9 +415,9 @@ func (m *Merchant) checkAuthRes(res *msg.AuthRes, rrpid msg.RRPID, oi *msg.OIDat
 	content, signed, signerCert, err := encap.OpenEnc(st, cfg.ExchangeKey.key, cfg.ExchangeCert, res.AuthResTBE, msg.OIDAuthResTBS, msg.OIDAuthResTBE,
 		pki.CertVerifier(pki.VerifyOptions{Roots: cfg.Roots, Now: cfg.Now(), CertType: pki.CertTypePgwy, KeyUsage: x509.KeyUsageDigitalSignature}))
 	if err != nil {
-		return nil, asProtocolError(err, msg.SignatureFailure, "AuthRes")
+		return nil, msg.Classify(err, msg.SignatureFailure, "AuthRes")
 	}
-	if !sameSubject(signerCert, cfg.GatewayCert) {
+	if !pki.SameSubject(signerCert, cfg.GatewayCert) {
 		return nil, msg.Errorf(msg.SignatureFailure, "AuthRes signed by a gateway other than the designated one")
 	}
 	tbs, err := msg.UnmarshalAuthResTBS(content)
@@ -484,12 +484,6 @@ func digest(h crypto.Hash, b []byte) []byte {
 	return d.Sum(nil)
 }
 
-func sameSubject(a, b []byte) bool {
-	ca, err1 := pki.ParseCertificate(a)
-	cb, err2 := pki.ParseCertificate(b)
-	return err1 == nil && err2 == nil && string(ca.RawSubject) == string(cb.RawSubject)
-}
-
 // lookupError maps a store lookup failure to a SET error: not found is the
 // protocol's code; anything else is ours.
 func lookupError(err error, notFound msg.ErrorCode) error {
@@ -500,11 +494,4 @@ func lookupError(err error, notFound msg.ErrorCode) error {
 		return &msg.ProtocolError{Code: notFound, Err: err}
 	}
 	return err
-}
-
-func asProtocolError(err error, code msg.ErrorCode, what string) error {
-	if _, ok := errors.AsType[*msg.ProtocolError](err); ok {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return msg.Errorf(code, "%s: %w", what, err)
 }

@@ -39,3 +39,12 @@ type RemoteError struct {
 func (e *RemoteError) Error() string {
 	return fmt.Sprintf("%s answered with SET Error %s", e.From, e.TBS.ErrorCode)
 }
+
+// Classify keeps the code of an error that already carries one and gives
+// any other error code, prefixing what failed.
+func Classify(err error, code ErrorCode, what string) error {
+	if _, ok := errors.AsType[*ProtocolError](err); ok {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return Errorf(code, "%s: %w", what, err)
+}

@@ -47,3 +47,11 @@ func ErrorCode(err error) msg.ErrorCode {
 		return msg.InvalidCertificate
 	}
 }
+
+// SameSubject reports whether two certificates name the same subject: a
+// party's signature and key-exchange certificates do.
+func SameSubject(a, b []byte) bool {
+	ca, err1 := ParseCertificate(a)
+	cb, err2 := ParseCertificate(b)
+	return err1 == nil && err2 == nil && string(ca.RawSubject) == string(cb.RawSubject)
+}

@@ -11,7 +11,6 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -159,7 +158,7 @@ func (p *Purchase) HandlePInitRes(res *msg.PInitRes) error {
 		Roots: p.w.cfg.Roots, Now: now, CertType: pki.CertTypeMer, KeyUsage: x509.KeyUsageDigitalSignature,
 	}))
 	if err != nil {
-		return asProtocolError(err, msg.SignatureFailure, "PInitRes signature")
+		return msg.Classify(err, msg.SignatureFailure, "PInitRes signature")
 	}
 	data, err := msg.UnmarshalPInitResData(content)
 	if err != nil {
@@ -307,7 +306,7 @@ func (p *Purchase) HandlePRes(res *msg.PRes) (*Result, error) {
 		Roots: cfg.Roots, Now: now, CertType: pki.CertTypeMer, KeyUsage: x509.KeyUsageDigitalSignature,
 	}))
 	if err != nil {
-		return nil, asProtocolError(err, msg.SignatureFailure, "PRes signature")
+		return nil, msg.Classify(err, msg.SignatureFailure, "PRes signature")
 	}
 	if string(signerCert) != string(p.merchantCert) {
 		return nil, msg.Errorf(msg.SignatureFailure, "PRes signed by another merchant than PInitRes")
@@ -361,9 +360,9 @@ func (p *Purchase) checkGatewayProof(signed []byte) (*GatewayProof, error) {
 		Roots: cfg.Roots, Now: cfg.Now(), CertType: pki.CertTypePgwy, KeyUsage: x509.KeyUsageDigitalSignature,
 	}))
 	if err != nil {
-		return nil, asProtocolError(err, msg.SignatureFailure, "gateway authorization result")
+		return nil, msg.Classify(err, msg.SignatureFailure, "gateway authorization result")
 	}
-	if !sameSubject(signerCert, p.gatewayCert) {
+	if !pki.SameSubject(signerCert, p.gatewayCert) {
 		return nil, msg.Errorf(msg.SignatureFailure, "authorization result signed by another gateway than the one the PI was sealed to")
 	}
 	tbs, err := msg.UnmarshalAuthResTBS(content)
@@ -415,19 +414,4 @@ func findThumb(certs [][]byte, t *msg.CertThumb) (cert []byte, rest [][]byte) {
 		}
 	}
 	return nil, nil
-}
-
-func sameSubject(a, b []byte) bool {
-	ca, err1 := pki.ParseCertificate(a)
-	cb, err2 := pki.ParseCertificate(b)
-	return err1 == nil && err2 == nil && string(ca.RawSubject) == string(cb.RawSubject)
-}
-
-// asProtocolError keeps a ProtocolError's code and gives any other error
-// the default code.
-func asProtocolError(err error, code msg.ErrorCode, what string) error {
-	if _, ok := errors.AsType[*msg.ProtocolError](err); ok {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return msg.Errorf(code, "%s: %w", what, err)
 }
