@@ -45,14 +45,14 @@ func FuzzOpen(f *testing.F) {
 
 // FuzzSealedContent: parse then marshal gives back the input.
 func FuzzSealedContent(f *testing.F) {
-	f.Add([]byte{0x30, 0x02, 0x05, 0x00})
-	f.Add([]byte{0x30, 0x05, 0x05, 0x00, 0x04, 0x01, 0x07})
+	f.Add([]byte{0x30, 0x05, 0x06, 0x01, 0x2a, 0x05, 0x00})
+	f.Add([]byte{0x30, 0x08, 0x06, 0x01, 0x2a, 0x05, 0x00, 0x04, 0x01, 0x07})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		c, e, err := parseSealedContent(b)
+		ct, c, e, err := parseSealedContent(b)
 		if err != nil {
 			return
 		}
-		again, err := marshalSealedContent(c, e)
+		again, err := marshalSealedContent(ct, c, e)
 		if err != nil || !bytes.Equal(again, b) {
 			t.Fatalf("%x re-encodes as %x (%v)", b, again, err)
 		}

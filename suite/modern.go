@@ -52,14 +52,18 @@ func (modern) Seal(rand io.Reader, recipientCert []byte, ct asn1.ObjectIdentifie
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrKeyType, err)
 	}
-	sealed, err := marshalSealedContent(content, extra)
+	sealed, err := marshalSealedContent(ct, content, extra)
 	if err != nil {
 		return nil, err
 	}
 	// withHash (EH/EXH) is deliberately ignored: GCM already binds the
 	// content to the key, which is what H(t) in the OAEP block was for.
+	// The SET content type travels inside the ciphertext, authenticated;
+	// the envelope says id-data, so RFC 5083 needs no authAttrs (which
+	// openssl 3.0 mis-tags: openssl issue 26101) and standard CMS tools
+	// read every envelope.
 	to := []pkcs7.Recipient{pkcs7.ECDHRecipient{Cert: recipientCert, Key: ecdhPub}}
-	return pkcs7.EnvelopeAuth(rand, ct, sealed, to)
+	return pkcs7.EnvelopeAuth(rand, pkcs7.OIDData, sealed, to)
 }
 
 func (modern) Open(key ExchangeKey, cert []byte, envelope []byte) (asn1.ObjectIdentifier, []byte, []byte, error) {
@@ -78,27 +82,32 @@ func (modern) Open(key ExchangeKey, cert []byte, envelope []byte) (asn1.ObjectId
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%w: %w", ErrDecrypt, err)
 	}
-	content, extra, err := parseSealedContent(sealed)
+	if !ae.ContentType.Equal(pkcs7.OIDData) {
+		return nil, nil, nil, fmt.Errorf("%w: modern envelopes carry id-data, got %v", ErrWrongSuite, ae.ContentType)
+	}
+	ct, content, extra, err := parseSealedContent(sealed)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return ae.ContentType, content, extra, nil
+	return ct, content, extra, nil
 }
 
 // marshalSealedContent builds what the modern suite encrypts:
 //
 //	SealedContent ::= SEQUENCE {
-//	  content ANY,            -- DER of the SET type the envelope names
-//	  extra   ANY OPTIONAL }  -- p of EX / EXH
+//	  contentType OBJECT IDENTIFIER,  -- the SET content type (setct-…)
+//	  content     ANY,                -- DER of that SET type
+//	  extra       ANY OPTIONAL }      -- p of EX / EXH
 //
 // It is used for E and EH too, so that the opener never has to guess from
 // the shape of content whether an extra part follows.
-func marshalSealedContent(content, extra []byte) ([]byte, error) {
+func marshalSealedContent(ct asn1.ObjectIdentifier, content, extra []byte) ([]byte, error) {
 	if err := checkSealInput(content, extra); err != nil {
 		return nil, err
 	}
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1ObjectIdentifier(ct)
 		b.AddBytes(content)
 		if extra != nil {
 			b.AddBytes(extra)
@@ -107,27 +116,31 @@ func marshalSealedContent(content, extra []byte) ([]byte, error) {
 	return b.Bytes()
 }
 
-func parseSealedContent(b []byte) (content, extra []byte, err error) {
+func parseSealedContent(b []byte) (ct asn1.ObjectIdentifier, content, extra []byte, err error) {
 	e, err := der.Parse(b)
 	if err != nil {
-		return nil, nil, der.Wrap("SealedContent", "", err)
+		return nil, nil, nil, der.Wrap("SealedContent", "", err)
 	}
 	if err := e.Expect(der.TagSequence); err != nil {
-		return nil, nil, der.Wrap("SealedContent", "", err)
+		return nil, nil, nil, der.Wrap("SealedContent", "", err)
 	}
-	parts, err := e.Children()
+	s := cryptobyte.String(e.Contents)
+	if !s.ReadASN1ObjectIdentifier(&ct) {
+		return nil, nil, nil, der.Errorf("SealedContent", "contentType", "malformed OBJECT IDENTIFIER")
+	}
+	parts, err := der.ParseSequence(s)
 	if err != nil {
-		return nil, nil, der.Wrap("SealedContent", "", err)
+		return nil, nil, nil, der.Wrap("SealedContent", "", err)
 	}
 	switch len(parts) {
 	case 1:
-		return parts[0].Raw, nil, nil
+		return ct, parts[0].Raw, nil, nil
 	case 2:
-		return parts[0].Raw, parts[1].Raw, nil
+		return ct, parts[0].Raw, parts[1].Raw, nil
 	case 0:
-		return nil, nil, der.Errorf("SealedContent", "content", "absent")
+		return nil, nil, nil, der.Errorf("SealedContent", "content", "absent")
 	}
-	return nil, nil, der.Wrap("SealedContent", "", der.ErrTrailingData)
+	return nil, nil, nil, der.Wrap("SealedContent", "", der.ErrTrailingData)
 }
 
 // checkSealInput holds every suite to one contract: content is the DER of

@@ -32,6 +32,8 @@ bought. Start with:
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newInspectCmd())
+	root.AddCommand(newDemoCmd())
+	root.AddCommand(newBenchCmd())
 	return root
 }
 
