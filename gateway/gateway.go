@@ -204,31 +204,40 @@ func (g *Gateway) openMerchantRequest(env []byte, ctSigned, ctEnvelope asn1.Obje
 	return req, nil
 }
 
-// checkFreshness applies deviation 3 (modern suites): the request names
-// this gateway, carries an expiry not yet passed and not absurdly far, and
-// has not been seen before. set1 requests have no expiry; the replay cache
-// still refuses a repeated RRPID.
-func (g *Gateway) checkFreshness(ctx context.Context, kind string, pgThumb *msg.CertThumb, expiry time.Time, rrpid msg.RRPID, xid msg.XID) error {
+// checkAddressed applies deviations 1 and 3 to a merchant request in the
+// modern suites: it names this gateway and carries an expiry that has not
+// passed and is not absurdly far ahead. It is cheap, so it runs before the
+// PI is opened. set1 requests name no gateway and carry no expiry.
+func (g *Gateway) checkAddressed(kind string, pgThumb *msg.CertThumb, expiry time.Time) error {
 	cfg := g.cfg
+	if cfg.Suite.ID() == suite.Set1 {
+		return nil
+	}
 	now := cfg.Now()
-	remember := now.Add(cfg.ReplayWindow)
-	if cfg.Suite.ID() != suite.Set1 {
-		if !pgThumb.Matches(cfg.ExchangeCert) {
-			return msg.Errorf(msg.ThumbsMismatch, "%s is meant for another gateway", kind)
-		}
-		if expiry.IsZero() {
-			return msg.Errorf(msg.MessageTooOld, "%s has no expiry", kind)
-		}
-		if !now.Before(expiry) {
-			return msg.Errorf(msg.MessageTooOld, "%s expired at %s", kind, expiry.UTC().Format(time.RFC3339))
-		}
-		if expiry.After(now.Add(cfg.MaxRequestLifetime)) {
-			return msg.Errorf(msg.MessageTooNew, "%s expires too far ahead", kind)
-		}
-		remember = expiry
+	switch {
+	case !pgThumb.Matches(cfg.ExchangeCert):
+		return msg.Errorf(msg.ThumbsMismatch, "%s is meant for another gateway", kind)
+	case expiry.IsZero():
+		return msg.Errorf(msg.MessageTooOld, "%s has no expiry", kind)
+	case !now.Before(expiry):
+		return msg.Errorf(msg.MessageTooOld, "%s expired at %s", kind, expiry.UTC().Format(time.RFC3339))
+	case expiry.After(now.Add(cfg.MaxRequestLifetime)):
+		return msg.Errorf(msg.MessageTooNew, "%s expires too far ahead", kind)
+	}
+	return nil
+}
+
+// remember enters a request in the replay cache, refusing one already
+// there. It runs after every other check: the PI travels outside the
+// merchant's envelope, and a tampered copy of a genuine request must not
+// claim its RRPID and XID and get the genuine one refused as a replay.
+// Entries live until the request's expiry (set1: the replay window).
+func (g *Gateway) remember(ctx context.Context, kind string, expiry time.Time, rrpid msg.RRPID, xid msg.XID) error {
+	if expiry.IsZero() {
+		expiry = g.cfg.Now().Add(g.cfg.ReplayWindow)
 	}
 	key := digest(crypto.SHA256, []byte(kind), rrpid[:], xid[:])
-	if err := cfg.Store.Remember(ctx, key, remember); err != nil {
+	if err := g.cfg.Store.Remember(ctx, key, expiry); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return msg.Errorf(msg.MessageTooOld, "%s is a replay", kind)
 		}
@@ -257,7 +266,7 @@ func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.Aut
 	if tags.AuthRRTags.MerTermIDs.MerchantID != mr.merchantID {
 		return nil, msg.Errorf(msg.InvalidCertificate, "AuthReq merchant ID differs from the certificate's")
 	}
-	if err := g.checkFreshness(ctx, "AuthReq", data.PGThumb, data.Expiry, tags.AuthRRTags.RRPID, tags.TransIDs.XID); err != nil {
+	if err := g.checkAddressed("AuthReq", data.PGThumb, data.Expiry); err != nil {
 		return nil, err
 	}
 	// The PI travels beside the signed data; the signature covers its digest.
@@ -276,6 +285,9 @@ func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.Aut
 		return nil, err
 	}
 	if err := g.checkAgreement(pi, data, mr); err != nil {
+		return nil, err
+	}
+	if err := g.remember(ctx, "AuthReq", data.Expiry, tags.AuthRRTags.RRPID, tags.TransIDs.XID); err != nil {
 		return nil, err
 	}
 
@@ -492,7 +504,10 @@ func (g *Gateway) HandleCapReq(ctx context.Context, req *msg.CapReq) (*msg.CapRe
 	if len(data.CapItemSeq) > 0 {
 		firstXID = data.CapItemSeq[0].TransIDs.XID
 	}
-	if err := g.checkFreshness(ctx, "CapReq", data.PGThumb, data.Expiry, data.CapRRTags.RRPID, firstXID); err != nil {
+	if err := g.checkAddressed("CapReq", data.PGThumb, data.Expiry); err != nil {
+		return nil, err
+	}
+	if err := g.remember(ctx, "CapReq", data.Expiry, data.CapRRTags.RRPID, firstXID); err != nil {
 		return nil, err
 	}
 	res := msg.CapResData{CapRRTags: data.CapRRTags}
