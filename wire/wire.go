@@ -57,7 +57,11 @@ func (e *Endpoint) log() *slog.Logger {
 
 // Header returns a MessageHeader for a message this endpoint sends.
 func (e *Endpoint) Header(ids *msg.MessageIDs, rrpid *msg.RRPID) *msg.MessageHeader {
-	return &msg.MessageHeader{Date: e.now().UTC().Truncate(time.Second), MessageIDs: ids, RRPID: rrpid, SWIdent: e.SWIdent}
+	sw := e.SWIdent
+	if sw == "" {
+		sw = "setpay/0.1" // SWIdent is mandatory in every header
+	}
+	return &msg.MessageHeader{Date: e.now().UTC().Truncate(time.Second), MessageIDs: ids, RRPID: rrpid, SWIdent: sw}
 }
 
 // Serve decodes req, runs h and encodes its answer. It always returns a

@@ -1,0 +1,225 @@
+package wire
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"log/slog"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/setpay/setpay/encap"
+	"github.com/setpay/setpay/internal/der"
+	"github.com/setpay/setpay/msg"
+	"github.com/setpay/setpay/suite"
+)
+
+var quiet = slog.New(slog.DiscardHandler)
+
+func testSigner(t *testing.T) *encap.Signer {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "wire test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	cert, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &encap.Signer{Key: key, Cert: cert}
+}
+
+// request wraps a PInitReq as a wallet would send it.
+func request(t *testing.T, ep *Endpoint) ([]byte, *msg.MessageHeader) {
+	t.Helper()
+	var rrpid msg.RRPID
+	rrpid[0] = 7
+	req := &msg.PInitReq{RRPID: rrpid, Language: "en", LocalIDC: []byte("c"), LocalIDM: []byte("m"), BrandID: "SETpay", BIN: "411111"}
+	hdr := ep.Header(&msg.MessageIDs{LIDC: []byte("c"), LIDM: []byte("m")}, &rrpid)
+	b, err := msg.Wrap(hdr, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, hdr
+}
+
+// errorOf decodes a response that must be an Error and returns its TBS.
+func errorOf(t *testing.T, resp []byte) *msg.ErrorTBS {
+	t.Helper()
+	w, err := msg.UnmarshalMessageWrapper(resp)
+	if err != nil {
+		t.Fatalf("response does not decode: %v", err)
+	}
+	em, ok := w.Message.(*msg.Error)
+	if !ok {
+		t.Fatalf("response is %s, want Error", w.Message.Name())
+	}
+	tbs, err := ErrorTBS(em)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tbs
+}
+
+func TestServeRejections(t *testing.T) {
+	ctx := context.Background()
+	for _, signed := range []bool{false, true} {
+		ep := &Endpoint{Log: quiet, Suite: suite.NewModern(), SWIdent: "wire-test"}
+		if signed {
+			ep.Signer = testSigner(t)
+		}
+		good, hdr := request(t, ep)
+		tests := []struct {
+			name    string
+			req     []byte
+			handler Handler
+			code    msg.ErrorCode
+			header  bool // the Error quotes the request's header
+		}{
+			{"garbage", []byte("not DER at all"), nil, msg.DecodingFailure, false},
+			{"truncated", good[:len(good)-1], nil, msg.DecodingFailure, false},
+			{"coded rejection", good, func(context.Context, *msg.MessageWrapper) (msg.Message, error) {
+				return nil, msg.Errorf(msg.UnknownXID, "no such transaction")
+			}, msg.UnknownXID, true},
+			{"internal failure", good, func(context.Context, *msg.MessageWrapper) (msg.Message, error) {
+				return nil, errors.New("disk on fire")
+			}, msg.UnspecifiedFailure, true},
+			{"unsupported message", unsupported(t, hdr), nil, msg.MessageNotSupported, true},
+		}
+		for _, tt := range tests {
+			h := tt.handler
+			if h == nil {
+				h = func(context.Context, *msg.MessageWrapper) (msg.Message, error) {
+					t.Fatalf("%s: handler called", tt.name)
+					return nil, nil
+				}
+			}
+			resp, err := ep.Serve(ctx, tt.req, h)
+			if err != nil {
+				t.Fatalf("%s: Serve: %v", tt.name, err)
+			}
+			w, _ := msg.UnmarshalMessageWrapper(resp)
+			if em := w.Message.(*msg.Error); (em.SignedError != nil) != signed {
+				t.Errorf("%s: signed error = %v, want %v", tt.name, em.SignedError != nil, signed)
+			}
+			tbs := errorOf(t, resp)
+			if tbs.ErrorCode != tt.code {
+				t.Errorf("%s: code %v, want %v", tt.name, tbs.ErrorCode, tt.code)
+			}
+			if tt.header {
+				if tbs.ErrorMsg.MessageHeader == nil || *tbs.ErrorMsg.MessageHeader.RRPID != *hdr.RRPID {
+					t.Errorf("%s: Error does not quote the request header", tt.name)
+				}
+			} else if !bytes.HasPrefix(tt.req, tbs.ErrorMsg.BadWrapper) || len(tbs.ErrorMsg.BadWrapper) == 0 {
+				t.Errorf("%s: BadWrapper %q does not quote the request", tt.name, tbs.ErrorMsg.BadWrapper)
+			}
+		}
+	}
+}
+
+// unsupported wraps a Message alternative SET has but setpay does not
+// implement ([4] InqReq) around an arbitrary SEQUENCE.
+func unsupported(t *testing.T, hdr *msg.MessageHeader) []byte {
+	t.Helper()
+	h, err := hdr.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner := der.Encode(der.Explicit(4), der.Encode(der.TagSequence, der.Encode(der.TagNull, nil)))
+	return der.Encode(der.TagSequence, append(h, der.Encode(der.Explicit(0), inner)...))
+}
+
+func TestServeQuotesAtMost20000Bytes(t *testing.T) {
+	ep := &Endpoint{Log: quiet, Suite: suite.NewModern()}
+	big := bytes.Repeat([]byte{0xff}, 50000)
+	resp, err := ep.Serve(context.Background(), big, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(errorOf(t, resp).ErrorMsg.BadWrapper); got != 20000 {
+		t.Fatalf("BadWrapper holds %d bytes, want 20000", got)
+	}
+}
+
+func TestServeAnswersAndEchoes(t *testing.T) {
+	ep := &Endpoint{Log: quiet, Suite: suite.NewModern(), SWIdent: "wire-test"}
+	req, hdr := request(t, ep)
+	resp, err := ep.Serve(context.Background(), req, func(_ context.Context, w *msg.MessageWrapper) (msg.Message, error) {
+		if _, ok := w.Message.(*msg.PInitReq); !ok {
+			t.Fatalf("handler got %s", w.Message.Name())
+		}
+		return &msg.Error{UnsignedError: &msg.ErrorTBS{ErrorCode: msg.UnspecifiedFailure, ErrorMsg: msg.ErrorMsg{BadWrapper: []byte{1}}}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := msg.UnmarshalMessageWrapper(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *w.Header.RRPID != *hdr.RRPID || !bytes.Equal(w.Header.MessageIDs.LIDC, hdr.MessageIDs.LIDC) || w.Header.SWIdent != "wire-test" {
+		t.Fatalf("response header %+v does not echo the request's", w.Header)
+	}
+}
+
+func TestServeNeverAnswersAnError(t *testing.T) {
+	ep := &Endpoint{Log: quiet, Suite: suite.NewModern()}
+	_, hdr := request(t, ep)
+	errMsg, err := msg.Wrap(hdr, &msg.Error{UnsignedError: &msg.ErrorTBS{ErrorCode: msg.DecodingFailure, ErrorMsg: msg.ErrorMsg{MessageHeader: hdr}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := ep.Serve(context.Background(), errMsg, nil); err == nil {
+		t.Fatalf("an Error was answered with %x", resp)
+	}
+}
+
+func TestCall(t *testing.T) {
+	ctx := context.Background()
+	client := &Endpoint{Log: quiet, Suite: suite.NewModern(), SWIdent: "client"}
+	server := &Endpoint{Log: quiet, Suite: suite.NewModern(), SWIdent: "server", Signer: testSigner(t)}
+	var rrpid msg.RRPID
+	rrpid[3] = 9
+	req := &msg.PInitReq{RRPID: rrpid, Language: "en", LocalIDC: []byte("c"), BrandID: "SETpay", BIN: "411111"}
+
+	// A rejection arrives as a ProtocolError carrying the peer's code.
+	rejecting := ServeFunc(func(ctx context.Context, b []byte) ([]byte, error) {
+		return server.Serve(ctx, b, func(context.Context, *msg.MessageWrapper) (msg.Message, error) {
+			return nil, msg.Errorf(msg.ChallengeMismatch, "no")
+		})
+	})
+	_, err := client.Call(ctx, rejecting, "merchant", nil, &rrpid, req)
+	var remote *msg.RemoteError
+	if msg.CodeOf(err) != msg.ChallengeMismatch || !errors.As(err, &remote) || remote.From != "merchant" {
+		t.Fatalf("Call error = %v", err)
+	}
+
+	// An answer for another request is refused.
+	var other msg.RRPID
+	other[3] = 10
+	misrouted := ServeFunc(func(ctx context.Context, b []byte) ([]byte, error) {
+		return msg.Wrap(server.Header(nil, &other), req)
+	})
+	if _, err := client.Call(ctx, misrouted, "merchant", nil, &rrpid, req); msg.CodeOf(err) != msg.UnknownRRPID {
+		t.Fatalf("misrouted answer: %v", err)
+	}
+
+	// Undecodable answers are decodingFailure; transport errors pass through.
+	garbled := ServeFunc(func(context.Context, []byte) ([]byte, error) { return []byte{0x30, 0x01}, nil })
+	if _, err := client.Call(ctx, garbled, "merchant", nil, &rrpid, req); msg.CodeOf(err) != msg.DecodingFailure {
+		t.Fatalf("garbled answer: %v", err)
+	}
+	down := errors.New("connection refused")
+	failing := ServeFunc(func(context.Context, []byte) ([]byte, error) { return nil, down })
+	if _, err := client.Call(ctx, failing, "merchant", nil, &rrpid, req); !errors.Is(err, down) {
+		t.Fatalf("transport failure: %v", err)
+	}
+}
