@@ -44,40 +44,19 @@ func (m *AuthReq) Name() string { return "AuthReq" }
 func (m *AuthReq) Raw() []byte { return m.raw }
 
 func (m *AuthReq) add(b *cryptobyte.Builder) {
-	der.AddElement(b, der.TagSequence, func(b *cryptobyte.Builder) {
-		addContentInfoDER(b, m.AuthReqTBE, "AuthReq", "authReqTBE")
-		m.PI.add(b)
-	})
+	addEncB(b, "AuthReq", m.AuthReqTBE, "authReqTBE", m.PI.add)
 }
 
-func (m *AuthReq) read(s *cryptobyte.String) error {
-	const typ = "AuthReq"
-	e, err := readAs(s, der.TagSequence, typ, "")
-	if err != nil {
-		return err
-	}
-	m.raw = e.Raw
-	in := cryptobyte.String(e.Contents)
-	if m.AuthReqTBE, err = readContentInfoDER(&in, typ, "authReqTBE"); err != nil {
-		return err
-	}
-	if err := m.PI.read(&in); err != nil {
-		return der.Wrap(typ, "pi", err)
-	}
-	return expectEnd(in, typ, "")
+func (m *AuthReq) read(s *cryptobyte.String) (err error) {
+	m.AuthReqTBE, m.raw, err = readEncB(s, "AuthReq", "authReqTBE", "pi", false, m.PI.read)
+	return err
 }
 
 // Marshal returns the DER encoding of m.
 func (m *AuthReq) Marshal() ([]byte, error) { return marshal(m.add) }
 
 // UnmarshalAuthReq decodes an AuthReq, rejecting trailing bytes.
-func UnmarshalAuthReq(b []byte) (*AuthReq, error) {
-	m := new(AuthReq)
-	if err := unmarshal(b, "AuthReq", m.read); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
+func UnmarshalAuthReq(b []byte) (*AuthReq, error) { return unmarshalNew[AuthReq](b, "AuthReq") }
 
 // AuthReqTBS is the content the merchant signs inside the AuthReq envelope
 // (content type setct-AuthReqTBS):
@@ -94,27 +73,12 @@ type AuthReqTBS struct {
 func (t *AuthReqTBS) Raw() []byte { return t.raw }
 
 func (t *AuthReqTBS) add(b *cryptobyte.Builder) {
-	der.AddElement(b, der.TagSequence, func(b *cryptobyte.Builder) {
-		t.AuthReqData.add(b)
-		addContentInfoDER(b, t.HPI, "AuthReqTBS", "hPI")
-	})
+	addLinkage(b, "AuthReqTBS", t.AuthReqData.add, t.HPI, "hPI", false)
 }
 
-func (t *AuthReqTBS) read(s *cryptobyte.String) error {
-	const typ = "AuthReqTBS"
-	e, err := readAs(s, der.TagSequence, typ, "")
-	if err != nil {
-		return err
-	}
-	t.raw = e.Raw
-	in := cryptobyte.String(e.Contents)
-	if err := t.AuthReqData.read(&in); err != nil {
-		return der.Wrap(typ, "authReqData", err)
-	}
-	if t.HPI, err = readContentInfoDER(&in, typ, "hPI"); err != nil {
-		return err
-	}
-	return expectEnd(in, typ, "")
+func (t *AuthReqTBS) read(s *cryptobyte.String) (err error) {
+	t.HPI, t.raw, err = readLinkage(s, "AuthReqTBS", "authReqData", t.AuthReqData.read, "hPI", false)
+	return err
 }
 
 // Marshal returns the DER encoding of t.
@@ -122,11 +86,7 @@ func (t *AuthReqTBS) Marshal() ([]byte, error) { return marshal(t.add) }
 
 // UnmarshalAuthReqTBS decodes an AuthReqTBS, rejecting trailing bytes.
 func UnmarshalAuthReqTBS(b []byte) (*AuthReqTBS, error) {
-	t := new(AuthReqTBS)
-	if err := unmarshal(b, "AuthReqTBS", t.read); err != nil {
-		return nil, err
-	}
-	return t, nil
+	return unmarshalNew[AuthReqTBS](b, "AuthReqTBS")
 }
 
 // AuthReqData is the merchant's part of an authorization request:
@@ -156,17 +116,11 @@ func (d *AuthReqData) add(b *cryptobyte.Builder) {
 	const typ = "AuthReqData"
 	der.AddElement(b, der.TagSequence, func(b *cryptobyte.Builder) {
 		d.AuthReqItem.add(b)
-		if d.MThumbs != nil {
-			der.AddElement(b, der.Explicit(0), d.MThumbs.add)
-		}
+		addOptionalThumbs(b, 0, d.MThumbs)
 		addDefaultFalse(b, der.TagBoolean, d.CaptureNow)
 		addOpaqueOctets(b, 1, d.SaleDetail, typ, "saleDetail")
-		if d.PGThumb != nil {
-			der.AddElement(b, der.Explicit(10), d.PGThumb.add)
-		}
-		if !d.Expiry.IsZero() {
-			addDateAs(b, der.Implicit(11), d.Expiry)
-		}
+		addOptionalCertThumb(b, 10, d.PGThumb)
+		addOptionalDate(b, 11, d.Expiry)
 	})
 }
 
@@ -204,11 +158,7 @@ func (d *AuthReqData) Marshal() ([]byte, error) { return marshal(d.add) }
 
 // UnmarshalAuthReqData decodes an AuthReqData, rejecting trailing bytes.
 func UnmarshalAuthReqData(b []byte) (*AuthReqData, error) {
-	d := new(AuthReqData)
-	if err := unmarshal(b, "AuthReqData", d.read); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return unmarshalNew[AuthReqData](b, "AuthReqData")
 }
 
 // AuthReqItem is one authorization's identifiers and amounts:
@@ -442,9 +392,11 @@ func (m *MerchData) read(s *cryptobyte.String) error {
 		return err
 	}
 	in := cryptobyte.String(e.Contents)
-	if f, ok, err := optionalField(&in, der.Implicit(0), typ, "merchCatCode"); err != nil {
-		return err
-	} else if ok {
+	if nextIs(in, der.Implicit(0)) {
+		f, err := readAs(&in, der.Implicit(0), typ, "merchCatCode")
+		if err != nil {
+			return err
+		}
 		if len(f.Contents) != 4 || !digitsOK(string(f.Contents)) {
 			return der.Errorf(typ, "merchCatCode", "want 4 digits: %w", der.ErrInvalid)
 		}
@@ -479,45 +431,26 @@ func (m *AuthRes) Name() string { return "AuthRes" }
 func (m *AuthRes) Raw() []byte { return m.raw }
 
 func (m *AuthRes) add(b *cryptobyte.Builder) {
-	der.AddElement(b, der.TagSequence, func(b *cryptobyte.Builder) {
-		addContentInfoDER(b, m.AuthResTBE, "AuthRes", "authResTBE")
-		if m.AuthResBaggage != nil {
-			m.AuthResBaggage.add(b)
-		}
-	})
+	var baggage func(*cryptobyte.Builder)
+	if m.AuthResBaggage != nil {
+		baggage = m.AuthResBaggage.add
+	}
+	addEncB(b, "AuthRes", m.AuthResTBE, "authResTBE", baggage)
 }
 
-func (m *AuthRes) read(s *cryptobyte.String) error {
-	const typ = "AuthRes"
-	e, err := readAs(s, der.TagSequence, typ, "")
-	if err != nil {
-		return err
-	}
-	m.raw = e.Raw
-	in := cryptobyte.String(e.Contents)
-	if m.AuthResTBE, err = readContentInfoDER(&in, typ, "authResTBE"); err != nil {
-		return err
-	}
-	if len(in) > 0 {
+func (m *AuthRes) read(s *cryptobyte.String) (err error) {
+	m.AuthResTBE, m.raw, err = readEncB(s, "AuthRes", "authResTBE", "authResBaggage", true, func(s *cryptobyte.String) error {
 		m.AuthResBaggage = new(AuthResBaggage)
-		if err := m.AuthResBaggage.read(&in); err != nil {
-			return der.Wrap(typ, "authResBaggage", err)
-		}
-	}
-	return expectEnd(in, typ, "")
+		return m.AuthResBaggage.read(s)
+	})
+	return err
 }
 
 // Marshal returns the DER encoding of m.
 func (m *AuthRes) Marshal() ([]byte, error) { return marshal(m.add) }
 
 // UnmarshalAuthRes decodes an AuthRes, rejecting trailing bytes.
-func UnmarshalAuthRes(b []byte) (*AuthRes, error) {
-	m := new(AuthRes)
-	if err := unmarshal(b, "AuthRes", m.read); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
+func UnmarshalAuthRes(b []byte) (*AuthRes, error) { return unmarshalNew[AuthRes](b, "AuthRes") }
 
 // AuthResTBS is the content the gateway signs inside the AuthRes envelope
 // (content type setct-AuthResTBS):
@@ -535,31 +468,12 @@ type AuthResTBS struct {
 func (t *AuthResTBS) Raw() []byte { return t.raw }
 
 func (t *AuthResTBS) add(b *cryptobyte.Builder) {
-	der.AddElement(b, der.TagSequence, func(b *cryptobyte.Builder) {
-		t.AuthResData.add(b)
-		if t.HAuthResBaggage != nil {
-			addContentInfoDER(b, t.HAuthResBaggage, "AuthResTBS", "hAuthResBaggage")
-		}
-	})
+	addLinkage(b, "AuthResTBS", t.AuthResData.add, t.HAuthResBaggage, "hAuthResBaggage", true)
 }
 
-func (t *AuthResTBS) read(s *cryptobyte.String) error {
-	const typ = "AuthResTBS"
-	e, err := readAs(s, der.TagSequence, typ, "")
-	if err != nil {
-		return err
-	}
-	t.raw = e.Raw
-	in := cryptobyte.String(e.Contents)
-	if err := t.AuthResData.read(&in); err != nil {
-		return der.Wrap(typ, "authResData", err)
-	}
-	if len(in) > 0 {
-		if t.HAuthResBaggage, err = readContentInfoDER(&in, typ, "hAuthResBaggage"); err != nil {
-			return err
-		}
-	}
-	return expectEnd(in, typ, "")
+func (t *AuthResTBS) read(s *cryptobyte.String) (err error) {
+	t.HAuthResBaggage, t.raw, err = readLinkage(s, "AuthResTBS", "authResData", t.AuthResData.read, "hAuthResBaggage", true)
+	return err
 }
 
 // Marshal returns the DER encoding of t.
@@ -567,11 +481,7 @@ func (t *AuthResTBS) Marshal() ([]byte, error) { return marshal(t.add) }
 
 // UnmarshalAuthResTBS decodes an AuthResTBS, rejecting trailing bytes.
 func UnmarshalAuthResTBS(b []byte) (*AuthResTBS, error) {
-	t := new(AuthResTBS)
-	if err := unmarshal(b, "AuthResTBS", t.read); err != nil {
-		return nil, err
-	}
-	return t, nil
+	return unmarshalNew[AuthResTBS](b, "AuthResTBS")
 }
 
 // AuthResData is the gateway's answer:
@@ -606,16 +516,10 @@ func (d *AuthResData) add(b *cryptobyte.Builder) {
 	der.AddElement(b, der.TagSequence, func(b *cryptobyte.Builder) {
 		d.AuthTags.add(b)
 		addOpaqueExplicit(b, 0, d.BrandCRLIdentifier, typ, "brandCRLIdentifier")
-		if d.PEThumb != nil {
-			der.AddElement(b, der.Explicit(1), d.PEThumb.add)
-		}
+		addOptionalCertThumb(b, 1, d.PEThumb)
 		d.AuthResPayload.add(b)
-		if d.MerchantThumb != nil {
-			der.AddElement(b, der.Explicit(10), d.MerchantThumb.add)
-		}
-		if d.HAuthReq != nil {
-			addOctetsBounded(b, der.Implicit(11), d.HAuthReq, typ, "hAuthReq", 1, maxDigestLen)
-		}
+		addOptionalCertThumb(b, 10, d.MerchantThumb)
+		addOptionalOctets(b, der.Implicit(11), d.HAuthReq, typ, "hAuthReq", 1, maxDigestLen)
 	})
 }
 
@@ -642,10 +546,8 @@ func (d *AuthResData) read(s *cryptobyte.String) error {
 	if d.MerchantThumb, err = readOptionalCertThumb(&in, 10, typ, "merchantThumb"); err != nil {
 		return err
 	}
-	if nextIs(in, der.Implicit(11)) {
-		if d.HAuthReq, err = readOctetStringBounded(&in, der.Implicit(11), typ, "hAuthReq", 1, maxDigestLen); err != nil {
-			return err
-		}
+	if d.HAuthReq, err = readOptionalOctets(&in, der.Implicit(11), typ, "hAuthReq", 1, maxDigestLen); err != nil {
+		return err
 	}
 	return expectEnd(in, typ, "")
 }
@@ -655,11 +557,7 @@ func (d *AuthResData) Marshal() ([]byte, error) { return marshal(d.add) }
 
 // UnmarshalAuthResData decodes an AuthResData, rejecting trailing bytes.
 func UnmarshalAuthResData(b []byte) (*AuthResData, error) {
-	d := new(AuthResData)
-	if err := unmarshal(b, "AuthResData", d.read); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return unmarshalNew[AuthResData](b, "AuthResData")
 }
 
 // AuthResPayload is the outcome of one authorization:
@@ -838,9 +736,7 @@ func (r *ResponseData) add(b *cryptobyte.Builder) {
 		addOptionalEnum(b, 1, r.RespReason, typ, "respReason")
 		addOptionalEnum(b, 2, r.CardType, typ, "cardType")
 		addOptionalEnum(b, 3, r.AVSResult, typ, "avsResult")
-		if r.LogRefID != nil {
-			addOctetsBounded(b, der.Implicit(4), r.LogRefID, typ, "logRefID", 1, maxLogRefID)
-		}
+		addOptionalOctets(b, der.Implicit(4), r.LogRefID, typ, "logRefID", 1, maxLogRefID)
 	})
 }
 
@@ -866,10 +762,8 @@ func (r *ResponseData) read(s *cryptobyte.String) error {
 	if r.AVSResult, err = readOptionalEnum(&in, 3, typ, "avsResult"); err != nil {
 		return err
 	}
-	if nextIs(in, der.Implicit(4)) {
-		if r.LogRefID, err = readOctetStringBounded(&in, der.Implicit(4), typ, "logRefID", 1, maxLogRefID); err != nil {
-			return err
-		}
+	if r.LogRefID, err = readOptionalOctets(&in, der.Implicit(4), typ, "logRefID", 1, maxLogRefID); err != nil {
+		return err
 	}
 	return expectEnd(in, typ, "")
 }
@@ -932,25 +826,9 @@ func (g *AuthResBaggage) Raw() []byte { return g.raw }
 func (g *AuthResBaggage) add(b *cryptobyte.Builder) {
 	const typ = "AuthResBaggage"
 	der.AddElement(b, der.TagSequence, func(b *cryptobyte.Builder) {
-		if g.CapToken != nil {
-			der.AddElement(b, der.Explicit(0), func(b *cryptobyte.Builder) {
-				addContentInfoDER(b, g.CapToken, typ, "capToken")
-			})
-		}
-		if g.AcqCardMsg != nil {
-			if len(g.AcqCardMsg) == 0 {
-				b.SetError(der.Errorf(typ, "acqCardMsg", "empty: %w", der.ErrInvalid))
-				return
-			}
-			der.AddElement(b, der.Explicit(1), func(b *cryptobyte.Builder) {
-				b.AddBytes(der.Encode(der.TagOctetString, g.AcqCardMsg))
-			})
-		}
-		if g.AuthToken != nil {
-			der.AddElement(b, der.Explicit(2), func(b *cryptobyte.Builder) {
-				addContentInfoDER(b, g.AuthToken, typ, "authToken")
-			})
-		}
+		addOptionalExplicitContentInfo(b, 0, g.CapToken, typ, "capToken")
+		addOptionalExplicitOctets(b, 1, g.AcqCardMsg, typ, "acqCardMsg", 1)
+		addOptionalExplicitContentInfo(b, 2, g.AuthToken, typ, "authToken")
 	})
 }
 
@@ -962,25 +840,13 @@ func (g *AuthResBaggage) read(s *cryptobyte.String) error {
 	}
 	g.raw = e.Raw
 	in := cryptobyte.String(e.Contents)
-	if g.CapToken, err = readExplicitContentInfo(&in, 0, typ, "capToken"); err != nil {
+	if g.CapToken, err = readOptionalExplicitContentInfo(&in, 0, typ, "capToken"); err != nil {
 		return err
 	}
-	if f, ok, err := optionalField(&in, der.Explicit(1), typ, "acqCardMsg"); err != nil {
+	if g.AcqCardMsg, err = readOptionalExplicitOctets(&in, 1, typ, "acqCardMsg", 1); err != nil {
 		return err
-	} else if ok {
-		inner, err := der.Parse(f.Contents)
-		if err == nil {
-			err = inner.Expect(der.TagOctetString)
-		}
-		if err == nil && len(inner.Contents) == 0 {
-			err = fmt.Errorf("empty: %w", der.ErrInvalid)
-		}
-		if err != nil {
-			return der.Wrap(typ, "acqCardMsg", err)
-		}
-		g.AcqCardMsg = inner.Contents
 	}
-	if g.AuthToken, err = readExplicitContentInfo(&in, 2, typ, "authToken"); err != nil {
+	if g.AuthToken, err = readOptionalExplicitContentInfo(&in, 2, typ, "authToken"); err != nil {
 		return err
 	}
 	return expectEnd(in, typ, "")
@@ -991,148 +857,5 @@ func (g *AuthResBaggage) Marshal() ([]byte, error) { return marshal(g.add) }
 
 // UnmarshalAuthResBaggage decodes an AuthResBaggage, rejecting trailing bytes.
 func UnmarshalAuthResBaggage(b []byte) (*AuthResBaggage, error) {
-	g := new(AuthResBaggage)
-	if err := unmarshal(b, "AuthResBaggage", g.read); err != nil {
-		return nil, err
-	}
-	return g, nil
-}
-
-// ---------------------------------------------------------------------------
-// Component codecs the authorization and capture messages share, on top of
-// the readers in der.go.
-
-// MaxEnumValue bounds the ENUMERATED components whose value lists are not
-// public (specialProcessing, merchGroup, respReason, cardType, avsResult):
-// they are carried as small non-negative integers.
-const MaxEnumValue = 255
-
-// optionalField reads the next element if it carries tag t.
-func optionalField(s *cryptobyte.String, t der.Tag, typ, field string) (der.Element, bool, error) {
-	if !nextIs(*s, t) {
-		return der.Element{}, false, nil
-	}
-	e, err := readAs(s, t, typ, field)
-	return e, err == nil, err
-}
-
-// readOptionalThumbs reads an OPTIONAL [n] EXPLICIT Thumbs.
-func readOptionalThumbs(s *cryptobyte.String, n uint32, typ, field string) (*Thumbs, error) {
-	inner, ok, err := optionalExplicit(s, n)
-	if err != nil || !ok {
-		return nil, der.Wrap(typ, field, err)
-	}
-	var t Thumbs
-	if err := t.read(&inner); err != nil {
-		return nil, der.Wrap(typ, field, err)
-	}
-	if err := expectEnd(inner, typ, field); err != nil {
-		return nil, err
-	}
-	return &t, nil
-}
-
-// readExplicitContentInfo reads an OPTIONAL [n] EXPLICIT ContentInfo.
-func readExplicitContentInfo(s *cryptobyte.String, n uint32, typ, field string) ([]byte, error) {
-	inner, ok, err := optionalExplicit(s, n)
-	if err != nil || !ok {
-		return nil, der.Wrap(typ, field, err)
-	}
-	ci, err := readContentInfoDER(&inner, typ, field)
-	if err != nil {
-		return nil, err
-	}
-	return ci, expectEnd(inner, typ, field)
-}
-
-// readOpaqueOctets reads an OPTIONAL opaque [n] IMPLICIT OCTET STRING
-// (components a later issue defines). A present value is never empty, so
-// nil and absent coincide.
-func readOpaqueOctets(s *cryptobyte.String, n uint32, typ, field string) ([]byte, error) {
-	if !nextIs(*s, der.Implicit(n)) {
-		return nil, nil
-	}
-	return readOctetStringBounded(s, der.Implicit(n), typ, field, 1, 0)
-}
-
-func addOpaqueOctets(b *cryptobyte.Builder, n uint32, v []byte, typ, field string) {
-	if v != nil {
-		addOctetsBounded(b, der.Implicit(n), v, typ, field, 1, 0)
-	}
-}
-
-// readOpaqueExplicit reads an OPTIONAL [n] EXPLICIT component whose type is
-// not defined yet (BrandCRLIdentifier), keeping the inner element's DER.
-func readOpaqueExplicit(s *cryptobyte.String, n uint32, typ, field string) ([]byte, error) {
-	inner, ok, err := optionalExplicit(s, n)
-	if err != nil || !ok {
-		return nil, der.Wrap(typ, field, err)
-	}
-	v, err := readRawElement(&inner, typ, field)
-	if err != nil {
-		return nil, err
-	}
-	return v, expectEnd(inner, typ, field)
-}
-
-func addOpaqueExplicit(b *cryptobyte.Builder, n uint32, v []byte, typ, field string) {
-	if v != nil {
-		addExplicit(b, n, func(b *cryptobyte.Builder) { addRawElement(b, v, typ, field) })
-	}
-}
-
-// readOptionalInt reads an OPTIONAL [n] IMPLICIT INTEGER not below min.
-func readOptionalInt(s *cryptobyte.String, n uint32, min int64, typ, field string) (*int64, error) {
-	if !nextIs(*s, der.Implicit(n)) {
-		return nil, nil
-	}
-	v, err := readIntRange(s, der.Implicit(n), typ, field, min, 1<<63-1)
-	if err != nil {
-		return nil, err
-	}
-	return &v, nil
-}
-
-func addOptionalInt(b *cryptobyte.Builder, n uint32, v *int64, min int64, typ, field string) {
-	if v == nil {
-		return
-	}
-	if *v < min {
-		failf(b, typ, field, "value %d below %d: %w", *v, min, der.ErrInvalid)
-		return
-	}
-	addInt64(b, der.Implicit(n), *v)
-}
-
-// readOptionalEnum reads an OPTIONAL [n] IMPLICIT ENUMERATED in 0..MaxEnumValue.
-func readOptionalEnum(s *cryptobyte.String, n uint32, typ, field string) (*int, error) {
-	if !nextIs(*s, der.Implicit(n)) {
-		return nil, nil
-	}
-	v, err := readIntRange(s, der.Implicit(n), typ, field, 0, MaxEnumValue)
-	if err != nil {
-		return nil, err
-	}
-	e := int(v)
-	return &e, nil
-}
-
-func addOptionalEnum(b *cryptobyte.Builder, n uint32, v *int, typ, field string) {
-	if v == nil {
-		return
-	}
-	if *v < 0 || *v > MaxEnumValue {
-		failf(b, typ, field, "value %d outside 0..%d: %w", *v, MaxEnumValue, der.ErrInvalid)
-		return
-	}
-	addInt64(b, der.Implicit(n), int64(*v))
-}
-
-// readOptionalDate reads an OPTIONAL [n] IMPLICIT GeneralizedTime; the zero
-// time means absent.
-func readOptionalDate(s *cryptobyte.String, n uint32, typ, field string) (time.Time, error) {
-	if !nextIs(*s, der.Implicit(n)) {
-		return time.Time{}, nil
-	}
-	return readDateAs(s, der.Implicit(n), typ, field)
+	return unmarshalNew[AuthResBaggage](b, "AuthResBaggage")
 }

@@ -3,31 +3,14 @@ package msg
 import (
 	"bytes"
 	"encoding/asn1"
-	"errors"
-	"flag"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/setpay/setpay/internal/der"
 	"github.com/setpay/setpay/internal/pkcs7"
 )
-
-// The -update flag regenerates testdata/auth_*.der and cap_*.der. It is
-// registered only if another test file of the package has not done so.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files in testdata/")
-	}
-}
-
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // testCI returns a small well-formed ContentInfo of the given content type,
 // standing in for the envelopes and digests package encap produces.
@@ -46,8 +29,6 @@ func testPI(t testing.TB) PI {
 }
 
 var testTime = time.Date(2026, 11, 25, 13, 14, 15, 0, time.UTC)
-
-func ptr[T any](v T) *T { return &v }
 
 func fill20(c byte) (a [20]byte) {
 	for i := range a {
@@ -162,28 +143,6 @@ func fullAuthResBaggage(t testing.TB) *AuthResBaggage {
 	}
 }
 
-// marshaler is what every encodable type offers.
-type marshaler = interface{ Marshal() ([]byte, error) }
-
-// decoder adapts a typed Unmarshal function for table tests.
-func decoder[T marshaler](f func([]byte) (T, error)) func([]byte) (marshaler, error) {
-	return func(b []byte) (marshaler, error) {
-		v, err := f(b)
-		if err != nil {
-			return nil, err
-		}
-		return v, nil
-	}
-}
-
-// codec is one standalone type under test.
-type codec struct {
-	name      string
-	golden    string // testdata file name; "" for no golden vector
-	value     marshaler
-	unmarshal func([]byte) (marshaler, error)
-}
-
 func authCodecs(t testing.TB) []codec {
 	uAuthReq := decoder(UnmarshalAuthReq)
 	uAuthReqTBS := decoder(UnmarshalAuthReqTBS)
@@ -226,178 +185,15 @@ func authCodecs(t testing.TB) []codec {
 	return codecs
 }
 
-// clearRaw zeroes every unexported field named raw, so a decoded value can
-// be compared with the value it was encoded from.
-func clearRaw(v reflect.Value) {
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if !v.IsNil() {
-			clearRaw(v.Elem())
-		}
-	case reflect.Struct:
-		if v.Type() == reflect.TypeOf(time.Time{}) {
-			return
-		}
-		for i := 0; i < v.NumField(); i++ {
-			f := v.Field(i)
-			if v.Type().Field(i).Name == "raw" && f.CanAddr() {
-				reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().SetZero()
-				continue
-			}
-			clearRaw(f)
-		}
-	case reflect.Slice, reflect.Array:
-		for i := 0; i < v.Len(); i++ {
-			clearRaw(v.Index(i))
-		}
-	}
-}
-
-// rawer is what every standalone type offers.
-type rawer interface{ Raw() []byte }
-
-func runRoundTrips(t *testing.T, codecs []codec) {
-	for _, c := range codecs {
-		t.Run(c.name, func(t *testing.T) {
-			enc, err := c.value.Marshal()
-			if err != nil {
-				t.Fatalf("Marshal: %v", err)
-			}
-			if _, err := der.Parse(enc); err != nil {
-				t.Fatalf("encoding is not one DER element: %v", err)
-			}
-			got, err := c.unmarshal(enc)
-			if err != nil {
-				t.Fatalf("Unmarshal: %v", err)
-			}
-			if r, ok := got.(rawer); !ok || !bytes.Equal(r.Raw(), enc) {
-				t.Errorf("Raw() does not return the decoded bytes")
-			}
-			again, err := got.Marshal()
-			if err != nil || !bytes.Equal(again, enc) {
-				t.Errorf("re-encoding differs (err %v)", err)
-			}
-			clearRaw(reflect.ValueOf(got))
-			want := reflect.New(reflect.TypeOf(c.value).Elem())
-			want.Elem().Set(reflect.ValueOf(c.value).Elem())
-			clearRaw(want)
-			if !reflect.DeepEqual(got, want.Interface()) {
-				t.Errorf("decoded value differs:\n got %+v\nwant %+v", got, want.Interface())
-			}
-		})
-	}
-}
-
-func runGolden(t *testing.T, codecs []codec) {
-	for _, c := range codecs {
-		if c.golden == "" {
-			continue
-		}
-		t.Run(c.golden, func(t *testing.T) {
-			enc, err := c.value.Marshal()
-			if err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join("testdata", c.golden)
-			if updating() {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, enc, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create)", err)
-			}
-			if !bytes.Equal(enc, want) {
-				t.Errorf("encoding differs from %s (run with -update if the change is intended)", path)
-			}
-			if _, err := c.unmarshal(want); err != nil {
-				t.Errorf("golden vector does not decode: %v", err)
-			}
-		})
-	}
-}
-
-// runMutations checks, for every valid encoding, that each truncation is an
-// error and that no single-byte change panics; a change that still decodes
-// must re-encode to exactly the changed bytes (decoding accepts DER only).
-func runMutations(t *testing.T, codecs []codec) {
-	for _, c := range codecs {
-		t.Run(c.name, func(t *testing.T) {
-			enc, err := c.value.Marshal()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := 0; i < len(enc); i++ {
-				if _, err := c.unmarshal(enc[:i]); err == nil {
-					t.Fatalf("truncation to %d of %d bytes decoded", i, len(enc))
-				}
-			}
-			if _, err := c.unmarshal(append(bytes.Clone(enc), 0)); !errors.Is(err, der.ErrTrailingData) {
-				t.Errorf("trailing byte: got %v, want ErrTrailingData", err)
-			}
-			for i := range enc {
-				for _, x := range []byte{0x01, 0x80, 0xff} {
-					m := bytes.Clone(enc)
-					m[i] ^= x
-					checkStrict(t, c.unmarshal, m)
-				}
-			}
-		})
-	}
-}
-
-// checkStrict decodes b and, if that succeeds, requires the re-encoding to
-// be b itself.
-func checkStrict(t *testing.T, unmarshal func([]byte) (marshaler, error), b []byte) {
-	t.Helper()
-	v, err := unmarshal(b)
-	if err != nil {
-		var de *der.Error
-		if !errors.As(err, &de) {
-			t.Errorf("error %v is not a *der.Error", err)
-		}
-		return
-	}
-	again, err := v.Marshal()
-	if err != nil {
-		t.Errorf("decoded %x but cannot re-encode: %v", b, err)
-		return
-	}
-	if !bytes.Equal(again, b) {
-		t.Errorf("non-canonical input accepted:\n in %x\nout %x", b, again)
-	}
-}
-
 func TestAuthRoundTrip(t *testing.T) { runRoundTrips(t, authCodecs(t)) }
-func TestAuthGolden(t *testing.T)    { runGolden(t, authCodecs(t)) }
+
+func TestAuthGolden(t *testing.T) { runGolden(t, authCodecs(t)) }
+
 func TestAuthMutations(t *testing.T) { runMutations(t, authCodecs(t)) }
 
 func TestAuthMessageInterface(t *testing.T) {
-	var _ Message = (*AuthReq)(nil)
-	var _ Message = (*AuthRes)(nil)
-	if (&AuthReq{}).Tag() != 6 || (&AuthRes{}).Tag() != 7 {
-		t.Error("wrong Message CHOICE tags")
-	}
-	if (&AuthReq{}).Name() != "AuthReq" || (&AuthRes{}).Name() != "AuthRes" {
-		t.Error("wrong names")
-	}
-	for _, tag := range []uint32{TagAuthReq, TagAuthRes} {
-		if messageDecoders[tag] == nil {
-			t.Errorf("no decoder registered for [%d]", tag)
-		}
-	}
-	enc, err := (&AuthReq{AuthReqTBE: testCI(t, OIDAuthReqTBE, 1), PI: testPI(t)}).Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := messageDecoders[TagAuthReq](enc)
-	if err != nil || m.Name() != "AuthReq" {
-		t.Errorf("registered decoder: %v, %v", m, err)
-	}
+	checkMessage(t, &AuthReq{AuthReqTBE: testCI(t, OIDAuthReqTBE, 1), PI: testPI(t)}, 6, "AuthReq")
+	checkMessage(t, &AuthRes{AuthResTBE: testCI(t, OIDAuthResTBE, 2)}, 7, "AuthRes")
 }
 
 func TestAuthCodeString(t *testing.T) {
@@ -423,11 +219,7 @@ func TestAuthMarshalRejects(t *testing.T) {
 		f(&d)
 		return &d
 	}
-	tests := []struct {
-		name  string
-		v     m
-		field string
-	}{
+	runMarshalRejects(t, []marshalReject{
 		{"tbe not ContentInfo", &AuthReq{AuthReqTBE: []byte{0x04, 0x00}, PI: testPI(t)}, "authReqTBE"},
 		{"tbe empty", &AuthReq{PI: testPI(t)}, "authReqTBE"},
 		{"hPI missing", &AuthReqTBS{AuthReqData: fullAuthReqData(t)}, "hPI"},
@@ -449,51 +241,7 @@ func TestAuthMarshalRejects(t *testing.T) {
 		{"capCode inside", res(func(d *AuthResData) { d.AuthResPayload.CapResPayload.CapCode = -1 }), "capCode"},
 		{"baggage acqCardMsg empty", &AuthResBaggage{AcqCardMsg: []byte{}}, "acqCardMsg"},
 		{"baggage capToken garbage", &AuthResBaggage{CapToken: []byte{0x30}}, "capToken"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := tc.v.Marshal()
-			var de *der.Error
-			if !errors.As(err, &de) {
-				t.Fatalf("got %v, want a *der.Error", err)
-			}
-			if !containsField(err, tc.field) {
-				t.Errorf("error %q does not name field %q", err, tc.field)
-			}
-		})
-	}
-}
-
-// containsField reports whether some *der.Error in err's chain names field.
-func containsField(err error, field string) bool {
-	for err != nil {
-		if de, ok := err.(*der.Error); ok && de.Field == field {
-			return true
-		}
-		err = errors.Unwrap(err)
-	}
-	return false
-}
-
-// mustMarshal encodes v or fails the test.
-func mustMarshal(t testing.TB, v marshaler) []byte {
-	t.Helper()
-	b, err := v.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// replaceOnce swaps the single occurrence of old in b for new; the
-// surrounding lengths are fixed up by the caller's choice of equal-length
-// replacements, so the result differs only where intended.
-func replaceOnce(t testing.TB, b, old, new []byte) []byte {
-	t.Helper()
-	if bytes.Count(b, old) != 1 {
-		t.Fatalf("pattern %x occurs %d times", old, bytes.Count(b, old))
-	}
-	return bytes.Replace(b, old, new, 1)
+	})
 }
 
 // TestAuthUnmarshalRejects feeds hand-made non-DER or out-of-range
@@ -507,11 +255,7 @@ func TestAuthUnmarshalRejects(t *testing.T) {
 	minEnc := mustMarshal(t, &min)
 
 	authCode := der.Encode(der.TagEnumerated, []byte{16})
-	tests := []struct {
-		name string
-		in   []byte
-		dec  func([]byte) error
-	}{
+	runUnmarshalRejects(t, []unmarshalReject{
 		{"captureNow 0x01", replaceOnce(t, tbs, []byte{0x01, 0x01, 0xff, 0x81}, []byte{0x01, 0x01, 0x01, 0x81}), decAuthReqTBS},
 		{"captureNow FALSE encoded", replaceOnce(t, tbs, []byte{0x01, 0x01, 0xff, 0x81}, []byte{0x01, 0x01, 0x00, 0x81}), decAuthReqTBS},
 		{"merchCatCode letters", replaceOnce(t, tbs, []byte("5411"), []byte("54x1")), decAuthReqTBS},
@@ -524,35 +268,13 @@ func TestAuthUnmarshalRejects(t *testing.T) {
 		{"indefinite length", append(append([]byte{0x30, 0x80}, contentsOf(t, minEnc)...), 0, 0), decAuthReqData},
 		{"set instead of sequence", der.Encode(der.TagSet, contentsOf(t, minEnc)), decAuthReqData},
 		{"empty", nil, decAuthReqData},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if err := tc.dec(tc.in); err == nil {
-				t.Fatal("decoded")
-			}
-		})
-	}
+	})
 }
 
-func contentsOf(t testing.TB, enc []byte) []byte {
-	t.Helper()
-	e, err := der.Parse(enc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e.Contents
-}
+func decAuthReqTBS(b []byte) error { _, err := UnmarshalAuthReqTBS(b); return err }
 
-// nonMinimalLength re-encodes a SEQUENCE with a 4-octet length (never
-// minimal for SET-sized messages).
-func nonMinimalLength(t testing.TB, enc []byte) []byte {
-	c := contentsOf(t, enc)
-	n := len(c)
-	return append([]byte{0x30, 0x84, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}, c...)
-}
-
-func decAuthReqTBS(b []byte) error  { _, err := UnmarshalAuthReqTBS(b); return err }
 func decAuthReqData(b []byte) error { _, err := UnmarshalAuthReqData(b); return err }
+
 func decAuthResData(b []byte) error { _, err := UnmarshalAuthResData(b); return err }
 
 // TestAuthOptionalOrder checks that an OPTIONAL component out of its place
@@ -587,30 +309,6 @@ func TestAuthRawKeptAfterInputChange(t *testing.T) {
 	}
 	if !bytes.Equal(m.Raw(), keep) || !bytes.Equal(m.AuthResBaggage.Raw(), keep[len(keep)-len(m.AuthResBaggage.Raw()):]) {
 		t.Error("Raw aliases the caller's buffer")
-	}
-}
-
-func fuzzSeeds(f *testing.F, files ...string) {
-	for _, name := range files {
-		if b, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
-			f.Add(b)
-		}
-	}
-}
-
-// fuzzStrict is the body of every fuzz target: never panic, and anything
-// accepted re-encodes to exactly the input.
-func fuzzStrict[T marshaler](t *testing.T, b []byte, dec func([]byte) (T, error)) {
-	v, err := dec(b)
-	if err != nil {
-		return
-	}
-	again, err := v.Marshal()
-	if err != nil {
-		t.Fatalf("accepted %x but cannot re-encode: %v", b, err)
-	}
-	if !bytes.Equal(again, b) {
-		t.Fatalf("accepted non-canonical input %x (re-encodes as %x)", b, again)
 	}
 }
 

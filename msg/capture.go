@@ -41,45 +41,26 @@ func (m *CapReq) Name() string { return "CapReq" }
 func (m *CapReq) Raw() []byte { return m.raw }
 
 func (m *CapReq) add(b *cryptobyte.Builder) {
-	der.AddElement(b, der.TagSequence, func(b *cryptobyte.Builder) {
-		addContentInfoDER(b, m.CapReqTBE, "CapReq", "capReqTBE")
-		if m.CapTokenSeq != nil {
-			m.CapTokenSeq.add(b)
-		}
-	})
+	var baggage func(*cryptobyte.Builder)
+	if m.CapTokenSeq != nil {
+		baggage = m.CapTokenSeq.add
+	}
+	addEncB(b, "CapReq", m.CapReqTBE, "capReqTBE", baggage)
 }
 
-func (m *CapReq) read(s *cryptobyte.String) error {
-	const typ = "CapReq"
-	e, err := readAs(s, der.TagSequence, typ, "")
-	if err != nil {
-		return err
-	}
-	m.raw = e.Raw
-	in := cryptobyte.String(e.Contents)
-	if m.CapReqTBE, err = readContentInfoDER(&in, typ, "capReqTBE"); err != nil {
-		return err
-	}
-	if len(in) > 0 {
+func (m *CapReq) read(s *cryptobyte.String) (err error) {
+	m.CapReqTBE, m.raw, err = readEncB(s, "CapReq", "capReqTBE", "capTokenSeq", true, func(s *cryptobyte.String) error {
 		m.CapTokenSeq = new(CapTokenSeq)
-		if err := m.CapTokenSeq.read(&in); err != nil {
-			return der.Wrap(typ, "capTokenSeq", err)
-		}
-	}
-	return expectEnd(in, typ, "")
+		return m.CapTokenSeq.read(s)
+	})
+	return err
 }
 
 // Marshal returns the DER encoding of m.
 func (m *CapReq) Marshal() ([]byte, error) { return marshal(m.add) }
 
 // UnmarshalCapReq decodes a CapReq, rejecting trailing bytes.
-func UnmarshalCapReq(b []byte) (*CapReq, error) {
-	m := new(CapReq)
-	if err := unmarshal(b, "CapReq", m.read); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
+func UnmarshalCapReq(b []byte) (*CapReq, error) { return unmarshalNew[CapReq](b, "CapReq") }
 
 // CapReqTBS is the content the merchant signs inside the CapReq envelope
 // (content type setct-CapReqTBS):
@@ -97,44 +78,19 @@ type CapReqTBS struct {
 func (t *CapReqTBS) Raw() []byte { return t.raw }
 
 func (t *CapReqTBS) add(b *cryptobyte.Builder) {
-	der.AddElement(b, der.TagSequence, func(b *cryptobyte.Builder) {
-		t.CapReqData.add(b)
-		if t.HCapTokenSeq != nil {
-			addContentInfoDER(b, t.HCapTokenSeq, "CapReqTBS", "hCapTokenSeq")
-		}
-	})
+	addLinkage(b, "CapReqTBS", t.CapReqData.add, t.HCapTokenSeq, "hCapTokenSeq", true)
 }
 
-func (t *CapReqTBS) read(s *cryptobyte.String) error {
-	const typ = "CapReqTBS"
-	e, err := readAs(s, der.TagSequence, typ, "")
-	if err != nil {
-		return err
-	}
-	t.raw = e.Raw
-	in := cryptobyte.String(e.Contents)
-	if err := t.CapReqData.read(&in); err != nil {
-		return der.Wrap(typ, "capReqData", err)
-	}
-	if len(in) > 0 {
-		if t.HCapTokenSeq, err = readContentInfoDER(&in, typ, "hCapTokenSeq"); err != nil {
-			return err
-		}
-	}
-	return expectEnd(in, typ, "")
+func (t *CapReqTBS) read(s *cryptobyte.String) (err error) {
+	t.HCapTokenSeq, t.raw, err = readLinkage(s, "CapReqTBS", "capReqData", t.CapReqData.read, "hCapTokenSeq", true)
+	return err
 }
 
 // Marshal returns the DER encoding of t.
 func (t *CapReqTBS) Marshal() ([]byte, error) { return marshal(t.add) }
 
 // UnmarshalCapReqTBS decodes a CapReqTBS, rejecting trailing bytes.
-func UnmarshalCapReqTBS(b []byte) (*CapReqTBS, error) {
-	t := new(CapReqTBS)
-	if err := unmarshal(b, "CapReqTBS", t.read); err != nil {
-		return nil, err
-	}
-	return t, nil
-}
+func UnmarshalCapReqTBS(b []byte) (*CapReqTBS, error) { return unmarshalNew[CapReqTBS](b, "CapReqTBS") }
 
 // CapReqData lists the authorizations the merchant wants captured:
 //
@@ -165,9 +121,7 @@ func (d *CapReqData) add(b *cryptobyte.Builder) {
 	const typ = "CapReqData"
 	der.AddElement(b, der.TagSequence, func(b *cryptobyte.Builder) {
 		d.CapRRTags.add(b)
-		if d.MThumbs != nil {
-			der.AddElement(b, der.Explicit(0), d.MThumbs.add)
-		}
+		addOptionalThumbs(b, 0, d.MThumbs)
 		if len(d.CapItemSeq) == 0 {
 			b.SetError(der.Errorf(typ, "capItemSeq", "empty: %w", der.ErrInvalid))
 			return
@@ -179,12 +133,8 @@ func (d *CapReqData) add(b *cryptobyte.Builder) {
 		})
 		addOpaqueOctets(b, 1, d.CRReqResPayloadSeq, typ, "cRReqResPayloadSeq")
 		addOptionalExtensions(b, 2, d.CRqExtensions)
-		if d.PGThumb != nil {
-			der.AddElement(b, der.Explicit(10), d.PGThumb.add)
-		}
-		if !d.Expiry.IsZero() {
-			addDateAs(b, der.Implicit(11), d.Expiry)
-		}
+		addOptionalCertThumb(b, 10, d.PGThumb)
+		addOptionalDate(b, 11, d.Expiry)
 	})
 }
 
@@ -202,17 +152,8 @@ func (d *CapReqData) read(s *cryptobyte.String) error {
 	if d.MThumbs, err = readOptionalThumbs(&in, 0, typ, "mThumbs"); err != nil {
 		return err
 	}
-	seq, err := readAs(&in, der.TagSequence, typ, "capItemSeq")
-	if err != nil {
+	if d.CapItemSeq, err = readSequenceOf[CapItem](&in, typ, "capItemSeq"); err != nil {
 		return err
-	}
-	items := cryptobyte.String(seq.Contents)
-	for len(items) > 0 {
-		var it CapItem
-		if err := it.read(&items); err != nil {
-			return der.Wrap(typ, fmt.Sprintf("capItemSeq[%d]", len(d.CapItemSeq)), err)
-		}
-		d.CapItemSeq = append(d.CapItemSeq, it)
 	}
 	if len(d.CapItemSeq) == 0 {
 		return der.Errorf(typ, "capItemSeq", "empty: %w", der.ErrInvalid)
@@ -237,11 +178,7 @@ func (d *CapReqData) Marshal() ([]byte, error) { return marshal(d.add) }
 
 // UnmarshalCapReqData decodes a CapReqData, rejecting trailing bytes.
 func UnmarshalCapReqData(b []byte) (*CapReqData, error) {
-	d := new(CapReqData)
-	if err := unmarshal(b, "CapReqData", d.read); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return unmarshalNew[CapReqData](b, "CapReqData")
 }
 
 // CapItem asks for one authorization to be captured:
@@ -424,11 +361,7 @@ func (t *CapTokenSeq) Marshal() ([]byte, error) { return marshal(t.add) }
 
 // UnmarshalCapTokenSeq decodes a CapTokenSeq, rejecting trailing bytes.
 func UnmarshalCapTokenSeq(b []byte) (*CapTokenSeq, error) {
-	t := new(CapTokenSeq)
-	if err := unmarshal(b, "CapTokenSeq", t.read); err != nil {
-		return nil, err
-	}
-	return t, nil
+	return unmarshalNew[CapTokenSeq](b, "CapTokenSeq")
 }
 
 // CapRes is the gateway's capture response, Enc{P, M, CapResData}: one
@@ -449,29 +382,16 @@ func (m *CapRes) Name() string { return "CapRes" }
 // Raw returns the bytes m was decoded from.
 func (m *CapRes) Raw() []byte { return m.raw }
 
-func (m *CapRes) add(b *cryptobyte.Builder) {
-	addContentInfoDER(b, m.CapResTBE, "CapRes", "")
-}
-
-func (m *CapRes) read(s *cryptobyte.String) error {
-	ci, err := readContentInfoDER(s, "CapRes", "")
-	if err != nil {
-		return err
-	}
-	m.CapResTBE, m.raw = ci, ci
-	return nil
-}
-
 // Marshal returns the DER encoding of m.
-func (m *CapRes) Marshal() ([]byte, error) { return marshal(m.add) }
+func (m *CapRes) Marshal() ([]byte, error) { return marshalContentInfo(m.CapResTBE, "CapRes") }
 
 // UnmarshalCapRes decodes a CapRes, rejecting trailing bytes.
 func UnmarshalCapRes(b []byte) (*CapRes, error) {
-	m := new(CapRes)
-	if err := unmarshal(b, "CapRes", m.read); err != nil {
+	ci, err := unmarshalContentInfo(b, "CapRes")
+	if err != nil {
 		return nil, err
 	}
-	return m, nil
+	return &CapRes{CapResTBE: ci, raw: ci}, nil
 }
 
 // CapResData is the gateway's signed capture result:
@@ -502,9 +422,7 @@ func (d *CapResData) add(b *cryptobyte.Builder) {
 	der.AddElement(b, der.TagSequence, func(b *cryptobyte.Builder) {
 		d.CapRRTags.add(b)
 		addOpaqueExplicit(b, 0, d.BrandCRLIdentifier, typ, "brandCRLIdentifier")
-		if d.PEThumb != nil {
-			der.AddElement(b, der.Explicit(1), d.PEThumb.add)
-		}
+		addOptionalCertThumb(b, 1, d.PEThumb)
 		addOpaqueOctets(b, 2, d.BatchStatusSeq, typ, "batchStatusSeq")
 		der.AddElement(b, der.TagSequence, func(b *cryptobyte.Builder) {
 			for i := range d.CapResItemSeq {
@@ -535,17 +453,8 @@ func (d *CapResData) read(s *cryptobyte.String) error {
 	if d.BatchStatusSeq, err = readOpaqueOctets(&in, 2, typ, "batchStatusSeq"); err != nil {
 		return err
 	}
-	seq, err := readAs(&in, der.TagSequence, typ, "capResItemSeq")
-	if err != nil {
+	if d.CapResItemSeq, err = readSequenceOf[CapResItem](&in, typ, "capResItemSeq"); err != nil {
 		return err
-	}
-	items := cryptobyte.String(seq.Contents)
-	for len(items) > 0 {
-		var it CapResItem
-		if err := it.read(&items); err != nil {
-			return der.Wrap(typ, fmt.Sprintf("capResItemSeq[%d]", len(d.CapResItemSeq)), err)
-		}
-		d.CapResItemSeq = append(d.CapResItemSeq, it)
 	}
 	if d.CRsExtensions, err = readOptionalExtensions(&in, 3, typ, "cRsExtensions"); err != nil {
 		return err
@@ -558,11 +467,7 @@ func (d *CapResData) Marshal() ([]byte, error) { return marshal(d.add) }
 
 // UnmarshalCapResData decodes a CapResData, rejecting trailing bytes.
 func UnmarshalCapResData(b []byte) (*CapResData, error) {
-	d := new(CapResData)
-	if err := unmarshal(b, "CapResData", d.read); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return unmarshalNew[CapResData](b, "CapResData")
 }
 
 // CapResItem is the result for one CapItem:

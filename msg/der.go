@@ -41,6 +41,42 @@ func unmarshal(in []byte, typ string, read func(s *cryptobyte.String) error) err
 	return nil
 }
 
+// reader is a pointer to a type that decodes itself from one element.
+type reader[T any] interface {
+	*T
+	read(s *cryptobyte.String) error
+}
+
+// unmarshalNew decodes exactly one T from in with unmarshal: what every
+// UnmarshalT function does.
+func unmarshalNew[T any, PT reader[T]](in []byte, typ string) (*T, error) {
+	v := new(T)
+	if err := unmarshal(in, typ, PT(v).read); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// readSequenceOf reads a SEQUENCE OF T component; an error names the
+// element at fault as field[i]. It returns nil for an empty SEQUENCE: the
+// caller checks SIZE(1..MAX).
+func readSequenceOf[T any, PT reader[T]](s *cryptobyte.String, typ, field string) ([]T, error) {
+	e, err := readAs(s, der.TagSequence, typ, field)
+	if err != nil {
+		return nil, err
+	}
+	in := cryptobyte.String(e.Contents)
+	var out []T
+	for len(in) > 0 {
+		var v T
+		if err := PT(&v).read(&in); err != nil {
+			return nil, der.Wrap(typ, fmt.Sprintf("%s[%d]", field, len(out)), err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 // readAs reads one element and checks its tag.
 func readAs(s *cryptobyte.String, t der.Tag, typ, field string) (der.Element, error) {
 	e, err := der.ReadElement(s)
@@ -499,4 +535,263 @@ func addContentInfoDER(b *cryptobyte.Builder, v []byte, typ, field string) {
 		return
 	}
 	b.AddBytes(v)
+}
+
+// ---------------------------------------------------------------------------
+// OPTIONAL components. Each reader returns the zero value (nil, "", zero
+// time) when the component is absent; each writer leaves out the zero value.
+// A present component is never the zero value, so absent and zero coincide.
+
+// MaxEnumValue bounds the ENUMERATED components whose value lists are not
+// public (specialProcessing, merchGroup, respReason, cardType, avsResult):
+// they are carried as small non-negative integers.
+const MaxEnumValue = 255
+
+// readOptionalExplicit reads an OPTIONAL [n] EXPLICIT component with read,
+// which must report its own errors under typ and field, and reports whether
+// the component was present.
+func readOptionalExplicit(s *cryptobyte.String, n uint32, typ, field string, read func(s *cryptobyte.String) error) (bool, error) {
+	inner, ok, err := optionalExplicit(s, n)
+	if err != nil {
+		return false, der.Wrap(typ, field, err)
+	}
+	if !ok {
+		return false, nil
+	}
+	if err := read(&inner); err != nil {
+		return false, err
+	}
+	return true, expectEnd(inner, typ, field)
+}
+
+// readOptionalOctets reads an OPTIONAL OCTET STRING under tag t of
+// min..max octets (max <= 0: unbounded).
+func readOptionalOctets(s *cryptobyte.String, t der.Tag, typ, field string, min, max int) ([]byte, error) {
+	if !nextIs(*s, t) {
+		return nil, nil
+	}
+	return readOctetStringBounded(s, t, typ, field, min, max)
+}
+
+// addOptionalOctets appends an OPTIONAL OCTET STRING unless v is nil.
+func addOptionalOctets(b *cryptobyte.Builder, t der.Tag, v []byte, typ, field string, min, max int) {
+	if v != nil {
+		addOctetsBounded(b, t, v, typ, field, min, max)
+	}
+}
+
+// readOpaqueOctets reads an OPTIONAL opaque [n] IMPLICIT OCTET STRING
+// (components a later issue defines). A present value is never empty.
+func readOpaqueOctets(s *cryptobyte.String, n uint32, typ, field string) ([]byte, error) {
+	return readOptionalOctets(s, der.Implicit(n), typ, field, 1, 0)
+}
+
+func addOpaqueOctets(b *cryptobyte.Builder, n uint32, v []byte, typ, field string) {
+	addOptionalOctets(b, der.Implicit(n), v, typ, field, 1, 0)
+}
+
+// readOptionalExplicitOctets reads an OPTIONAL [n] EXPLICIT OCTET STRING
+// of at least min octets (acqCardMsg, acqBackKeyData).
+func readOptionalExplicitOctets(s *cryptobyte.String, n uint32, typ, field string, min int) ([]byte, error) {
+	var v []byte
+	_, err := readOptionalExplicit(s, n, typ, field, func(s *cryptobyte.String) (err error) {
+		v, err = readOctetStringBounded(s, der.TagOctetString, typ, field, min, 0)
+		return err
+	})
+	return v, err
+}
+
+func addOptionalExplicitOctets(b *cryptobyte.Builder, n uint32, v []byte, typ, field string, min int) {
+	if v == nil {
+		return
+	}
+	if err := checkSize(len(v), min, 0, typ, field); err != nil {
+		b.SetError(err)
+		return
+	}
+	addExplicit(b, n, func(b *cryptobyte.Builder) { addOctets(b, der.TagOctetString, v) })
+}
+
+// readOpaqueExplicit reads an OPTIONAL [n] EXPLICIT component of a type msg
+// keeps opaque (BrandCRLIdentifier), returning the inner element's DER.
+func readOpaqueExplicit(s *cryptobyte.String, n uint32, typ, field string) ([]byte, error) {
+	var v []byte
+	_, err := readOptionalExplicit(s, n, typ, field, func(s *cryptobyte.String) (err error) {
+		v, err = readRawElement(s, typ, field)
+		return err
+	})
+	return v, err
+}
+
+func addOpaqueExplicit(b *cryptobyte.Builder, n uint32, v []byte, typ, field string) {
+	if v != nil {
+		addExplicit(b, n, func(b *cryptobyte.Builder) { addRawElement(b, v, typ, field) })
+	}
+}
+
+// readOptionalExplicitContentInfo reads an OPTIONAL [n] EXPLICIT ContentInfo.
+func readOptionalExplicitContentInfo(s *cryptobyte.String, n uint32, typ, field string) ([]byte, error) {
+	var v []byte
+	_, err := readOptionalExplicit(s, n, typ, field, func(s *cryptobyte.String) (err error) {
+		v, err = readContentInfoDER(s, typ, field)
+		return err
+	})
+	return v, err
+}
+
+func addOptionalExplicitContentInfo(b *cryptobyte.Builder, n uint32, v []byte, typ, field string) {
+	if v != nil {
+		addExplicit(b, n, func(b *cryptobyte.Builder) { addContentInfoDER(b, v, typ, field) })
+	}
+}
+
+// readOptionalInt reads an OPTIONAL [n] IMPLICIT INTEGER not below min.
+func readOptionalInt(s *cryptobyte.String, n uint32, min int64, typ, field string) (*int64, error) {
+	if !nextIs(*s, der.Implicit(n)) {
+		return nil, nil
+	}
+	v, err := readIntRange(s, der.Implicit(n), typ, field, min, 1<<63-1)
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+func addOptionalInt(b *cryptobyte.Builder, n uint32, v *int64, min int64, typ, field string) {
+	if v == nil {
+		return
+	}
+	if *v < min {
+		failf(b, typ, field, "value %d below %d: %w", *v, min, der.ErrInvalid)
+		return
+	}
+	addInt64(b, der.Implicit(n), *v)
+}
+
+// readOptionalEnum reads an OPTIONAL [n] IMPLICIT ENUMERATED in 0..MaxEnumValue.
+func readOptionalEnum(s *cryptobyte.String, n uint32, typ, field string) (*int, error) {
+	if !nextIs(*s, der.Implicit(n)) {
+		return nil, nil
+	}
+	v, err := readIntRange(s, der.Implicit(n), typ, field, 0, MaxEnumValue)
+	if err != nil {
+		return nil, err
+	}
+	e := int(v)
+	return &e, nil
+}
+
+func addOptionalEnum(b *cryptobyte.Builder, n uint32, v *int, typ, field string) {
+	if v == nil {
+		return
+	}
+	if *v < 0 || *v > MaxEnumValue {
+		failf(b, typ, field, "value %d outside 0..%d: %w", *v, MaxEnumValue, der.ErrInvalid)
+		return
+	}
+	addInt64(b, der.Implicit(n), int64(*v))
+}
+
+// readOptionalDate reads an OPTIONAL [n] IMPLICIT GeneralizedTime.
+func readOptionalDate(s *cryptobyte.String, n uint32, typ, field string) (time.Time, error) {
+	if !nextIs(*s, der.Implicit(n)) {
+		return time.Time{}, nil
+	}
+	return readDateAs(s, der.Implicit(n), typ, field)
+}
+
+func addOptionalDate(b *cryptobyte.Builder, n uint32, v time.Time) {
+	if !v.IsZero() {
+		addDateAs(b, der.Implicit(n), v)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// SET's composite shapes. Each type keeps its own Go type and methods; these
+// write and read the SEQUENCE they all share.
+
+// addLinkage appends L{T, U} = SEQUENCE { t T, hU DD{U} }: a value linked
+// to the DigestedData of a second one that travels elsewhere. With
+// hOptional, a nil hU is left out (SEQUENCE { t T, hU DD{U} OPTIONAL }).
+func addLinkage(b *cryptobyte.Builder, typ string, addT func(b *cryptobyte.Builder), hU []byte, hField string, hOptional bool) {
+	addSequence(b, func(b *cryptobyte.Builder) {
+		addT(b)
+		if hU != nil || !hOptional {
+			addContentInfoDER(b, hU, typ, hField)
+		}
+	})
+}
+
+// readLinkage reads what addLinkage writes: t's components with readT, then
+// DD{U}. It returns DD{U}'s ContentInfo DER (nil if optional and absent) and
+// the whole encoding.
+func readLinkage(s *cryptobyte.String, typ, tField string, readT func(s *cryptobyte.String) error, hField string, hOptional bool) (hU, raw []byte, err error) {
+	seq, raw, err := readSequenceAs(s, der.TagSequence, typ)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := readT(&seq); err != nil {
+		return nil, nil, der.Wrap(typ, tField, err)
+	}
+	if len(seq) > 0 || !hOptional {
+		if hU, err = readContentInfoDER(&seq, typ, hField); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := expectEnd(seq, typ, ""); err != nil {
+		return nil, nil, err
+	}
+	return hU, raw, nil
+}
+
+// addEncB appends the outer form of SET's EncB{s, r, t, b} = SEQUENCE {
+// tbe ContentInfo, baggage B }: the envelope, then the baggage in the
+// clear. addBaggage nil leaves an OPTIONAL baggage out.
+func addEncB(b *cryptobyte.Builder, typ string, tbe []byte, tbeField string, addBaggage func(b *cryptobyte.Builder)) {
+	addSequence(b, func(b *cryptobyte.Builder) {
+		addContentInfoDER(b, tbe, typ, tbeField)
+		if addBaggage != nil {
+			addBaggage(b)
+		}
+	})
+}
+
+// readEncB reads what addEncB writes. readBaggage is called when baggage
+// follows the envelope, and always when it is required (not
+// baggageOptional). It returns the envelope's ContentInfo DER and the whole
+// encoding.
+func readEncB(s *cryptobyte.String, typ, tbeField, baggageField string, baggageOptional bool, readBaggage func(s *cryptobyte.String) error) (tbe, raw []byte, err error) {
+	seq, raw, err := readSequenceAs(s, der.TagSequence, typ)
+	if err != nil {
+		return nil, nil, err
+	}
+	if tbe, err = readContentInfoDER(&seq, typ, tbeField); err != nil {
+		return nil, nil, err
+	}
+	if len(seq) > 0 || !baggageOptional {
+		if err := readBaggage(&seq); err != nil {
+			return nil, nil, der.Wrap(typ, baggageField, err)
+		}
+	}
+	if err := expectEnd(seq, typ, ""); err != nil {
+		return nil, nil, err
+	}
+	return tbe, raw, nil
+}
+
+// marshalContentInfo encodes a message that is one opaque ContentInfo
+// (PInitRes, PRes, CapRes: a SignedData or envelope built by encap).
+func marshalContentInfo(v []byte, typ string) ([]byte, error) {
+	return marshal(func(b *cryptobyte.Builder) { addContentInfoDER(b, v, typ, "") })
+}
+
+// unmarshalContentInfo checks that in is exactly one ContentInfo SEQUENCE
+// and returns a private copy of it.
+func unmarshalContentInfo(in []byte, typ string) ([]byte, error) {
+	var v []byte
+	err := unmarshal(in, typ, func(s *cryptobyte.String) (err error) {
+		v, err = readContentInfoDER(s, typ, "")
+		return err
+	})
+	return v, err
 }

@@ -193,13 +193,7 @@ func (t *ErrorTBS) read(s *cryptobyte.String) error {
 func (t *ErrorTBS) Marshal() ([]byte, error) { return marshal(t.add) }
 
 // UnmarshalErrorTBS decodes an ErrorTBS.
-func UnmarshalErrorTBS(b []byte) (*ErrorTBS, error) {
-	t := new(ErrorTBS)
-	if err := unmarshal(b, "ErrorTBS", t.read); err != nil {
-		return nil, err
-	}
-	return t, nil
-}
+func UnmarshalErrorTBS(b []byte) (*ErrorTBS, error) { return unmarshalNew[ErrorTBS](b, "ErrorTBS") }
 
 // Error ::= CHOICE { signedError [0] EXPLICIT SignedError, unsignedError
 // [1] EXPLICIT UnsignedError }, Message alternative [999]. SignedError is
@@ -266,10 +260,4 @@ func (e *Error) read(s *cryptobyte.String) error {
 func (e *Error) Marshal() ([]byte, error) { return marshal(e.add) }
 
 // UnmarshalError decodes an Error.
-func UnmarshalError(b []byte) (*Error, error) {
-	e := new(Error)
-	if err := unmarshal(b, "Error", e.read); err != nil {
-		return nil, err
-	}
-	return e, nil
-}
+func UnmarshalError(b []byte) (*Error, error) { return unmarshalNew[Error](b, "Error") }

@@ -121,15 +121,11 @@ func (m *PInitReq) add(b *cryptobyte.Builder) {
 		m.RRPID.add(b)
 		addVisibleString(b, der.TagVisibleString, m.Language, typ, "language", 1, maxLanguage)
 		addOctetsBounded(b, der.TagOctetString, m.LocalIDC, typ, "localID-C", 1, maxLocalID)
-		if m.LocalIDM != nil {
-			addOctetsBounded(b, der.Implicit(0), m.LocalIDM, typ, "localID-M", 1, maxLocalID)
-		}
+		addOptionalOctets(b, der.Implicit(0), m.LocalIDM, typ, "localID-M", 1, maxLocalID)
 		m.ChallC.add(b)
 		addVisibleString(b, der.TagVisibleString, m.BrandID, typ, "brandID", 1, maxBrandID)
 		addNumericString(b, der.TagNumericString, m.BIN, typ, "bin", 6, 6)
-		if m.Thumbs != nil {
-			addExplicit(b, 1, m.Thumbs.add)
-		}
+		addOptionalThumbs(b, 1, m.Thumbs)
 		addOptionalExtensions(b, 2, m.PIRqExtensions)
 	})
 }
@@ -150,10 +146,8 @@ func (m *PInitReq) read(s *cryptobyte.String) error {
 	if out.LocalIDC, err = readOctetStringBounded(&seq, der.TagOctetString, typ, "localID-C", 1, maxLocalID); err != nil {
 		return err
 	}
-	if nextIs(seq, der.Implicit(0)) {
-		if out.LocalIDM, err = readOctetStringBounded(&seq, der.Implicit(0), typ, "localID-M", 1, maxLocalID); err != nil {
-			return err
-		}
+	if out.LocalIDM, err = readOptionalOctets(&seq, der.Implicit(0), typ, "localID-M", 1, maxLocalID); err != nil {
+		return err
 	}
 	if err := out.ChallC.read(&seq); err != nil {
 		return der.Wrap(typ, "chall-C", err)
@@ -164,16 +158,8 @@ func (m *PInitReq) read(s *cryptobyte.String) error {
 	if out.BIN, err = readBIN(&seq, typ); err != nil {
 		return err
 	}
-	if inner, ok, err := optionalExplicit(&seq, 1); err != nil {
-		return der.Wrap(typ, "thumbs", err)
-	} else if ok {
-		out.Thumbs = new(Thumbs)
-		if err := out.Thumbs.read(&inner); err != nil {
-			return der.Wrap(typ, "thumbs", err)
-		}
-		if err := expectEnd(inner, typ, "thumbs"); err != nil {
-			return err
-		}
+	if out.Thumbs, err = readOptionalThumbs(&seq, 1, typ, "thumbs"); err != nil {
+		return err
 	}
 	if out.PIRqExtensions, err = readOptionalExtensions(&seq, 2, typ, "piRqExtensions"); err != nil {
 		return err
@@ -189,13 +175,7 @@ func (m *PInitReq) read(s *cryptobyte.String) error {
 func (m *PInitReq) Marshal() ([]byte, error) { return marshal(m.add) }
 
 // UnmarshalPInitReq decodes a PInitReq.
-func UnmarshalPInitReq(b []byte) (*PInitReq, error) {
-	m := new(PInitReq)
-	if err := unmarshal(b, "PInitReq", m.read); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
+func UnmarshalPInitReq(b []byte) (*PInitReq, error) { return unmarshalNew[PInitReq](b, "PInitReq") }
 
 // ---- opaque signed messages: PInitRes, PRes ----
 
@@ -215,21 +195,15 @@ func (m *PInitRes) Name() string { return "PInitRes" }
 func (m *PInitRes) Raw() []byte { return m.SignedData }
 
 // Marshal returns the ContentInfo DER after checking its framing.
-func (m *PInitRes) Marshal() ([]byte, error) {
-	return marshal(func(b *cryptobyte.Builder) { addContentInfoDER(b, m.SignedData, "PInitRes", "") })
-}
+func (m *PInitRes) Marshal() ([]byte, error) { return marshalContentInfo(m.SignedData, "PInitRes") }
 
 // UnmarshalPInitRes checks that b is one ContentInfo SEQUENCE and keeps it.
 func UnmarshalPInitRes(b []byte) (*PInitRes, error) {
-	m := new(PInitRes)
-	err := unmarshal(b, "PInitRes", func(s *cryptobyte.String) (err error) {
-		m.SignedData, err = readContentInfoDER(s, "PInitRes", "")
-		return err
-	})
+	ci, err := unmarshalContentInfo(b, "PInitRes")
 	if err != nil {
 		return nil, err
 	}
-	return m, nil
+	return &PInitRes{SignedData: ci}, nil
 }
 
 // PRes ::= S{M, PResData}: the merchant's SignedData (content type
@@ -248,21 +222,15 @@ func (m *PRes) Name() string { return "PRes" }
 func (m *PRes) Raw() []byte { return m.SignedData }
 
 // Marshal returns the ContentInfo DER after checking its framing.
-func (m *PRes) Marshal() ([]byte, error) {
-	return marshal(func(b *cryptobyte.Builder) { addContentInfoDER(b, m.SignedData, "PRes", "") })
-}
+func (m *PRes) Marshal() ([]byte, error) { return marshalContentInfo(m.SignedData, "PRes") }
 
 // UnmarshalPRes checks that b is one ContentInfo SEQUENCE and keeps it.
 func UnmarshalPRes(b []byte) (*PRes, error) {
-	m := new(PRes)
-	err := unmarshal(b, "PRes", func(s *cryptobyte.String) (err error) {
-		m.SignedData, err = readContentInfoDER(s, "PRes", "")
-		return err
-	})
+	ci, err := unmarshalContentInfo(b, "PRes")
 	if err != nil {
 		return nil, err
 	}
-	return m, nil
+	return &PRes{SignedData: ci}, nil
 }
 
 // ---- PInitResData ----
@@ -297,11 +265,9 @@ func (d *PInitResData) add(b *cryptobyte.Builder) {
 		d.RRPID.add(b)
 		d.ChallC.add(b)
 		d.ChallM.add(b)
-		addOptionalRawExplicit(b, 0, d.BrandCRLIdentifier, typ, "brandCRLIdentifier")
+		addOpaqueExplicit(b, 0, d.BrandCRLIdentifier, typ, "brandCRLIdentifier")
 		addExplicit(b, 1, d.PEThumb.add)
-		if d.Thumbs != nil {
-			addExplicit(b, 2, d.Thumbs.add)
-		}
+		addOptionalThumbs(b, 2, d.Thumbs)
 		addOptionalExtensions(b, 3, d.PIRsExtensions)
 	})
 }
@@ -325,7 +291,7 @@ func (d *PInitResData) read(s *cryptobyte.String) error {
 	if err := out.ChallM.read(&seq); err != nil {
 		return der.Wrap(typ, "chall-M", err)
 	}
-	if out.BrandCRLIdentifier, err = readOptionalRawExplicit(&seq, 0, typ, "brandCRLIdentifier"); err != nil {
+	if out.BrandCRLIdentifier, err = readOpaqueExplicit(&seq, 0, typ, "brandCRLIdentifier"); err != nil {
 		return err
 	}
 	inner, err := readExplicit(&seq, 1, typ, "peThumb")
@@ -338,16 +304,8 @@ func (d *PInitResData) read(s *cryptobyte.String) error {
 	if err := expectEnd(inner, typ, "peThumb"); err != nil {
 		return err
 	}
-	if inner, ok, err := optionalExplicit(&seq, 2); err != nil {
-		return der.Wrap(typ, "thumbs", err)
-	} else if ok {
-		out.Thumbs = new(Thumbs)
-		if err := out.Thumbs.read(&inner); err != nil {
-			return der.Wrap(typ, "thumbs", err)
-		}
-		if err := expectEnd(inner, typ, "thumbs"); err != nil {
-			return err
-		}
+	if out.Thumbs, err = readOptionalThumbs(&seq, 2, typ, "thumbs"); err != nil {
+		return err
 	}
 	if out.PIRsExtensions, err = readOptionalExtensions(&seq, 3, typ, "piRsExtensions"); err != nil {
 		return err
@@ -364,34 +322,7 @@ func (d *PInitResData) Marshal() ([]byte, error) { return marshal(d.add) }
 
 // UnmarshalPInitResData decodes a PInitResData.
 func UnmarshalPInitResData(b []byte) (*PInitResData, error) {
-	d := new(PInitResData)
-	if err := unmarshal(b, "PInitResData", d.read); err != nil {
-		return nil, err
-	}
-	return d, nil
-}
-
-// readOptionalRawExplicit reads an OPTIONAL [n] EXPLICIT component of a
-// type msg keeps opaque, returning the inner element's DER.
-func readOptionalRawExplicit(s *cryptobyte.String, n uint32, typ, field string) ([]byte, error) {
-	inner, ok, err := optionalExplicit(s, n)
-	if err != nil {
-		return nil, der.Wrap(typ, field, err)
-	}
-	if !ok {
-		return nil, nil
-	}
-	v, err := readRawElement(&inner, typ, field)
-	if err != nil {
-		return nil, err
-	}
-	return v, expectEnd(inner, typ, field)
-}
-
-func addOptionalRawExplicit(b *cryptobyte.Builder, n uint32, v []byte, typ, field string) {
-	if v != nil {
-		addExplicit(b, n, func(b *cryptobyte.Builder) { addRawElement(b, v, typ, field) })
-	}
+	return unmarshalNew[PInitResData](b, "PInitResData")
 }
 
 // ---- PReq ----
@@ -470,13 +401,7 @@ func (m *PReq) read(s *cryptobyte.String) error {
 func (m *PReq) Marshal() ([]byte, error) { return marshal(m.add) }
 
 // UnmarshalPReq decodes a PReq.
-func UnmarshalPReq(b []byte) (*PReq, error) {
-	m := new(PReq)
-	if err := unmarshal(b, "PReq", m.read); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
+func UnmarshalPReq(b []byte) (*PReq, error) { return unmarshalNew[PReq](b, "PReq") }
 
 // PReqDualSigned ::= SEQUENCE { piDualSigned PIDualSigned, oiDualSigned
 // OIDualSigned } (verbatim).
@@ -564,11 +489,7 @@ func (v *PIDualSigned) Marshal() ([]byte, error) { return marshal(v.add) }
 
 // UnmarshalPIDualSigned decodes a PIDualSigned.
 func UnmarshalPIDualSigned(b []byte) (*PIDualSigned, error) {
-	v := new(PIDualSigned)
-	if err := unmarshal(b, "PIDualSigned", v.read); err != nil {
-		return nil, err
-	}
-	return v, nil
+	return unmarshalNew[PIDualSigned](b, "PIDualSigned")
 }
 
 // ---- pairs of a value and a detached digest (L{} in SET) ----
@@ -617,13 +538,7 @@ func (v *PITBS) read(s *cryptobyte.String) error {
 func (v *PITBS) Marshal() ([]byte, error) { return marshal(v.add) }
 
 // UnmarshalPITBS decodes a PI-TBS.
-func UnmarshalPITBS(b []byte) (*PITBS, error) {
-	v := new(PITBS)
-	if err := unmarshal(b, "PI-TBS", v.read); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
+func UnmarshalPITBS(b []byte) (*PITBS, error) { return unmarshalNew[PITBS](b, "PI-TBS") }
 
 // PIOILink ::= L{PIHead, OIData} = SEQUENCE { piHead PIHead, hOIData
 // DD{OIData} }.
@@ -638,43 +553,19 @@ type PIOILink struct {
 func (v *PIOILink) Raw() []byte { return v.raw }
 
 func (v *PIOILink) add(b *cryptobyte.Builder) {
-	addSequence(b, func(b *cryptobyte.Builder) {
-		v.PIHead.add(b)
-		addContentInfoDER(b, v.HOIData, "PI-OILink", "hOIData")
-	})
+	addLinkage(b, "PI-OILink", v.PIHead.add, v.HOIData, "hOIData", false)
 }
 
-func (v *PIOILink) read(s *cryptobyte.String) error {
-	const typ = "PI-OILink"
-	seq, raw, err := readSequenceAs(s, der.TagSequence, typ)
-	if err != nil {
-		return err
-	}
-	out := PIOILink{raw: raw}
-	if err := out.PIHead.read(&seq); err != nil {
-		return der.Wrap(typ, "piHead", err)
-	}
-	if out.HOIData, err = readContentInfoDER(&seq, typ, "hOIData"); err != nil {
-		return err
-	}
-	if err := expectEnd(seq, typ, ""); err != nil {
-		return err
-	}
-	*v = out
-	return nil
+func (v *PIOILink) read(s *cryptobyte.String) (err error) {
+	v.HOIData, v.raw, err = readLinkage(s, "PI-OILink", "piHead", v.PIHead.read, "hOIData", false)
+	return err
 }
 
 // Marshal returns the DER of v.
 func (v *PIOILink) Marshal() ([]byte, error) { return marshal(v.add) }
 
 // UnmarshalPIOILink decodes a PI-OILink.
-func UnmarshalPIOILink(b []byte) (*PIOILink, error) {
-	v := new(PIOILink)
-	if err := unmarshal(b, "PI-OILink", v.read); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
+func UnmarshalPIOILink(b []byte) (*PIOILink, error) { return unmarshalNew[PIOILink](b, "PI-OILink") }
 
 // PIDualSignedTBE ::= L{PI-OILink, PANData} = SEQUENCE { piOILink
 // PI-OILink, hPANData DD{PANData} }: what EX encrypts for the gateway
@@ -690,30 +581,12 @@ type PIDualSignedTBE struct {
 func (v *PIDualSignedTBE) Raw() []byte { return v.raw }
 
 func (v *PIDualSignedTBE) add(b *cryptobyte.Builder) {
-	addSequence(b, func(b *cryptobyte.Builder) {
-		v.PIOILink.add(b)
-		addContentInfoDER(b, v.HPANData, "PIDualSignedTBE", "hPANData")
-	})
+	addLinkage(b, "PIDualSignedTBE", v.PIOILink.add, v.HPANData, "hPANData", false)
 }
 
-func (v *PIDualSignedTBE) read(s *cryptobyte.String) error {
-	const typ = "PIDualSignedTBE"
-	seq, raw, err := readSequenceAs(s, der.TagSequence, typ)
-	if err != nil {
-		return err
-	}
-	out := PIDualSignedTBE{raw: raw}
-	if err := out.PIOILink.read(&seq); err != nil {
-		return der.Wrap(typ, "piOILink", err)
-	}
-	if out.HPANData, err = readContentInfoDER(&seq, typ, "hPANData"); err != nil {
-		return err
-	}
-	if err := expectEnd(seq, typ, ""); err != nil {
-		return err
-	}
-	*v = out
-	return nil
+func (v *PIDualSignedTBE) read(s *cryptobyte.String) (err error) {
+	v.HPANData, v.raw, err = readLinkage(s, "PIDualSignedTBE", "piOILink", v.PIOILink.read, "hPANData", false)
+	return err
 }
 
 // Marshal returns the DER of v.
@@ -721,11 +594,7 @@ func (v *PIDualSignedTBE) Marshal() ([]byte, error) { return marshal(v.add) }
 
 // UnmarshalPIDualSignedTBE decodes a PIDualSignedTBE.
 func UnmarshalPIDualSignedTBE(b []byte) (*PIDualSignedTBE, error) {
-	v := new(PIDualSignedTBE)
-	if err := unmarshal(b, "PIDualSignedTBE", v.read); err != nil {
-		return nil, err
-	}
-	return v, nil
+	return unmarshalNew[PIDualSignedTBE](b, "PIDualSignedTBE")
 }
 
 // PIUnsignedTBE ::= L{PI-OILink, PANToken} = SEQUENCE { piOILink
@@ -741,30 +610,12 @@ type PIUnsignedTBE struct {
 func (v *PIUnsignedTBE) Raw() []byte { return v.raw }
 
 func (v *PIUnsignedTBE) add(b *cryptobyte.Builder) {
-	addSequence(b, func(b *cryptobyte.Builder) {
-		v.PIOILink.add(b)
-		addContentInfoDER(b, v.HPANToken, "PIUnsignedTBE", "hPANToken")
-	})
+	addLinkage(b, "PIUnsignedTBE", v.PIOILink.add, v.HPANToken, "hPANToken", false)
 }
 
-func (v *PIUnsignedTBE) read(s *cryptobyte.String) error {
-	const typ = "PIUnsignedTBE"
-	seq, raw, err := readSequenceAs(s, der.TagSequence, typ)
-	if err != nil {
-		return err
-	}
-	out := PIUnsignedTBE{raw: raw}
-	if err := out.PIOILink.read(&seq); err != nil {
-		return der.Wrap(typ, "piOILink", err)
-	}
-	if out.HPANToken, err = readContentInfoDER(&seq, typ, "hPANToken"); err != nil {
-		return err
-	}
-	if err := expectEnd(seq, typ, ""); err != nil {
-		return err
-	}
-	*v = out
-	return nil
+func (v *PIUnsignedTBE) read(s *cryptobyte.String) (err error) {
+	v.HPANToken, v.raw, err = readLinkage(s, "PIUnsignedTBE", "piOILink", v.PIOILink.read, "hPANToken", false)
+	return err
 }
 
 // Marshal returns the DER of v.
@@ -772,11 +623,7 @@ func (v *PIUnsignedTBE) Marshal() ([]byte, error) { return marshal(v.add) }
 
 // UnmarshalPIUnsignedTBE decodes a PIUnsignedTBE.
 func UnmarshalPIUnsignedTBE(b []byte) (*PIUnsignedTBE, error) {
-	v := new(PIUnsignedTBE)
-	if err := unmarshal(b, "PIUnsignedTBE", v.read); err != nil {
-		return nil, err
-	}
-	return v, nil
+	return unmarshalNew[PIUnsignedTBE](b, "PIUnsignedTBE")
 }
 
 // OIDualSigned ::= L{OIData, PIData} = SEQUENCE { oiData OIData, hPIData
@@ -792,30 +639,12 @@ type OIDualSigned struct {
 func (v *OIDualSigned) Raw() []byte { return v.raw }
 
 func (v *OIDualSigned) add(b *cryptobyte.Builder) {
-	addSequence(b, func(b *cryptobyte.Builder) {
-		v.OIData.add(b)
-		addContentInfoDER(b, v.HPIData, "OIDualSigned", "hPIData")
-	})
+	addLinkage(b, "OIDualSigned", v.OIData.add, v.HPIData, "hPIData", false)
 }
 
-func (v *OIDualSigned) read(s *cryptobyte.String) error {
-	const typ = "OIDualSigned"
-	seq, raw, err := readSequenceAs(s, der.TagSequence, typ)
-	if err != nil {
-		return err
-	}
-	out := OIDualSigned{raw: raw}
-	if err := out.OIData.read(&seq); err != nil {
-		return der.Wrap(typ, "oiData", err)
-	}
-	if out.HPIData, err = readContentInfoDER(&seq, typ, "hPIData"); err != nil {
-		return err
-	}
-	if err := expectEnd(seq, typ, ""); err != nil {
-		return err
-	}
-	*v = out
-	return nil
+func (v *OIDualSigned) read(s *cryptobyte.String) (err error) {
+	v.HPIData, v.raw, err = readLinkage(s, "OIDualSigned", "oiData", v.OIData.read, "hPIData", false)
+	return err
 }
 
 // OIUnsigned ::= L{OIData, PIDataUnsigned} = SEQUENCE { oiData OIData,
@@ -831,30 +660,12 @@ type OIUnsigned struct {
 func (v *OIUnsigned) Raw() []byte { return v.raw }
 
 func (v *OIUnsigned) add(b *cryptobyte.Builder) {
-	addSequence(b, func(b *cryptobyte.Builder) {
-		v.OIData.add(b)
-		addContentInfoDER(b, v.HPIDataUnsigned, "OIUnsigned", "hPIDataUnsigned")
-	})
+	addLinkage(b, "OIUnsigned", v.OIData.add, v.HPIDataUnsigned, "hPIDataUnsigned", false)
 }
 
-func (v *OIUnsigned) read(s *cryptobyte.String) error {
-	const typ = "OIUnsigned"
-	seq, raw, err := readSequenceAs(s, der.TagSequence, typ)
-	if err != nil {
-		return err
-	}
-	out := OIUnsigned{raw: raw}
-	if err := out.OIData.read(&seq); err != nil {
-		return der.Wrap(typ, "oiData", err)
-	}
-	if out.HPIDataUnsigned, err = readContentInfoDER(&seq, typ, "hPIDataUnsigned"); err != nil {
-		return err
-	}
-	if err := expectEnd(seq, typ, ""); err != nil {
-		return err
-	}
-	*v = out
-	return nil
+func (v *OIUnsigned) read(s *cryptobyte.String) (err error) {
+	v.HPIDataUnsigned, v.raw, err = readLinkage(s, "OIUnsigned", "oiData", v.OIData.read, "hPIDataUnsigned", false)
+	return err
 }
 
 // PReqUnsigned ::= SEQUENCE { piUnsigned PIUnsigned, oiUnsigned
@@ -943,13 +754,7 @@ func (v *PIData) read(s *cryptobyte.String) error {
 func (v *PIData) Marshal() ([]byte, error) { return marshal(v.add) }
 
 // UnmarshalPIData decodes a PIData.
-func UnmarshalPIData(b []byte) (*PIData, error) {
-	v := new(PIData)
-	if err := unmarshal(b, "PIData", v.read); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
+func UnmarshalPIData(b []byte) (*PIData, error) { return unmarshalNew[PIData](b, "PIData") }
 
 // Format prints v with the PAN masked, whatever the verb: raw bytes and
 // the PAN never reach a log.
@@ -1000,11 +805,7 @@ func (v *PIDataUnsigned) Marshal() ([]byte, error) { return marshal(v.add) }
 
 // UnmarshalPIDataUnsigned decodes a PIDataUnsigned.
 func UnmarshalPIDataUnsigned(b []byte) (*PIDataUnsigned, error) {
-	v := new(PIDataUnsigned)
-	if err := unmarshal(b, "PIDataUnsigned", v.read); err != nil {
-		return nil, err
-	}
-	return v, nil
+	return unmarshalNew[PIDataUnsigned](b, "PIDataUnsigned")
 }
 
 // Format prints v with the PAN masked, whatever the verb.
@@ -1075,13 +876,7 @@ func (v *PANData) read(s *cryptobyte.String) error {
 func (v *PANData) Marshal() ([]byte, error) { return marshal(v.add) }
 
 // UnmarshalPANData decodes a PANData.
-func UnmarshalPANData(b []byte) (*PANData, error) {
-	v := new(PANData)
-	if err := unmarshal(b, "PANData", v.read); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
+func UnmarshalPANData(b []byte) (*PANData, error) { return unmarshalNew[PANData](b, "PANData") }
 
 // String shows only the masked PAN.
 func (v PANData) String() string { return "PANData{PAN: " + maskPAN(v.PAN) + "}" }
@@ -1146,13 +941,7 @@ func (v *PANToken) read(s *cryptobyte.String) error {
 func (v *PANToken) Marshal() ([]byte, error) { return marshal(v.add) }
 
 // UnmarshalPANToken decodes a PANToken.
-func UnmarshalPANToken(b []byte) (*PANToken, error) {
-	v := new(PANToken)
-	if err := unmarshal(b, "PANToken", v.read); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
+func UnmarshalPANToken(b []byte) (*PANToken, error) { return unmarshalNew[PANToken](b, "PANToken") }
 
 // String shows only the masked PAN.
 func (v PANToken) String() string { return "PANToken{PAN: " + maskPAN(v.PAN) + "}" }
@@ -1197,14 +986,10 @@ func (v *PIHead) add(b *cryptobyte.Builder) {
 		v.TransIDs.add(b)
 		v.Inputs.add(b)
 		addVisibleString(b, der.TagVisibleString, v.MerchantID, typ, "merchantID", 1, maxMerchantID)
-		if v.InstallRecurData != nil {
-			addOctets(b, der.Implicit(0), v.InstallRecurData)
-		}
+		addOptionalOctets(b, der.Implicit(0), v.InstallRecurData, typ, "installRecurData", 0, 0)
 		addOctetsBounded(b, der.TagOctetString, v.TransStain, typ, "transStain", 1, 0)
 		addVisibleString(b, der.TagVisibleString, v.SWIdent, typ, "swIdent", 1, maxSWIdent)
-		if v.AcqBackKeyData != nil {
-			addExplicit(b, 1, func(b *cryptobyte.Builder) { addOctets(b, der.TagOctetString, v.AcqBackKeyData) })
-		}
+		addOptionalExplicitOctets(b, 1, v.AcqBackKeyData, typ, "acqBackKeyData", 0)
 		addOptionalExtensions(b, 2, v.PIExtensions)
 		addOptionalCertThumb(b, 10, v.PGThumb)
 	})
@@ -1226,10 +1011,8 @@ func (v *PIHead) read(s *cryptobyte.String) error {
 	if out.MerchantID, err = readVisibleString(&seq, typ, "merchantID", 1, maxMerchantID); err != nil {
 		return err
 	}
-	if nextIs(seq, der.Implicit(0)) {
-		if out.InstallRecurData, err = readOctetStringBounded(&seq, der.Implicit(0), typ, "installRecurData", 0, 0); err != nil {
-			return err
-		}
+	if out.InstallRecurData, err = readOptionalOctets(&seq, der.Implicit(0), typ, "installRecurData", 0, 0); err != nil {
+		return err
 	}
 	if out.TransStain, err = readOctetStringBounded(&seq, der.TagOctetString, typ, "transStain", 1, 0); err != nil {
 		return err
@@ -1237,15 +1020,8 @@ func (v *PIHead) read(s *cryptobyte.String) error {
 	if out.SWIdent, err = readVisibleString(&seq, typ, "swIdent", 1, maxSWIdent); err != nil {
 		return err
 	}
-	if inner, ok, err := optionalExplicit(&seq, 1); err != nil {
-		return der.Wrap(typ, "acqBackKeyData", err)
-	} else if ok {
-		if out.AcqBackKeyData, err = readOctetStringBounded(&inner, der.TagOctetString, typ, "acqBackKeyData", 0, 0); err != nil {
-			return err
-		}
-		if err := expectEnd(inner, typ, "acqBackKeyData"); err != nil {
-			return err
-		}
+	if out.AcqBackKeyData, err = readOptionalExplicitOctets(&seq, 1, typ, "acqBackKeyData", 0); err != nil {
+		return err
 	}
 	if out.PIExtensions, err = readOptionalExtensions(&seq, 2, typ, "piExtensions"); err != nil {
 		return err
@@ -1264,13 +1040,7 @@ func (v *PIHead) read(s *cryptobyte.String) error {
 func (v *PIHead) Marshal() ([]byte, error) { return marshal(v.add) }
 
 // UnmarshalPIHead decodes a PIHead.
-func UnmarshalPIHead(b []byte) (*PIHead, error) {
-	v := new(PIHead)
-	if err := unmarshal(b, "PIHead", v.read); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
+func UnmarshalPIHead(b []byte) (*PIHead, error) { return unmarshalNew[PIHead](b, "PIHead") }
 
 // Inputs ::= SEQUENCE { hod HOD, purchAmt CurrencyAmount }. HOD is
 // DD{HODInput}: DigestedData ContentInfo DER.
@@ -1423,13 +1193,7 @@ func (v *OIData) read(s *cryptobyte.String) error {
 func (v *OIData) Marshal() ([]byte, error) { return marshal(v.add) }
 
 // UnmarshalOIData decodes an OIData.
-func UnmarshalOIData(b []byte) (*OIData, error) {
-	v := new(OIData)
-	if err := unmarshal(b, "OIData", v.read); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
+func UnmarshalOIData(b []byte) (*OIData, error) { return unmarshalNew[OIData](b, "OIData") }
 
 // HODInput ::= SEQUENCE { od OD, purchAmt CurrencyAmount, odSalt Nonce,
 // installRecurData [0] OCTET STRING OPTIONAL, odExtensions [1]
@@ -1454,9 +1218,7 @@ func (v *HODInput) add(b *cryptobyte.Builder) {
 		addOctetsBounded(b, der.TagOctetString, v.OD, typ, "od", 1, maxOD)
 		v.PurchAmt.add(b)
 		v.ODSalt.add(b)
-		if v.InstallRecurData != nil {
-			addOctets(b, der.Implicit(0), v.InstallRecurData)
-		}
+		addOptionalOctets(b, der.Implicit(0), v.InstallRecurData, typ, "installRecurData", 0, 0)
 		addOptionalExtensions(b, 1, v.ODExtensions)
 	})
 }
@@ -1477,10 +1239,8 @@ func (v *HODInput) read(s *cryptobyte.String) error {
 	if err := out.ODSalt.read(&seq); err != nil {
 		return der.Wrap(typ, "odSalt", err)
 	}
-	if nextIs(seq, der.Implicit(0)) {
-		if out.InstallRecurData, err = readOctetStringBounded(&seq, der.Implicit(0), typ, "installRecurData", 0, 0); err != nil {
-			return err
-		}
+	if out.InstallRecurData, err = readOptionalOctets(&seq, der.Implicit(0), typ, "installRecurData", 0, 0); err != nil {
+		return err
 	}
 	if out.ODExtensions, err = readOptionalExtensions(&seq, 1, typ, "odExtensions"); err != nil {
 		return err
@@ -1496,13 +1256,7 @@ func (v *HODInput) read(s *cryptobyte.String) error {
 func (v *HODInput) Marshal() ([]byte, error) { return marshal(v.add) }
 
 // UnmarshalHODInput decodes a HODInput.
-func UnmarshalHODInput(b []byte) (*HODInput, error) {
-	v := new(HODInput)
-	if err := unmarshal(b, "HODInput", v.read); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
+func UnmarshalHODInput(b []byte) (*HODInput, error) { return unmarshalNew[HODInput](b, "HODInput") }
 
 // ---- PI ----
 
@@ -1578,13 +1332,7 @@ func (v *PI) read(s *cryptobyte.String) error {
 func (v *PI) Marshal() ([]byte, error) { return marshal(v.add) }
 
 // UnmarshalPI decodes a PI.
-func UnmarshalPI(b []byte) (*PI, error) {
-	v := new(PI)
-	if err := unmarshal(b, "PI", v.read); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
+func UnmarshalPI(b []byte) (*PI, error) { return unmarshalNew[PI](b, "PI") }
 
 // ---- PResData ----
 
@@ -1615,7 +1363,7 @@ func (v *PResData) add(b *cryptobyte.Builder) {
 		v.TransIDs.add(b)
 		v.RRPID.add(b)
 		v.ChallC.add(b)
-		addOptionalRawExplicit(b, 0, v.BrandCRLIdentifier, typ, "brandCRLIdentifier")
+		addOpaqueExplicit(b, 0, v.BrandCRLIdentifier, typ, "brandCRLIdentifier")
 		addSequence(b, func(b *cryptobyte.Builder) {
 			for i := range v.PResPayloadSeq {
 				v.PResPayloadSeq[i].add(b)
@@ -1640,22 +1388,14 @@ func (v *PResData) read(s *cryptobyte.String) error {
 	if err := out.ChallC.read(&seq); err != nil {
 		return der.Wrap(typ, "chall-C", err)
 	}
-	if out.BrandCRLIdentifier, err = readOptionalRawExplicit(&seq, 0, typ, "brandCRLIdentifier"); err != nil {
+	if out.BrandCRLIdentifier, err = readOpaqueExplicit(&seq, 0, typ, "brandCRLIdentifier"); err != nil {
 		return err
 	}
-	inner, _, err := readSequenceAs(&seq, der.TagSequence, typ)
-	if err != nil {
-		return der.Wrap(typ, "pResPayloadSeq", err)
+	if out.PResPayloadSeq, err = readSequenceOf[PResPayload](&seq, typ, "pResPayloadSeq"); err != nil {
+		return err
 	}
-	if len(inner) == 0 {
+	if len(out.PResPayloadSeq) == 0 {
 		return der.Errorf(typ, "pResPayloadSeq", "empty: %w", der.ErrInvalid)
-	}
-	for len(inner) > 0 {
-		var p PResPayload
-		if err := p.read(&inner); err != nil {
-			return der.Wrap(typ, "pResPayloadSeq", err)
-		}
-		out.PResPayloadSeq = append(out.PResPayloadSeq, p)
 	}
 	if err := expectEnd(seq, typ, ""); err != nil {
 		return err
@@ -1668,13 +1408,7 @@ func (v *PResData) read(s *cryptobyte.String) error {
 func (v *PResData) Marshal() ([]byte, error) { return marshal(v.add) }
 
 // UnmarshalPResData decodes a PResData.
-func UnmarshalPResData(b []byte) (*PResData, error) {
-	v := new(PResData)
-	if err := unmarshal(b, "PResData", v.read); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
+func UnmarshalPResData(b []byte) (*PResData, error) { return unmarshalNew[PResData](b, "PResData") }
 
 // CompletionCode ::= ENUMERATED (reconstructed, docs/spec-gaps.md).
 type CompletionCode int
@@ -1727,9 +1461,7 @@ func (v *PResPayload) add(b *cryptobyte.Builder) {
 			v.Results.addAs(b, der.Explicit(0)) // [0] IMPLICIT SEQUENCE: constructed
 		}
 		addOptionalExtensions(b, 1, v.PRsExtensions)
-		if v.AuthResSigned != nil {
-			addOctetsBounded(b, der.Implicit(10), v.AuthResSigned, typ, "authResSigned", 1, 0)
-		}
+		addOptionalOctets(b, der.Implicit(10), v.AuthResSigned, typ, "authResSigned", 1, 0)
 	})
 }
 
@@ -1754,10 +1486,8 @@ func (v *PResPayload) read(s *cryptobyte.String) error {
 	if out.PRsExtensions, err = readOptionalExtensions(&seq, 1, typ, "pRsExtensions"); err != nil {
 		return err
 	}
-	if nextIs(seq, der.Implicit(10)) {
-		if out.AuthResSigned, err = readOctetStringBounded(&seq, der.Implicit(10), typ, "authResSigned", 1, 0); err != nil {
-			return err
-		}
+	if out.AuthResSigned, err = readOptionalOctets(&seq, der.Implicit(10), typ, "authResSigned", 1, 0); err != nil {
+		return err
 	}
 	if err := expectEnd(seq, typ, ""); err != nil {
 		return err
@@ -1777,9 +1507,7 @@ type Results struct {
 
 func (v *Results) addAs(b *cryptobyte.Builder, t der.Tag) {
 	addTagged(b, t, func(b *cryptobyte.Builder) {
-		if v.AcqCardMsg != nil {
-			addExplicit(b, 0, func(b *cryptobyte.Builder) { addOctets(b, der.TagOctetString, v.AcqCardMsg) })
-		}
+		addOptionalExplicitOctets(b, 0, v.AcqCardMsg, "Results", "acqCardMsg", 0)
 		if v.AuthStatus != nil {
 			v.AuthStatus.addAs(b, der.Explicit(1))
 		}
@@ -1796,15 +1524,8 @@ func (v *Results) readAs(s *cryptobyte.String, t der.Tag) error {
 		return err
 	}
 	var out Results
-	if inner, ok, err := optionalExplicit(&seq, 0); err != nil {
-		return der.Wrap(typ, "acqCardMsg", err)
-	} else if ok {
-		if out.AcqCardMsg, err = readOctetStringBounded(&inner, der.TagOctetString, typ, "acqCardMsg", 0, 0); err != nil {
-			return err
-		}
-		if err := expectEnd(inner, typ, "acqCardMsg"); err != nil {
-			return err
-		}
+	if out.AcqCardMsg, err = readOptionalExplicitOctets(&seq, 0, typ, "acqCardMsg", 0); err != nil {
+		return err
 	}
 	if nextIs(seq, der.Explicit(1)) {
 		out.AuthStatus = new(AuthStatus)

@@ -3,12 +3,7 @@ package msg
 import (
 	"bytes"
 	"encoding/asn1"
-	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -199,22 +194,10 @@ func pErrorMsg(full bool) *Error {
 	return &Error{UnsignedError: tbs}
 }
 
-// pCodec is one type under test: how to build, encode and decode it.
-type pCodec struct {
-	name   string
-	value  any // pointer to the value
-	encode func(any) ([]byte, error)
-	decode func([]byte) (any, error)
-}
-
-func pm[T interface{ Marshal() ([]byte, error) }](v any) ([]byte, error) { return v.(T).Marshal() }
-
-func pd[T any](f func([]byte) (*T, error)) func([]byte) (any, error) {
-	return func(b []byte) (any, error) { return f(b) }
-}
-
-func pCodecs() []pCodec {
-	var out []pCodec
+// pCodecs lists the purchase types under test; golden vectors are
+// testdata/purchase-<name>.der.
+func pCodecs() []codec {
+	var out []codec
 	for _, full := range []bool{false, true} {
 		sfx := "/minimal"
 		if full {
@@ -226,127 +209,54 @@ func pCodecs() []pCodec {
 		oi := pOIData(full)
 		head := pPIHead(full)
 		out = append(out,
-			pCodec{"PInitReq" + sfx, pPInitReq(full), pm[*PInitReq], pd(UnmarshalPInitReq)},
-			pCodec{"PInitResData" + sfx, pPInitResData(full), pm[*PInitResData], pd(UnmarshalPInitResData)},
-			pCodec{"PReqDual" + sfx, pPReqDual(full), pm[*PReq], pd(UnmarshalPReq)},
-			pCodec{"PReqUnsigned" + sfx, pPReqUnsigned(full), pm[*PReq], pd(UnmarshalPReq)},
-			pCodec{"PIData" + sfx, &pid, pm[*PIData], pd(UnmarshalPIData)},
-			pCodec{"PIDataUnsigned" + sfx, &pidu, pm[*PIDataUnsigned], pd(UnmarshalPIDataUnsigned)},
-			pCodec{"PIOILink" + sfx, &link, pm[*PIOILink], pd(UnmarshalPIOILink)},
-			pCodec{"PIDualSignedTBE" + sfx, &PIDualSignedTBE{PIOILink: link, HPANData: pCI(pkcs7.OIDDigestedData, 48, 9)}, pm[*PIDualSignedTBE], pd(UnmarshalPIDualSignedTBE)},
-			pCodec{"PIUnsignedTBE" + sfx, &PIUnsignedTBE{PIOILink: link, HPANToken: pCI(pkcs7.OIDDigestedData, 48, 10)}, pm[*PIUnsignedTBE], pd(UnmarshalPIUnsignedTBE)},
-			pCodec{"OIData" + sfx, &oi, pm[*OIData], pd(UnmarshalOIData)},
-			pCodec{"PIHead" + sfx, &head, pm[*PIHead], pd(UnmarshalPIHead)},
-			pCodec{"HODInput" + sfx, pHODInput(full), pm[*HODInput], pd(UnmarshalHODInput)},
-			pCodec{"PResData" + sfx, pPResData(full), pm[*PResData], pd(UnmarshalPResData)},
-			pCodec{"MessageHeader" + sfx, pHeader(full), pm[*MessageHeader], pd(UnmarshalMessageHeader)},
-			pCodec{"Error" + sfx, pErrorMsg(full), pm[*Error], pd(UnmarshalError)},
-			pCodec{"ErrorTBS" + sfx, pErrorMsg(full).UnsignedError, pm[*ErrorTBS], pd(UnmarshalErrorTBS)},
+			pCodec("PInitReq"+sfx, pPInitReq(full), decoder(UnmarshalPInitReq)),
+			pCodec("PInitResData"+sfx, pPInitResData(full), decoder(UnmarshalPInitResData)),
+			pCodec("PReqDual"+sfx, pPReqDual(full), decoder(UnmarshalPReq)),
+			pCodec("PReqUnsigned"+sfx, pPReqUnsigned(full), decoder(UnmarshalPReq)),
+			pCodec("PIData"+sfx, &pid, decoder(UnmarshalPIData)),
+			pCodec("PIDataUnsigned"+sfx, &pidu, decoder(UnmarshalPIDataUnsigned)),
+			pCodec("PIOILink"+sfx, &link, decoder(UnmarshalPIOILink)),
+			pCodec("PIDualSignedTBE"+sfx, &PIDualSignedTBE{PIOILink: link, HPANData: pCI(pkcs7.OIDDigestedData, 48, 9)}, decoder(UnmarshalPIDualSignedTBE)),
+			pCodec("PIUnsignedTBE"+sfx, &PIUnsignedTBE{PIOILink: link, HPANToken: pCI(pkcs7.OIDDigestedData, 48, 10)}, decoder(UnmarshalPIUnsignedTBE)),
+			pCodec("OIData"+sfx, &oi, decoder(UnmarshalOIData)),
+			pCodec("PIHead"+sfx, &head, decoder(UnmarshalPIHead)),
+			pCodec("HODInput"+sfx, pHODInput(full), decoder(UnmarshalHODInput)),
+			pCodec("PResData"+sfx, pPResData(full), decoder(UnmarshalPResData)),
+			pCodec("MessageHeader"+sfx, pHeader(full), decoder(UnmarshalMessageHeader)),
+			pCodec("Error"+sfx, pErrorMsg(full), decoder(UnmarshalError)),
+			pCodec("ErrorTBS"+sfx, pErrorMsg(full).UnsignedError, decoder(UnmarshalErrorTBS)),
 		)
 	}
 	pan, tok, pds, pitbs := pPANData(), pPANToken(), pPIDualSigned(), PITBS{HPIData: pCI(pkcs7.OIDDigestedData, 48, 11), HOIData: pCI(pkcs7.OIDDigestedData, 48, 12)}
 	out = append(out,
-		pCodec{"PANData", &pan, pm[*PANData], pd(UnmarshalPANData)},
-		pCodec{"PANToken", &tok, pm[*PANToken], pd(UnmarshalPANToken)},
-		pCodec{"PIDualSigned", &pds, pm[*PIDualSigned], pd(UnmarshalPIDualSigned)},
-		pCodec{"PI-TBS", &pitbs, pm[*PITBS], pd(UnmarshalPITBS)},
-		pCodec{"PI/dual", &PI{PIDualSigned: &pds}, pm[*PI], pd(UnmarshalPI)},
-		pCodec{"PI/unsigned", &PI{PIUnsigned: pCI(pkcs7.OIDEnvelopedData, 64, 13)}, pm[*PI], pd(UnmarshalPI)},
-		pCodec{"PI/authToken", &PI{AuthToken: pCI(pkcs7.OIDEnvelopedData, 64, 14)}, pm[*PI], pd(UnmarshalPI)},
-		pCodec{"PInitRes", &PInitRes{SignedData: pCI(pkcs7.OIDSignedData, 100, 15)}, pm[*PInitRes], pd(UnmarshalPInitRes)},
-		pCodec{"PRes", &PRes{SignedData: pCI(pkcs7.OIDSignedData, 100, 16)}, pm[*PRes], pd(UnmarshalPRes)},
-		pCodec{"Error/signed", &Error{SignedError: pCI(pkcs7.OIDSignedData, 90, 17)}, pm[*Error], pd(UnmarshalError)},
+		pCodec("PANData", &pan, decoder(UnmarshalPANData)),
+		pCodec("PANToken", &tok, decoder(UnmarshalPANToken)),
+		pCodec("PIDualSigned", &pds, decoder(UnmarshalPIDualSigned)),
+		pCodec("PI-TBS", &pitbs, decoder(UnmarshalPITBS)),
+		pCodec("PI/dual", &PI{PIDualSigned: &pds}, decoder(UnmarshalPI)),
+		pCodec("PI/unsigned", &PI{PIUnsigned: pCI(pkcs7.OIDEnvelopedData, 64, 13)}, decoder(UnmarshalPI)),
+		pCodec("PI/authToken", &PI{AuthToken: pCI(pkcs7.OIDEnvelopedData, 64, 14)}, decoder(UnmarshalPI)),
+		pCodec("PInitRes", &PInitRes{SignedData: pCI(pkcs7.OIDSignedData, 100, 15)}, decoder(UnmarshalPInitRes)),
+		pCodec("PRes", &PRes{SignedData: pCI(pkcs7.OIDSignedData, 100, 16)}, decoder(UnmarshalPRes)),
+		pCodec("Error/signed", &Error{SignedError: pCI(pkcs7.OIDSignedData, 90, 17)}, decoder(UnmarshalError)),
 	)
 	return out
 }
 
-// pEqual compares two values field by field, ignoring the unexported raw
-// fields that only decoding fills in, and comparing times by instant.
-func pEqual(a, b reflect.Value) bool {
-	if a.Kind() != b.Kind() {
-		return false
-	}
-	if a.Type() == reflect.TypeFor[time.Time]() {
-		return a.Interface().(time.Time).Equal(b.Interface().(time.Time))
-	}
-	switch a.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if a.IsNil() || b.IsNil() {
-			return a.IsNil() == b.IsNil()
-		}
-		return pEqual(a.Elem(), b.Elem())
-	case reflect.Struct:
-		for i := 0; i < a.NumField(); i++ {
-			if a.Type().Field(i).Name == "raw" {
-				continue
-			}
-			if !pEqual(a.Field(i), b.Field(i)) {
-				return false
-			}
-		}
-		return true
-	case reflect.Slice:
-		if a.IsNil() != b.IsNil() || a.Len() != b.Len() {
-			return false
-		}
-		fallthrough
-	case reflect.Array:
-		for i := 0; i < a.Len(); i++ {
-			if !pEqual(a.Index(i), b.Index(i)) {
-				return false
-			}
-		}
-		return true
-	case reflect.String:
-		return a.String() == b.String()
-	case reflect.Bool:
-		return a.Bool() == b.Bool()
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return a.Int() == b.Int()
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return a.Uint() == b.Uint()
-	}
-	panic("pEqual: unhandled kind " + a.Kind().String())
+func pCodec(name string, v marshaler, dec func([]byte) (marshaler, error)) codec {
+	golden := "purchase-" + strings.ReplaceAll(name, "/", "-") + ".der"
+	return codec{name: name, golden: golden, value: v, unmarshal: dec}
 }
 
-func TestPurchaseRoundTrip(t *testing.T) {
-	for _, c := range pCodecs() {
-		t.Run(c.name, func(t *testing.T) {
-			enc, err := c.encode(c.value)
-			if err != nil {
-				t.Fatalf("Marshal: %v", err)
-			}
-			dec, err := c.decode(enc)
-			if err != nil {
-				t.Fatalf("Unmarshal: %v", err)
-			}
-			if !pEqual(reflect.ValueOf(c.value), reflect.ValueOf(dec)) {
-				t.Errorf("decoded value differs:\n got %#v\nwant %#v", dec, c.value)
-			}
-			if r, ok := dec.(interface{ Raw() []byte }); ok && !bytes.Equal(r.Raw(), enc) {
-				t.Errorf("Raw() does not return the decoded bytes")
-			}
-			enc2, err := c.encode(dec)
-			if err != nil || !bytes.Equal(enc, enc2) {
-				t.Errorf("re-encoding differs (err %v)", err)
-			}
-			if _, err := c.decode(append(bytes.Clone(enc), 0)); !errors.Is(err, der.ErrTrailingData) {
-				t.Errorf("trailing byte: got %v, want ErrTrailingData", err)
-			}
-			for i := 0; i < len(enc); i++ {
-				if _, err := c.decode(enc[:i]); err == nil {
-					t.Fatalf("truncation to %d bytes decoded", i)
-				}
-			}
-		})
-	}
-}
+func TestPurchaseRoundTrip(t *testing.T) { runRoundTrips(t, pCodecs()) }
+func TestPurchaseGolden(t *testing.T)    { runGolden(t, pCodecs()) }
+func TestPurchaseMutations(t *testing.T) { runMutations(t, pCodecs()) }
 
 // TestPurchaseOptionalAbsent checks that minimal values really leave the
 // optional components out (and full ones put them in).
 func TestPurchaseOptionalAbsent(t *testing.T) {
-	min, _ := pPtr(pOIData(false)).Marshal()
-	full, _ := pPtr(pOIData(true)).Marshal()
+	min, _ := ptr(pOIData(false)).Marshal()
+	full, _ := ptr(pOIData(true)).Marshal()
 	d, err := UnmarshalOIData(min)
 	if err != nil {
 		t.Fatal(err)
@@ -356,74 +266,6 @@ func TestPurchaseOptionalAbsent(t *testing.T) {
 	}
 	if len(full) <= len(min) {
 		t.Errorf("full OIData (%d bytes) not longer than minimal (%d)", len(full), len(min))
-	}
-}
-
-func pPtr[T any](v T) *T { return &v }
-
-var pUpdate = func() *bool {
-	if f := flag.Lookup("update"); f != nil {
-		return nil
-	}
-	return flag.Bool("update", false, "rewrite golden files in testdata/")
-}()
-
-func pUpdating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
-func TestPurchaseGolden(t *testing.T) {
-	_ = pUpdate
-	for _, c := range pCodecs() {
-		t.Run(c.name, func(t *testing.T) {
-			enc, err := c.encode(c.value)
-			if err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join("testdata", "purchase-"+strings.ReplaceAll(c.name, "/", "-")+".der")
-			if pUpdating() {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, enc, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create)", err)
-			}
-			if !bytes.Equal(enc, want) {
-				t.Errorf("encoding differs from %s", path)
-			}
-			if _, err := c.decode(want); err != nil {
-				t.Errorf("golden vector does not decode: %v", err)
-			}
-		})
-	}
-}
-
-func TestPReqMutationsNeverPanic(t *testing.T) {
-	enc, err := pPReqDual(true).Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range enc {
-		if _, err := UnmarshalPReq(enc[:i]); err == nil {
-			t.Fatalf("truncation to %d decoded", i)
-		}
-		for _, x := range []byte{0x01, 0x80, 0xff} {
-			m := bytes.Clone(enc)
-			m[i] ^= x
-			if p, err := UnmarshalPReq(m); err == nil {
-				// A flip may land in opaque bytes and still decode; the
-				// result must then re-encode to exactly those bytes.
-				if re, err := p.Marshal(); err != nil || !bytes.Equal(re, m) {
-					t.Fatalf("flip %#x at %d decoded but does not re-encode identically (err %v)", x, i, err)
-				}
-			}
-		}
 	}
 }
 
@@ -595,15 +437,7 @@ func FuzzUnmarshalPReq(f *testing.F) {
 		b, _ := m.Marshal()
 		f.Add(b)
 	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := UnmarshalPReq(b)
-		if err != nil {
-			return
-		}
-		if re, err := m.Marshal(); err != nil || !bytes.Equal(re, b) {
-			t.Fatalf("decoded PReq does not re-encode to its input (err %v)", err)
-		}
-	})
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzStrict(t, b, UnmarshalPReq) })
 }
 
 func FuzzUnmarshalPIData(f *testing.F) {
@@ -611,15 +445,7 @@ func FuzzUnmarshalPIData(f *testing.F) {
 		b, _ := (&PIData{PIHead: pPIHead(full), PANData: pPANData()}).Marshal()
 		f.Add(b)
 	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := UnmarshalPIData(b)
-		if err != nil {
-			return
-		}
-		if re, err := m.Marshal(); err != nil || !bytes.Equal(re, b) {
-			t.Fatalf("decoded PIData does not re-encode to its input (err %v)", err)
-		}
-	})
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzStrict(t, b, UnmarshalPIData) })
 }
 
 func FuzzUnmarshalOIData(f *testing.F) {
@@ -628,13 +454,5 @@ func FuzzUnmarshalOIData(f *testing.F) {
 		b, _ := (&o).Marshal()
 		f.Add(b)
 	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := UnmarshalOIData(b)
-		if err != nil {
-			return
-		}
-		if re, err := m.Marshal(); err != nil || !bytes.Equal(re, b) {
-			t.Fatalf("decoded OIData does not re-encode to its input (err %v)", err)
-		}
-	})
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzStrict(t, b, UnmarshalOIData) })
 }

@@ -264,9 +264,7 @@ func (v *TransIDs) add(b *cryptobyte.Builder) {
 	const typ = "TransIDs"
 	addSequence(b, func(b *cryptobyte.Builder) {
 		addOctetsBounded(b, der.TagOctetString, v.LIDC, typ, "lid-C", 1, maxLocalID)
-		if v.LIDM != nil {
-			addOctetsBounded(b, der.Implicit(0), v.LIDM, typ, "lid-M", 1, maxLocalID)
-		}
+		addOptionalOctets(b, der.Implicit(0), v.LIDM, typ, "lid-M", 1, maxLocalID)
 		v.XID.add(b)
 		addDate(b, v.PReqDate)
 		if v.PaySysID != "" {
@@ -281,13 +279,7 @@ func (v *TransIDs) add(b *cryptobyte.Builder) {
 func (v *TransIDs) Marshal() ([]byte, error) { return marshal(v.add) }
 
 // UnmarshalTransIDs decodes a TransIDs.
-func UnmarshalTransIDs(b []byte) (*TransIDs, error) {
-	v := new(TransIDs)
-	if err := unmarshal(b, "TransIDs", v.read); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
+func UnmarshalTransIDs(b []byte) (*TransIDs, error) { return unmarshalNew[TransIDs](b, "TransIDs") }
 
 func (v *TransIDs) read(s *cryptobyte.String) error {
 	const typ = "TransIDs"
@@ -299,10 +291,8 @@ func (v *TransIDs) read(s *cryptobyte.String) error {
 	if out.LIDC, err = readOctetStringBounded(&seq, der.TagOctetString, typ, "lid-C", 1, maxLocalID); err != nil {
 		return err
 	}
-	if nextIs(seq, der.Implicit(0)) {
-		if out.LIDM, err = readOctetStringBounded(&seq, der.Implicit(0), typ, "lid-M", 1, maxLocalID); err != nil {
-			return err
-		}
+	if out.LIDM, err = readOptionalOctets(&seq, der.Implicit(0), typ, "lid-M", 1, maxLocalID); err != nil {
+		return err
 	}
 	if err := out.XID.read(&seq); err != nil {
 		return der.Wrap(typ, "xID", err)
@@ -528,25 +518,37 @@ next:
 
 // readOptionalCertThumb reads an OPTIONAL [n] EXPLICIT CertThumb.
 func readOptionalCertThumb(s *cryptobyte.String, n uint32, typ, field string) (*CertThumb, error) {
-	inner, ok, err := optionalExplicit(s, n)
-	if err != nil {
-		return nil, der.Wrap(typ, field, err)
-	}
-	if !ok {
-		return nil, nil
-	}
-	var ct CertThumb
-	if err := ct.read(&inner); err != nil {
-		return nil, der.Wrap(typ, field, err)
-	}
-	if err := expectEnd(inner, typ, field); err != nil {
+	var v CertThumb
+	ok, err := readOptionalExplicit(s, n, typ, field, func(s *cryptobyte.String) error {
+		return der.Wrap(typ, field, v.read(s))
+	})
+	if err != nil || !ok {
 		return nil, err
 	}
-	return &ct, nil
+	return &v, nil
 }
 
 // addOptionalCertThumb appends an OPTIONAL [n] EXPLICIT CertThumb.
 func addOptionalCertThumb(b *cryptobyte.Builder, n uint32, v *CertThumb) {
+	if v != nil {
+		addExplicit(b, n, v.add)
+	}
+}
+
+// readOptionalThumbs reads an OPTIONAL [n] EXPLICIT Thumbs.
+func readOptionalThumbs(s *cryptobyte.String, n uint32, typ, field string) (*Thumbs, error) {
+	var v Thumbs
+	ok, err := readOptionalExplicit(s, n, typ, field, func(s *cryptobyte.String) error {
+		return der.Wrap(typ, field, v.read(s))
+	})
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// addOptionalThumbs appends an OPTIONAL [n] EXPLICIT Thumbs.
+func addOptionalThumbs(b *cryptobyte.Builder, n uint32, v *Thumbs) {
 	if v != nil {
 		addExplicit(b, n, v.add)
 	}

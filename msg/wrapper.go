@@ -112,12 +112,8 @@ type MessageIDs struct {
 func (v *MessageIDs) addAs(b *cryptobyte.Builder, t der.Tag) {
 	const typ = "MessageIDs"
 	addTagged(b, t, func(b *cryptobyte.Builder) {
-		if v.LIDC != nil {
-			addOctetsBounded(b, der.Implicit(0), v.LIDC, typ, "lid-C", 1, maxLocalID)
-		}
-		if v.LIDM != nil {
-			addOctetsBounded(b, der.Implicit(1), v.LIDM, typ, "lid-M", 1, maxLocalID)
-		}
+		addOptionalOctets(b, der.Implicit(0), v.LIDC, typ, "lid-C", 1, maxLocalID)
+		addOptionalOctets(b, der.Implicit(1), v.LIDM, typ, "lid-M", 1, maxLocalID)
 		if v.XID != nil {
 			addOctets(b, der.Implicit(2), v.XID[:])
 		}
@@ -131,15 +127,11 @@ func (v *MessageIDs) readAs(s *cryptobyte.String, t der.Tag) error {
 		return err
 	}
 	var out MessageIDs
-	if nextIs(seq, der.Implicit(0)) {
-		if out.LIDC, err = readOctetStringBounded(&seq, der.Implicit(0), typ, "lid-C", 1, maxLocalID); err != nil {
-			return err
-		}
+	if out.LIDC, err = readOptionalOctets(&seq, der.Implicit(0), typ, "lid-C", 1, maxLocalID); err != nil {
+		return err
 	}
-	if nextIs(seq, der.Implicit(1)) {
-		if out.LIDM, err = readOctetStringBounded(&seq, der.Implicit(1), typ, "lid-M", 1, maxLocalID); err != nil {
-			return err
-		}
+	if out.LIDM, err = readOptionalOctets(&seq, der.Implicit(1), typ, "lid-M", 1, maxLocalID); err != nil {
+		return err
 	}
 	if nextIs(seq, der.Implicit(2)) {
 		x, err := readOctets20(&seq, der.Implicit(2), typ, "xID")
@@ -241,11 +233,7 @@ func (h *MessageHeader) Marshal() ([]byte, error) { return marshal(h.add) }
 
 // UnmarshalMessageHeader decodes a MessageHeader.
 func UnmarshalMessageHeader(b []byte) (*MessageHeader, error) {
-	h := new(MessageHeader)
-	if err := unmarshal(b, "MessageHeader", h.read); err != nil {
-		return nil, err
-	}
-	return h, nil
+	return unmarshalNew[MessageHeader](b, "MessageHeader")
 }
 
 // MessageWrapper ::= SEQUENCE { messageHeader MessageHeader, message [0]
