@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"context"
-	"crypto"
 	"crypto/rand"
 	"crypto/x509"
 	"errors"
@@ -52,89 +51,34 @@ func (c *clock) Set(t time.Time) {
 	c.t = t
 }
 
-// cred is a key pair and certificate (and, for merchants and gateways, a
-// key-exchange pair) issued by one of the lab's CAs.
-type cred struct {
-	key    crypto.Signer
-	cert   []byte
-	exKey  suite.ExchangeKey
-	exCert []byte
-	chain  [][]byte // the issuing CA and the brand CA
-}
-
-// signer sends the key-exchange certificate with the signature, as the
-// merchant does, so that the gateway can seal its answer to it.
-func (c cred) signer() encap.Signer {
-	chain := [][]byte{}
-	if c.exCert != nil {
-		chain = append(chain, c.exCert)
-	}
-	return encap.Signer{Key: c.key, Cert: c.cert, Chain: append(chain, c.chain...)}
-}
-
-func chainOf(a *pki.Authority) [][]byte {
-	var out [][]byte
-	for _, c := range a.Chain {
-		if c.CertType&pki.CertTypeRCA == 0 {
-			out = append(out, c.Raw)
-		}
-	}
-	return out
-}
-
-func issuePair(t testing.TB, st suite.Suite, ca *pki.Authority, sig, ex func(crypto.PublicKey) *pki.Template) cred {
+// issueMerchant, issueGateway and issueCardholder issue credentials of our
+// own from the lab's CAs, to sign and seal what the honest cores would not.
+func issueMerchant(t testing.TB, l *lab.Lab, merID string, now time.Time) lab.Credential {
 	t.Helper()
-	key, err := st.NewSigningKey(rand.Reader)
+	c, err := l.IssueMerchant(merID, "Test Shop "+merID, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, err := ca.Issue(rand.Reader, sig(key.Public()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	exKey, err := st.NewExchangeKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exCert, err := ca.Issue(rand.Reader, ex(exKey.Public()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cred{key: key, cert: cert.Raw, exKey: exKey, exCert: exCert.Raw, chain: chainOf(ca)}
+	return c
 }
 
-func issueMerchant(t testing.TB, l *lab.Lab, merID string, now time.Time) cred {
-	md := pki.MerchantData{MerID: merID, MerAcquirerBIN: "400000", MerCountry: 840, MerAuthFlag: true,
-		MerNames: []pki.MerName{{Language: "en", Name: "Test Shop " + merID, City: "Springfield", CountryName: "US"}}}
-	return issuePair(t, l.Suite, l.Hierarchy.MCA,
-		func(p crypto.PublicKey) *pki.Template { return pki.MerchantSignatureTemplate(p, md, now) },
-		func(p crypto.PublicKey) *pki.Template { return pki.MerchantExchangeTemplate(p, md, now) })
-}
-
-func issueGateway(t testing.TB, l *lab.Lab, name string, now time.Time) cred {
-	return issuePair(t, l.Suite, l.Hierarchy.PCA,
-		func(p crypto.PublicKey) *pki.Template { return pki.GatewaySignatureTemplate(p, name, now) },
-		func(p crypto.PublicKey) *pki.Template { return pki.GatewayExchangeTemplate(p, name, now) })
+func issueGateway(t testing.TB, l *lab.Lab, name string, now time.Time) lab.Credential {
+	t.Helper()
+	c, err := l.IssueGateway(name, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // issueCardholder makes a card and a cardholder signature certificate for it.
-func issueCardholder(t testing.TB, l *lab.Lab, pan string, now time.Time) (cred, wallet.Card) {
+func issueCardholder(t testing.TB, l *lab.Lab, pan string, now time.Time) (lab.Credential, wallet.Card) {
 	t.Helper()
-	card := wallet.Card{PAN: pan, Expiry: now.AddDate(3, 0, 0).Format("200601"), BrandID: "SETpay"}
-	fillRand(t, card.PANSecret[:], card.CardSecret[:])
-	key, err := l.Suite.NewSigningKey(rand.Reader)
+	card, c, err := l.IssueCardholder(pan, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl, err := pki.CardholderTemplate(key.Public(), card.PAN, card.Expiry, card.PANSecret[:], l.Suite.Hash(), now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := l.Hierarchy.CCA.Issue(rand.Reader, tmpl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cred{key: key, cert: cert.Raw, chain: chainOf(l.Hierarchy.CCA)}, card
+	return c, card
 }
 
 func fillRand(t testing.TB, bufs ...[]byte) {
@@ -160,7 +104,7 @@ type world struct {
 	// mer is a second credential of the lab's merchant (same merchant ID,
 	// issued by the same MCA): what a merchant, or an attacker holding a
 	// merchant's key, can sign.
-	mer cred
+	mer lab.Credential
 
 	mu   sync.Mutex
 	hold bool     // the tap keeps requests from the gateway
@@ -330,13 +274,13 @@ func (w *world) hPI(pi msg.PI) []byte {
 
 // seal signs data and hPI as merchant credential c and seals them to the
 // gateway, with pi beside.
-func (w *world) seal(c cred, data msg.AuthReqData, hPI []byte, pi msg.PI) *msg.AuthReq {
+func (w *world) seal(c lab.Credential, data msg.AuthReqData, hPI []byte, pi msg.PI) *msg.AuthReq {
 	w.t.Helper()
 	tbs, err := (&msg.AuthReqTBS{AuthReqData: data, HPI: hPI}).Marshal()
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	tbe, err := encap.Enc(w.st, rand.Reader, c.signer(), w.gatewayExchangeCert(), msg.OIDAuthReqTBS, msg.OIDAuthReqTBE, tbs)
+	tbe, err := encap.Enc(w.st, rand.Reader, c.Signer(), w.gatewayExchangeCert(), msg.OIDAuthReqTBS, msg.OIDAuthReqTBE, tbs)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -360,7 +304,7 @@ func (w *world) authorize(data msg.AuthReqData, hPI []byte, pi msg.PI) (msg.Auth
 	if err != nil {
 		return 0, err
 	}
-	content, _, _, err := encap.OpenEnc(w.st, w.mer.exKey, w.mer.exCert, res.AuthResTBE, msg.OIDAuthResTBS, msg.OIDAuthResTBE, w.verifier(pki.CertTypePgwy))
+	content, _, _, err := encap.OpenEnc(w.st, w.mer.ExchangeKey, w.mer.ExchangeCert, res.AuthResTBE, msg.OIDAuthResTBS, msg.OIDAuthResTBE, w.verifier(pki.CertTypePgwy))
 	if err != nil {
 		w.t.Fatalf("opening AuthRes: %v", err)
 	}
@@ -377,7 +321,7 @@ func (w *world) verifier(ct pki.CertType) encap.CertVerifier {
 
 // captureWith sends a CapReq for one authorization, signed by merchant
 // credential c and changed by mutate, and returns the gateway's capture code, or its rejection.
-func (w *world) captureWith(c cred, merID string, transIDs msg.TransIDs, amount msg.CurrencyAmount, mutate func(*msg.CapReqData)) (msg.CapCode, error) {
+func (w *world) captureWith(c lab.Credential, merID string, transIDs msg.TransIDs, amount msg.CurrencyAmount, mutate func(*msg.CapReqData)) (msg.CapCode, error) {
 	w.t.Helper()
 	var rrpid msg.RRPID
 	fillRand(w.t, rrpid[:])
@@ -399,7 +343,7 @@ func (w *world) captureWith(c cred, merID string, transIDs msg.TransIDs, amount 
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	tbe, err := encap.Enc(w.st, rand.Reader, c.signer(), w.gatewayExchangeCert(), msg.OIDCapReqTBS, msg.OIDCapReqTBE, tbs)
+	tbe, err := encap.Enc(w.st, rand.Reader, c.Signer(), w.gatewayExchangeCert(), msg.OIDCapReqTBS, msg.OIDCapReqTBE, tbs)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -407,7 +351,7 @@ func (w *world) captureWith(c cred, merID string, transIDs msg.TransIDs, amount 
 	if err != nil {
 		return 0, err
 	}
-	content, _, _, err := encap.OpenEnc(w.st, c.exKey, c.exCert, res.CapResTBE, msg.OIDCapResData, msg.OIDCapResTBE, w.verifier(pki.CertTypePgwy))
+	content, _, _, err := encap.OpenEnc(w.st, c.ExchangeKey, c.ExchangeCert, res.CapResTBE, msg.OIDCapResData, msg.OIDCapResTBE, w.verifier(pki.CertTypePgwy))
 	if err != nil {
 		w.t.Fatalf("opening CapRes: %v", err)
 	}
@@ -424,7 +368,7 @@ func (w *world) captureWith(c cred, merID string, transIDs msg.TransIDs, amount 
 // piSpec says how to build a payment instruction by hand, as a cardholder
 // (or an attacker with a cardholder's key) could.
 type piSpec struct {
-	holder     cred
+	holder     lab.Credential
 	card       wallet.Card
 	transIDs   msg.TransIDs
 	od         string
@@ -472,7 +416,7 @@ func (w *world) forgePI(s piSpec) forgedPI {
 	pan := msg.PANData{PAN: s.card.PAN, CardExpiry: s.card.Expiry, PANSecret: s.card.PANSecret, EXNonce: exNonce}
 	panData := must(pan.Marshal())
 	piData := must((&msg.PIData{PIHead: head, PANData: pan}).Marshal())
-	piSig, _, hOIData, err := encap.DualSign(st, rand.Reader, s.holder.signer(), piData, oiData)
+	piSig, _, hOIData, err := encap.DualSign(st, rand.Reader, s.holder.Signer(), piData, oiData)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -493,7 +437,7 @@ func (w *world) newTransIDs() msg.TransIDs {
 
 // honestSpec is a PI spec the gateway must approve: our own cardholder,
 // this merchant, this gateway.
-func (w *world) honestSpec(holder cred, card wallet.Card, cents int64) piSpec {
+func (w *world) honestSpec(holder lab.Credential, card wallet.Card, cents int64) piSpec {
 	s := piSpec{holder: holder, card: card, transIDs: w.newTransIDs(), od: "a forged order", amount: lab.USD(cents),
 		merchantID: w.l.MerchantID, sealTo: w.gatewayExchangeCert()}
 	if w.st.ID() != suite.Set1 {

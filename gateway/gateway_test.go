@@ -54,7 +54,7 @@ func (w *world) spent(pan string) int64 {
 	return n
 }
 
-func (w *world) newCardholder() (cred, wallet.Card) {
+func (w *world) newCardholder() (lab.Credential, wallet.Card) {
 	return issueCardholder(w.t, w.l, randomPAN(w.t), w.t0)
 }
 
@@ -161,7 +161,7 @@ func TestAuthReqChecks(t *testing.T) {
 				w.t = t
 				pu := w.startPurchase(0, "a lamp", 900)
 				data := w.honestData(pu)
-				data.PGThumb = thumbOf(other.exCert)
+				data.PGThumb = thumbOf(other.ExchangeCert)
 				_, err := w.authorize(data, w.hPI(pu.pi()), pu.pi())
 				wantCode(t, err, msg.ThumbsMismatch)
 				w.wantNoRecord(pu.oi().TransIDs.XID)
@@ -183,9 +183,9 @@ func TestAuthReqChecks(t *testing.T) {
 				w.t = t
 				holder, card := w.newCardholder()
 				s := w.honestSpec(holder, card, 500)
-				s.sealTo = other.exCert
+				s.sealTo = other.ExchangeCert
 				if modern {
-					s.pgThumb = thumbOf(other.exCert)
+					s.pgThumb = thumbOf(other.ExchangeCert)
 				}
 				f := w.forgePI(s)
 				_, err := w.authorizeForged(f, lab.USD(500))
@@ -206,7 +206,7 @@ func TestAuthReqChecks(t *testing.T) {
 				w.t = t
 				holder, card := w.newCardholder()
 				s := w.honestSpec(holder, card, 500)
-				s.pgThumb = thumbOf(other.exCert) // sealed to us, meant for them
+				s.pgThumb = thumbOf(other.ExchangeCert) // sealed to us, meant for them
 				f := w.forgePI(s)
 				_, err := w.authorizeForged(f, lab.USD(500))
 				wantCode(t, err, msg.ThumbsMismatch)
@@ -331,7 +331,7 @@ func TestAuthReqChecks(t *testing.T) {
 				w.t = t
 				pu := w.startPurchase(0, "a cup", 100)
 				c := w.mer
-				c.exCert = nil
+				c.ExchangeCert = nil
 				_, err := w.l.Gateway.HandleAuthReq(w.ctx, w.seal(c, w.honestData(pu), w.hPI(pu.pi()), pu.pi()))
 				wantCode(t, err, msg.MissingCertificate)
 				w.wantNoRecord(pu.oi().TransIDs.XID)
@@ -426,7 +426,7 @@ func TestCapReqChecks(t *testing.T) {
 			}
 			tid := approved.transIDs
 
-			capCode := func(t *testing.T, c cred, merID string, tid msg.TransIDs, amt msg.CurrencyAmount, mutate func(*msg.CapReqData), want msg.CapCode) {
+			capCode := func(t *testing.T, c lab.Credential, merID string, tid msg.TransIDs, amt msg.CurrencyAmount, mutate func(*msg.CapReqData), want msg.CapCode) {
 				t.Helper()
 				w.t = t
 				got, err := w.captureWith(c, merID, tid, amt, mutate)
@@ -462,7 +462,7 @@ func TestCapReqChecks(t *testing.T) {
 				w.t = t
 				other := issueGateway(t, w.l, "Other Payment Gateway", w.t0)
 				_, err := w.captureWith(w.mer, merID, tid, lab.USD(1000), func(d *msg.CapReqData) {
-					th := msg.ThumbOf(st.Hash(), other.exCert)
+					th := msg.ThumbOf(st.Hash(), other.ExchangeCert)
 					d.PGThumb = &th
 				})
 				wantCode(t, err, msg.ThumbsMismatch)

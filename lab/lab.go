@@ -8,7 +8,6 @@
 package lab
 
 import (
-	"crypto"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -43,13 +42,6 @@ type Options struct {
 	Rand        io.Reader
 	MerchantLog *slog.Logger
 	GatewayLog  *slog.Logger
-}
-
-// Credential is one party's key and certificate.
-type Credential struct {
-	Name string
-	Key  crypto.Signer // nil for key-exchange credentials (see ExchangeKey)
-	Cert []byte
 }
 
 // Lab is a running ecosystem.
@@ -126,88 +118,46 @@ func New(opts Options) (*Lab, error) {
 	return l, nil
 }
 
-// chain returns the certificates sent with an end entity's signatures:
-// its CA and the brand CA (the root is the receiver's trust anchor).
-func chain(a *pki.Authority) [][]byte {
-	var out [][]byte
-	for _, c := range a.Chain {
-		if c.CertType&pki.CertTypeRCA != 0 {
-			continue
-		}
-		out = append(out, c.Raw)
-	}
-	return out
-}
-
 func (l *Lab) newGateway() (*gateway.Gateway, []byte, error) {
-	st, now, r := l.Suite, l.opts.Now(), l.opts.Rand
 	const name = "SETpay Payment Gateway"
-	sigKey, err := st.NewSigningKey(r)
+	c, err := l.IssueGateway(name, l.opts.Now())
 	if err != nil {
 		return nil, nil, err
 	}
-	sigCert, err := l.Hierarchy.PCA.Issue(r, pki.GatewaySignatureTemplate(sigKey.Public(), name, now))
-	if err != nil {
-		return nil, nil, fmt.Errorf("lab: gateway signature certificate: %w", err)
-	}
-	exKey, err := st.NewExchangeKey(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	exCert, err := l.Hierarchy.PCA.Issue(r, pki.GatewayExchangeTemplate(exKey.Public(), name, now))
-	if err != nil {
-		return nil, nil, fmt.Errorf("lab: gateway key-exchange certificate: %w", err)
-	}
-	l.Certificates["gateway-signature"] = sigCert.Raw
-	l.Certificates["gateway-exchange"] = exCert.Raw
+	l.Certificates["gateway-signature"] = c.Cert
+	l.Certificates["gateway-exchange"] = c.ExchangeCert
 	limit := l.opts.Limit
 	gw, err := gateway.New(gateway.Config{
-		Suite: st, Name: name,
-		SigningKey: gateway.NewSigningKey(sigKey), SigningCert: sigCert.Raw,
-		ExchangeKey: gateway.NewExchangeKey(exKey), ExchangeCert: exCert.Raw,
-		Chain: chain(l.Hierarchy.PCA), Roots: l.Roots, Store: l.opts.GatewayStore,
+		Suite: l.Suite, Name: name,
+		SigningKey: gateway.NewSigningKey(c.Key), SigningCert: c.Cert,
+		ExchangeKey: gateway.NewExchangeKey(c.ExchangeKey), ExchangeCert: c.ExchangeCert,
+		Chain: c.Chain, Roots: l.Roots, Store: l.opts.GatewayStore,
 		Limit: func(string) int64 {
 			if limit > 0 {
 				return limit
 			}
 			return 500000
 		},
-		Rand: r, Now: l.opts.Now, Log: l.opts.GatewayLog,
+		Rand: l.opts.Rand, Now: l.opts.Now, Log: l.opts.GatewayLog,
 	})
-	return gw, exCert.Raw, err
+	return gw, c.ExchangeCert, err
 }
 
 func (l *Lab) newMerchant(gatewayCert []byte, rt wire.RoundTripper) error {
-	st, now, r := l.Suite, l.opts.Now(), l.opts.Rand
-	md := pki.MerchantData{
-		MerID: l.MerchantID, MerAcquirerBIN: "400000", MerCountry: 840, MerAuthFlag: true,
-		MerNames: []pki.MerName{{Language: "en", Name: "Corner Bookshop", City: "Springfield", CountryName: "US"}},
-	}
-	sigKey, err := st.NewSigningKey(r)
+	c, err := l.IssueMerchant(l.MerchantID, "Corner Bookshop", l.opts.Now())
 	if err != nil {
 		return err
 	}
-	sigCert, err := l.Hierarchy.MCA.Issue(r, pki.MerchantSignatureTemplate(sigKey.Public(), md, now))
-	if err != nil {
-		return fmt.Errorf("lab: merchant signature certificate: %w", err)
-	}
-	exKey, err := st.NewExchangeKey(r)
-	if err != nil {
-		return err
-	}
-	exCert, err := l.Hierarchy.MCA.Issue(r, pki.MerchantExchangeTemplate(exKey.Public(), md, now))
-	if err != nil {
-		return fmt.Errorf("lab: merchant key-exchange certificate: %w", err)
-	}
-	l.Certificates["merchant-signature"] = sigCert.Raw
-	l.Certificates["merchant-exchange"] = exCert.Raw
+	l.Certificates["merchant-signature"] = c.Cert
+	l.Certificates["merchant-exchange"] = c.ExchangeCert
+	st, r := l.Suite, l.opts.Rand
 	ep := &wire.Endpoint{Suite: st, SWIdent: "setpay-merchant/0.1", Rand: r, Now: l.opts.Now}
 	l.gwClient = &wire.GatewayClient{Endpoint: ep, RT: rt}
 	m, err := merchant.New(merchant.Config{
 		Suite: st, MerchantID: l.MerchantID, BrandID: l.opts.Brand,
-		SigningKey: merchant.NewSigningKey(sigKey), SigningCert: sigCert.Raw,
-		ExchangeKey: merchant.NewExchangeKey(exKey), ExchangeCert: exCert.Raw,
-		Chain:       chain(l.Hierarchy.MCA),
+		SigningKey: merchant.NewSigningKey(c.Key), SigningCert: c.Cert,
+		ExchangeKey: merchant.NewExchangeKey(c.ExchangeKey), ExchangeCert: c.ExchangeCert,
+		Chain:       c.Chain,
 		GatewayCert: gatewayCert, GatewayChain: chain(l.Hierarchy.PCA),
 		Roots: l.Roots, Store: l.opts.MerchantStore,
 		Gateway: l.gwClient,
@@ -221,39 +171,20 @@ func (l *Lab) newMerchant(gatewayCert []byte, rt wire.RoundTripper) error {
 }
 
 func (l *Lab) newCardholder(i int) error {
-	st, now, r := l.Suite, l.opts.Now(), l.opts.Rand
-	card := wallet.Card{
-		PAN:     testPANs[i%len(testPANs)],
-		Expiry:  now.AddDate(3, 0, 0).Format("200601"),
-		BrandID: l.opts.Brand,
-	}
+	pan := testPANs[i%len(testPANs)]
 	if i >= len(testPANs) {
 		// More cardholders than test numbers: vary the account digits.
-		card.PAN = fmt.Sprintf("4%014d", 100000000+i)
-		card.PAN += luhnDigit(card.PAN)
+		pan = fmt.Sprintf("4%014d", 100000000+i)
+		pan += luhnDigit(pan)
 	}
-	if _, err := io.ReadFull(r, card.PANSecret[:]); err != nil {
-		return err
-	}
-	if _, err := io.ReadFull(r, card.CardSecret[:]); err != nil {
-		return err
-	}
-	key, err := st.NewSigningKey(r)
+	card, c, err := l.IssueCardholder(pan, l.opts.Now())
 	if err != nil {
 		return err
 	}
-	tmpl, err := pki.CardholderTemplate(key.Public(), card.PAN, card.Expiry, card.PANSecret[:], st.Hash(), now)
-	if err != nil {
-		return err
-	}
-	cert, err := l.Hierarchy.CCA.Issue(r, tmpl)
-	if err != nil {
-		return fmt.Errorf("lab: cardholder certificate: %w", err)
-	}
-	l.Certificates[fmt.Sprintf("cardholder-%d", i+1)] = cert.Raw
+	l.Certificates[fmt.Sprintf("cardholder-%d", i+1)] = c.Cert
 	w, err := wallet.New(wallet.Config{
-		Suite: st, Key: wallet.NewSigningKey(key), Cert: cert.Raw, Chain: chain(l.Hierarchy.CCA),
-		Card: card, Roots: l.Roots, Rand: r, Now: l.opts.Now,
+		Suite: l.Suite, Key: wallet.NewSigningKey(c.Key), Cert: c.Cert, Chain: c.Chain,
+		Card: card, Roots: l.Roots, Rand: l.opts.Rand, Now: l.opts.Now,
 	})
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package merchant_test
 
 import (
 	"context"
-	"crypto"
 	"crypto/rand"
 	"crypto/x509"
 	"errors"
@@ -32,79 +31,34 @@ func suites() []suite.Suite {
 	return []suite.Suite{suite.NewModern(), suite.NewSet1(suite.Set1Options{})}
 }
 
-// cred is a key pair and certificate (and, for merchants and gateways, a
-// key-exchange pair) issued by one of the lab's CAs.
-type cred struct {
-	key    crypto.Signer
-	cert   []byte
-	exKey  suite.ExchangeKey
-	exCert []byte
-	chain  [][]byte // the issuing CA and the brand CA
-}
-
-// signer sends the key-exchange certificate with the signature, as the
-// merchant does, so that the gateway can seal its answer to it.
-func (c cred) signer() encap.Signer {
-	chain := [][]byte{}
-	if c.exCert != nil {
-		chain = append(chain, c.exCert)
-	}
-	return encap.Signer{Key: c.key, Cert: c.cert, Chain: append(chain, c.chain...)}
-}
-
-func chainOf(a *pki.Authority) [][]byte {
-	var out [][]byte
-	for _, c := range a.Chain {
-		if c.CertType&pki.CertTypeRCA == 0 {
-			out = append(out, c.Raw)
-		}
-	}
-	return out
-}
-
-func issuePair(t testing.TB, st suite.Suite, ca *pki.Authority, sig, ex func(crypto.PublicKey) *pki.Template) cred {
+// issueMerchant and issueGateway issue credentials of our own from the
+// lab's CAs: the merchant under test, its fake gateway, and rivals.
+func issueMerchant(t testing.TB, l *lab.Lab, merID string, now time.Time) lab.Credential {
 	t.Helper()
-	key, err := st.NewSigningKey(rand.Reader)
+	c, err := l.IssueMerchant(merID, "Test Shop "+merID, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, err := ca.Issue(rand.Reader, sig(key.Public()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	exKey, err := st.NewExchangeKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exCert, err := ca.Issue(rand.Reader, ex(exKey.Public()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cred{key: key, cert: cert.Raw, exKey: exKey, exCert: exCert.Raw, chain: chainOf(ca)}
+	return c
 }
 
-func issueMerchant(t testing.TB, l *lab.Lab, merID string, now time.Time) cred {
-	md := pki.MerchantData{MerID: merID, MerAcquirerBIN: "400000", MerCountry: 840, MerAuthFlag: true,
-		MerNames: []pki.MerName{{Language: "en", Name: "Test Shop " + merID, City: "Springfield", CountryName: "US"}}}
-	return issuePair(t, l.Suite, l.Hierarchy.MCA,
-		func(p crypto.PublicKey) *pki.Template { return pki.MerchantSignatureTemplate(p, md, now) },
-		func(p crypto.PublicKey) *pki.Template { return pki.MerchantExchangeTemplate(p, md, now) })
-}
-
-func issueGateway(t testing.TB, l *lab.Lab, name string, now time.Time) cred {
-	return issuePair(t, l.Suite, l.Hierarchy.PCA,
-		func(p crypto.PublicKey) *pki.Template { return pki.GatewaySignatureTemplate(p, name, now) },
-		func(p crypto.PublicKey) *pki.Template { return pki.GatewayExchangeTemplate(p, name, now) })
+func issueGateway(t testing.TB, l *lab.Lab, name string, now time.Time) lab.Credential {
+	t.Helper()
+	c, err := l.IssueGateway(name, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 var quiet = slog.New(slog.DiscardHandler)
 
-// fakeGateway answers AuthReq as a gateway holding cred gw would, after
-// mutate has had its way with the answer.
+// fakeGateway answers AuthReq as a gateway holding credential gw would,
+// after mutate has had its way with the answer.
 type fakeGateway struct {
 	w      *world
-	gw     cred // the designated gateway: its key-exchange cert is the merchant's GatewayCert
-	signer cred // who signs the answers (normally gw)
+	gw     lab.Credential // the designated gateway: its key-exchange cert is the merchant's GatewayCert
+	signer lab.Credential // who signs the answers (normally gw)
 
 	mu     sync.Mutex
 	calls  int
@@ -124,7 +78,7 @@ func (g *fakeGateway) Authorize(ctx context.Context, req *msg.AuthReq, ids *msg.
 		}
 	}
 	st := g.w.st
-	tbs, _, signerCert, err := encap.OpenEnc(st, g.gw.exKey, g.gw.exCert, req.AuthReqTBE, msg.OIDAuthReqTBS, msg.OIDAuthReqTBE,
+	tbs, _, signerCert, err := encap.OpenEnc(st, g.gw.ExchangeKey, g.gw.ExchangeCert, req.AuthReqTBE, msg.OIDAuthReqTBS, msg.OIDAuthReqTBE,
 		pki.CertVerifier(pki.VerifyOptions{Roots: g.w.l.Roots, Now: time.Now(), CertType: pki.CertTypeMer, KeyUsage: x509.KeyUsageDigitalSignature}))
 	if err != nil {
 		return nil, err
@@ -156,8 +110,8 @@ func (g *fakeGateway) Authorize(ctx context.Context, req *msg.AuthReq, ids *msg.
 	if err != nil {
 		return nil, err
 	}
-	signer := g.signer.signer()
-	tbe, err := encap.Enc(st, rand.Reader, signer, g.w.mer.exCert, msg.OIDAuthResTBS, msg.OIDAuthResTBE, content)
+	signer := g.signer.Signer()
+	tbe, err := encap.Enc(st, rand.Reader, signer, g.w.mer.ExchangeCert, msg.OIDAuthResTBS, msg.OIDAuthResTBE, content)
 	if err != nil {
 		return nil, err
 	}
@@ -184,8 +138,9 @@ type world struct {
 	t   testing.TB
 	ctx context.Context
 	st  suite.Suite
-	l   *lab.Lab // CAs and cardholders
-	mer cred
+	l   *lab.Lab  // CAs and cardholders
+	t0  time.Time // when mer and the fake gateway were issued: the moment to issue more at
+	mer lab.Credential
 	m   *merchant.Merchant
 	ms  *sqlite.DB
 	gw  *fakeGateway
@@ -207,15 +162,17 @@ func newWorld(t testing.TB, st suite.Suite) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	w.mer = issueMerchant(t, w.l, "MER-0042", now)
-	gw := issueGateway(t, w.l, "Fake Payment Gateway", now)
+	// Certificates keep whole seconds: issue at one, so that t0 is exactly
+	// when they became valid.
+	w.t0 = time.Now().UTC().Truncate(time.Second)
+	w.mer = issueMerchant(t, w.l, "MER-0042", w.t0)
+	gw := issueGateway(t, w.l, "Fake Payment Gateway", w.t0)
 	w.gw = &fakeGateway{w: w, gw: gw, signer: gw}
 	w.m, err = merchant.New(merchant.Config{
 		Suite: st, MerchantID: "MER-0042", BrandID: "SETpay",
-		SigningKey: merchant.NewSigningKey(w.mer.key), SigningCert: w.mer.cert,
-		ExchangeKey: merchant.NewExchangeKey(w.mer.exKey), ExchangeCert: w.mer.exCert,
-		Chain: w.mer.chain, GatewayCert: gw.exCert, GatewayChain: gw.chain,
+		SigningKey: merchant.NewSigningKey(w.mer.Key), SigningCert: w.mer.Cert,
+		ExchangeKey: merchant.NewExchangeKey(w.mer.ExchangeKey), ExchangeCert: w.mer.ExchangeCert,
+		Chain: w.mer.Chain, GatewayCert: gw.ExchangeCert, GatewayChain: gw.Chain,
 		Roots: w.l.Roots, Store: w.ms, Gateway: w.gw, Log: quiet,
 	})
 	if err != nil {
@@ -306,15 +263,4 @@ func wantCode(t testing.TB, err error, want msg.ErrorCode) {
 	if got := msg.CodeOf(err); got != want {
 		t.Fatalf("rejected with %v (%v); want %v", got, err, want)
 	}
-}
-
-// certTime is when c's certificate became valid: the moment to issue
-// further test certificates at.
-func (c cred) certTime(t testing.TB) time.Time {
-	t.Helper()
-	cert, err := pki.ParseCertificate(c.cert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert.NotBefore
 }

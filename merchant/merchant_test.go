@@ -183,13 +183,13 @@ func TestMerchantChecks(t *testing.T) {
 				}
 			})
 
-			other := issueGateway(t, w.l, "Another Payment Gateway", w.mer.certTime(t))
-			rival := issueMerchant(t, w.l, "MER-0043", w.mer.certTime(t))
+			other := issueGateway(t, w.l, "Another Payment Gateway", w.t0)
+			rival := issueMerchant(t, w.l, "MER-0043", w.t0)
 			for _, c := range []struct {
 				name       string
 				modernOnly bool
 				mutate     func(*msg.AuthResData)
-				signer     *cred
+				signer     *lab.Credential
 				want       msg.ErrorCode
 			}{
 				{"AuthRes for another request", false, func(d *msg.AuthResData) { d.AuthTags.AuthRRTags.RRPID[0] ^= 1 }, nil, msg.UnknownRRPID},
@@ -197,7 +197,7 @@ func TestMerchantChecks(t *testing.T) {
 				{"AuthRes signed by another gateway", false, nil, &other, msg.SignatureFailure},
 				{"AuthRes signed by a merchant", false, nil, &rival, msg.InvalidCertificate},
 				{"AuthRes answering another merchant", true, func(d *msg.AuthResData) {
-					th := msg.ThumbOf(st.Hash(), rival.cert)
+					th := msg.ThumbOf(st.Hash(), rival.Cert)
 					d.MerchantThumb = &th
 				}, nil, msg.ThumbsMismatch},
 				{"AuthRes naming no merchant", true, func(d *msg.AuthResData) { d.MerchantThumb = nil }, nil, msg.ThumbsMismatch},

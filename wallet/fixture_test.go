@@ -1,7 +1,6 @@
 package wallet_test
 
 import (
-	"crypto"
 	"crypto/rand"
 	"testing"
 	"time"
@@ -9,7 +8,6 @@ import (
 	"github.com/setpay/setpay/encap"
 	"github.com/setpay/setpay/lab"
 	"github.com/setpay/setpay/msg"
-	"github.com/setpay/setpay/pki"
 	"github.com/setpay/setpay/store/sqlite"
 	"github.com/setpay/setpay/suite"
 	"github.com/setpay/setpay/wallet"
@@ -25,69 +23,24 @@ func suites() []suite.Suite {
 	return []suite.Suite{suite.NewModern(), suite.NewSet1(suite.Set1Options{})}
 }
 
-// cred is a key pair and certificate (and, for merchants and gateways, a
-// key-exchange pair) issued by one of the lab's CAs.
-type cred struct {
-	key    crypto.Signer
-	cert   []byte
-	exKey  suite.ExchangeKey
-	exCert []byte
-	chain  [][]byte // the issuing CA and the brand CA
-}
-
-// signer sends the key-exchange certificate with the signature, as the
-// merchant does, so that the gateway can seal its answer to it.
-func (c cred) signer() encap.Signer {
-	chain := [][]byte{}
-	if c.exCert != nil {
-		chain = append(chain, c.exCert)
-	}
-	return encap.Signer{Key: c.key, Cert: c.cert, Chain: append(chain, c.chain...)}
-}
-
-func chainOf(a *pki.Authority) [][]byte {
-	var out [][]byte
-	for _, c := range a.Chain {
-		if c.CertType&pki.CertTypeRCA == 0 {
-			out = append(out, c.Raw)
-		}
-	}
-	return out
-}
-
-func issuePair(t testing.TB, st suite.Suite, ca *pki.Authority, sig, ex func(crypto.PublicKey) *pki.Template) cred {
+// issueMerchant and issueGateway issue credentials of our own from the
+// lab's CAs: a merchant or gateway the wallet may be shown.
+func issueMerchant(t testing.TB, l *lab.Lab, merID string, now time.Time) lab.Credential {
 	t.Helper()
-	key, err := st.NewSigningKey(rand.Reader)
+	c, err := l.IssueMerchant(merID, "Test Shop "+merID, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, err := ca.Issue(rand.Reader, sig(key.Public()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	exKey, err := st.NewExchangeKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exCert, err := ca.Issue(rand.Reader, ex(exKey.Public()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cred{key: key, cert: cert.Raw, exKey: exKey, exCert: exCert.Raw, chain: chainOf(ca)}
+	return c
 }
 
-func issueMerchant(t testing.TB, l *lab.Lab, merID string, now time.Time) cred {
-	md := pki.MerchantData{MerID: merID, MerAcquirerBIN: "400000", MerCountry: 840, MerAuthFlag: true,
-		MerNames: []pki.MerName{{Language: "en", Name: "Test Shop " + merID, City: "Springfield", CountryName: "US"}}}
-	return issuePair(t, l.Suite, l.Hierarchy.MCA,
-		func(p crypto.PublicKey) *pki.Template { return pki.MerchantSignatureTemplate(p, md, now) },
-		func(p crypto.PublicKey) *pki.Template { return pki.MerchantExchangeTemplate(p, md, now) })
-}
-
-func issueGateway(t testing.TB, l *lab.Lab, name string, now time.Time) cred {
-	return issuePair(t, l.Suite, l.Hierarchy.PCA,
-		func(p crypto.PublicKey) *pki.Template { return pki.GatewaySignatureTemplate(p, name, now) },
-		func(p crypto.PublicKey) *pki.Template { return pki.GatewayExchangeTemplate(p, name, now) })
+func issueGateway(t testing.TB, l *lab.Lab, name string, now time.Time) lab.Credential {
+	t.Helper()
+	c, err := l.IssueGateway(name, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func fillRand(t testing.TB, bufs ...[]byte) {
@@ -104,8 +57,9 @@ type world struct {
 	st  suite.Suite
 	l   *lab.Lab
 	w   *wallet.Wallet
-	mer cred // the merchant the wallet talks to
-	gw  cred // the gateway that merchant names
+	t0  time.Time      // when mer and gw were issued: the moment to issue more at
+	mer lab.Credential // the merchant the wallet talks to
+	gw  lab.Credential // the gateway that merchant names
 }
 
 func newWorld(t testing.TB, st suite.Suite) *world {
@@ -122,9 +76,11 @@ func newWorld(t testing.TB, st suite.Suite) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	return &world{t: t, st: st, l: l, w: l.Wallets[0],
-		mer: issueMerchant(t, l, "MER-0042", now), gw: issueGateway(t, l, "Test Payment Gateway", now)}
+	// Certificates keep whole seconds: issue at one, so that t0 is exactly
+	// when they became valid.
+	t0 := time.Now().UTC().Truncate(time.Second)
+	return &world{t: t, st: st, l: l, w: l.Wallets[0], t0: t0,
+		mer: issueMerchant(t, l, "MER-0042", t0), gw: issueGateway(t, l, "Test Payment Gateway", t0)}
 }
 
 var offer = wallet.Offer{LIDM: []byte("order-0001"), Amount: lab.USD(1500), Description: []byte("a hat"), MerchantID: "MER-0042"}
@@ -132,8 +88,8 @@ var offer = wallet.Offer{LIDM: []byte("order-0001"), Amount: lab.USD(1500), Desc
 // merchantSigner signs as the merchant and sends the gateway certificate
 // and chain, as the merchant does in PInitRes.
 func (w *world) merchantSigner() encap.Signer {
-	s := w.mer.signer()
-	s.Chain = append(append(s.Chain, w.gw.exCert), w.gw.chain...)
+	s := w.mer.Signer()
+	s.Chain = append(append(s.Chain, w.gw.ExchangeCert), w.gw.Chain...)
 	return s
 }
 
@@ -144,7 +100,7 @@ func (w *world) pinitRes(req *msg.PInitReq, mutate func(*msg.PInitResData), s en
 		TransIDs: msg.TransIDs{LIDC: req.LocalIDC, LIDM: req.LocalIDM, PReqDate: time.Now().UTC().Truncate(time.Second), Language: req.Language},
 		RRPID:    req.RRPID,
 		ChallC:   req.ChallC,
-		PEThumb:  msg.ThumbOf(w.st.Hash(), w.gw.exCert),
+		PEThumb:  msg.ThumbOf(w.st.Hash(), w.gw.ExchangeCert),
 	}
 	fillRand(w.t, d.TransIDs.XID[:], d.ChallM[:])
 	if mutate != nil {
@@ -188,10 +144,10 @@ func (w *world) toPReq() (*wallet.Purchase, *msg.PReq) {
 
 // proof is the gateway's signed authorization result for preq, changed by
 // mutate, signed by s.
-func (w *world) proof(preq *msg.PReq, code msg.AuthCode, mutate func(*msg.AuthResData), s cred) []byte {
+func (w *world) proof(preq *msg.PReq, code msg.AuthCode, mutate func(*msg.AuthResData), s lab.Credential) []byte {
 	w.t.Helper()
 	oi := preq.DualSigned.OIDualSigned.OIData
-	th := msg.ThumbOf(w.st.Hash(), w.mer.cert)
+	th := msg.ThumbOf(w.st.Hash(), w.mer.Cert)
 	d := msg.AuthResData{
 		AuthTags: msg.AuthTags{
 			AuthRRTags: msg.RRTags{MerTermIDs: msg.MerTermIDs{MerchantID: "MER-0042"}, CurrentDate: time.Now().UTC().Truncate(time.Second)},
@@ -209,7 +165,7 @@ func (w *world) proof(preq *msg.PReq, code msg.AuthCode, mutate func(*msg.AuthRe
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	signed, err := encap.S(w.st, rand.Reader, encap.Signer{Key: s.key, Cert: s.cert, Chain: s.chain}, msg.OIDAuthResTBS, content)
+	signed, err := encap.S(w.st, rand.Reader, encap.Signer{Key: s.Key, Cert: s.Cert, Chain: s.Chain}, msg.OIDAuthResTBS, content)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -253,15 +209,4 @@ func wantCode(t testing.TB, err error, want msg.ErrorCode) {
 	if got := msg.CodeOf(err); got != want {
 		t.Fatalf("rejected with %v (%v); want %v", got, err, want)
 	}
-}
-
-// certTime is when c's certificate became valid: the moment to issue
-// further test certificates at.
-func (c cred) certTime(t testing.TB) time.Time {
-	t.Helper()
-	cert, err := pki.ParseCertificate(c.cert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert.NotBefore
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/setpay/setpay/encap"
+	"github.com/setpay/setpay/lab"
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/suite"
 )
@@ -15,7 +16,7 @@ func TestPInitResChecks(t *testing.T) {
 	for _, st := range suites() {
 		t.Run(string(st.ID()), func(t *testing.T) {
 			w := newWorld(t, st)
-			gwSigner := encap.Signer{Key: w.gw.key, Cert: w.gw.cert, Chain: append([][]byte{w.gw.exCert}, w.gw.chain...)}
+			gwSigner := w.gw.Signer()
 			for _, c := range []struct {
 				name   string
 				mutate func(*msg.PInitResData)
@@ -29,10 +30,10 @@ func TestPInitResChecks(t *testing.T) {
 				{"LID-M not echoed", func(d *msg.PInitResData) { d.TransIDs.LIDM = []byte("order-0002") }, w.merchantSigner(), msg.UnknownLID},
 				{"signed by a gateway, not a merchant", nil, gwSigner, msg.InvalidCertificate},
 				{"gateway certificate not sent", func(d *msg.PInitResData) {
-					d.PEThumb = msg.ThumbOf(st.Hash(), issueGateway(t, w.l, "Elsewhere", w.mer.certTime(t)).exCert)
+					d.PEThumb = msg.ThumbOf(st.Hash(), issueGateway(t, w.l, "Elsewhere", w.t0).ExchangeCert)
 				}, w.merchantSigner(), msg.MissingCertificate},
 				{"named certificate is not a gateway's", func(d *msg.PInitResData) {
-					d.PEThumb = msg.ThumbOf(st.Hash(), w.mer.exCert) // sent along, but the merchant's own
+					d.PEThumb = msg.ThumbOf(st.Hash(), w.mer.ExchangeCert) // sent along, but the merchant's own
 				}, w.merchantSigner(), msg.InvalidCertificate},
 			} {
 				t.Run(c.name, func(t *testing.T) {
@@ -66,12 +67,12 @@ func TestPResChecks(t *testing.T) {
 		t.Run(string(st.ID()), func(t *testing.T) {
 			w := newWorld(t, st)
 			modern := st.ID() != suite.Set1
-			other := issueGateway(t, w.l, "Other Payment Gateway", w.mer.certTime(t))
-			rival := issueMerchant(t, w.l, "MER-0043", w.mer.certTime(t))
+			other := issueGateway(t, w.l, "Other Payment Gateway", w.t0)
+			rival := issueMerchant(t, w.l, "MER-0043", w.t0)
 			type proofSpec struct {
 				code   msg.AuthCode
 				mutate func(*msg.AuthResData)
-				signer *cred
+				signer *lab.Credential
 			}
 			approved := &proofSpec{code: msg.AuthApproved}
 			for _, c := range []struct {
@@ -80,7 +81,7 @@ func TestPResChecks(t *testing.T) {
 				completion msg.CompletionCode
 				proof      *proofSpec // nil: none
 				mutate     func(*msg.PResData)
-				signer     *cred // nil: the merchant of PInitRes
+				signer     *lab.Credential // nil: the merchant of PInitRes
 				want       msg.ErrorCode
 			}{
 				{name: "honest approval", completion: msg.AuthorizationAccepted, proof: approved},
@@ -105,7 +106,7 @@ func TestPResChecks(t *testing.T) {
 					proof: &proofSpec{code: msg.AuthApproved, signer: &rival}, want: msg.InvalidCertificate},
 				{name: "proof answers another merchant", modernOnly: true, completion: msg.AuthorizationAccepted,
 					proof: &proofSpec{code: msg.AuthApproved, mutate: func(d *msg.AuthResData) {
-						th := msg.ThumbOf(st.Hash(), rival.cert)
+						th := msg.ThumbOf(st.Hash(), rival.Cert)
 						d.MerchantThumb = &th
 					}}, want: msg.ThumbsMismatch},
 				{name: "proof for another transaction", modernOnly: true, completion: msg.AuthorizationAccepted,
@@ -127,9 +128,9 @@ func TestPResChecks(t *testing.T) {
 						}
 						proof = w.proof(preq, c.proof.code, c.proof.mutate, s)
 					}
-					signer := w.mer.signer()
+					signer := w.mer.Signer()
 					if c.signer != nil {
-						signer = c.signer.signer()
+						signer = c.signer.Signer()
 					}
 					res, err := p.HandlePRes(w.pres(preq, c.completion, proof, c.mutate, signer))
 					if c.want == 0 {
