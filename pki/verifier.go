@@ -39,6 +39,8 @@ func ErrorCode(err error) msg.ErrorCode {
 	switch {
 	case errors.Is(err, ErrExpired):
 		return msg.ExpiredCertificate
+	case errors.Is(err, ErrRevoked):
+		return msg.RevokedCertificate
 	case errors.Is(err, ErrUnknownIssuer):
 		return msg.MissingCertificate
 	case errors.Is(err, ErrUnhandledCritical):

@@ -31,6 +31,18 @@ type VerifyOptions struct {
 	CertType CertType
 	// KeyUsage lists the key usages the leaf must allow; 0 accepts any.
 	KeyUsage x509.KeyUsage
+
+	// CRLs are checked against every certificate of the chain: a serial
+	// listed in an authentic CRL of its issuer fails with ErrRevoked. CRLs
+	// from other issuers or with bad signatures are ignored.
+	CRLs []*CRL
+	// RequireCRLs makes every CA of the chain need a current CRL
+	// (ThisUpdate ≤ Now < NextUpdate) among CRLs, else ErrNoCRL.
+	RequireCRLs bool
+	// BrandCRLIdentifier, when set, must be current, signed by the brand
+	// CA of the chain, and every CRL it lists for a CA of the chain must
+	// be among CRLs (else ErrNoCRL or ErrBadCRL).
+	BrandCRLIdentifier *BrandCRLIdentifier
 }
 
 // maxChainLength bounds path building: Root, Brand, Geo, CA, leaf and
@@ -41,8 +53,9 @@ const maxChainLength = 8
 // signatures (over the raw TBS bytes), validity at opts.Now, unknown
 // critical extensions, basicConstraints and pathLenConstraint, keyCertSign,
 // SET's certificate-type rules (a CA issues only the types its own type
-// allows) and hashedRootKey against the root reached. It returns the chain
-// from c to the root.
+// allows), hashedRootKey against the root reached and, when CRLs are given
+// or required, revocation of every certificate. It returns the chain from c
+// to the root.
 func (c *Certificate) Verify(opts VerifyOptions) ([]*Certificate, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
@@ -65,6 +78,11 @@ func (c *Certificate) Verify(opts VerifyOptions) ([]*Certificate, error) {
 		want := RootKeyThumbprint(root.RawSubjectPublicKeyInfo, cert.HashedRootKeyAlg)
 		if !bytes.Equal(want, cert.HashedRootKey) {
 			return nil, fmt.Errorf("%w: in %v", ErrHashedRootKey, cert)
+		}
+	}
+	if len(opts.CRLs) > 0 || opts.RequireCRLs || opts.BrandCRLIdentifier != nil {
+		if err := opts.checkRevocation(chain); err != nil {
+			return nil, err
 		}
 	}
 	return chain, nil
