@@ -24,7 +24,8 @@ import (
 const busyTimeout = 10 * time.Second
 
 // DB is a SQLite-backed store. It implements store.MerchantStore,
-// store.GatewayStore and store.AccountStore and is safe for concurrent use.
+// store.GatewayStore, store.AccountStore and store.BankStore and is safe
+// for concurrent use.
 type DB struct {
 	db  *sql.DB
 	now func() time.Time
@@ -120,6 +121,7 @@ var migrations = []string{
 		account BLOB   NOT NULL PRIMARY KEY,
 		spent   BIGINT NOT NULL
 	);`,
+	bankSchema, // store/sqlite/bank.go
 }
 
 // migrate applies pending migrations in one transaction, so that processes
