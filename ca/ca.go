@@ -1,0 +1,515 @@
+// Package ca is the core of a SET cardholder certificate authority: it
+// answers the registration protocol (CardCInitReq → CardCInitRes,
+// RegFormReq → RegFormRes, CertReq → CertRes) and issues cardholder
+// certificates through a pki.Authority.
+//
+// The core does no I/O: Serve takes a request's bytes and returns the
+// response's, like the merchant and gateway cores; transport moves them.
+// What it remembers between messages (the CA nonces it handed out and the
+// keys it certified) lives behind Store.
+package ca
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/setpay/setpay/encap"
+	"github.com/setpay/setpay/internal/pkcs7"
+	"github.com/setpay/setpay/msg"
+	"github.com/setpay/setpay/pki"
+	"github.com/setpay/setpay/suite"
+	"github.com/setpay/setpay/wire"
+)
+
+// Issuer is one card issuer the CA registers cardholders for: the BIN
+// range it owns and the registration form it wants filled in.
+type Issuer struct {
+	// BINLow and BINHigh bound the issuer's BINs (the first six PAN
+	// digits), inclusive.
+	BINLow, BINHigh string
+	// Form is the registration form; nil asks for nothing. Its RegFormID
+	// must be unique among the CA's issuers.
+	Form *msg.RegTemplate
+	// Policy is the certificate policy text shown to the cardholder.
+	Policy string
+}
+
+// serves reports whether bin falls in the issuer's range.
+func (i *Issuer) serves(bin string) bool {
+	return len(bin) == len(i.BINLow) && len(bin) == len(i.BINHigh) && i.BINLow <= bin && bin <= i.BINHigh
+}
+
+// ExchangeKey is the CA's key-exchange (decryption) key. It is its own type
+// so the CA's signing key cannot be passed in its place.
+type ExchangeKey struct{ key suite.ExchangeKey }
+
+// NewExchangeKey wraps a key-exchange key for the CA.
+func NewExchangeKey(k suite.ExchangeKey) ExchangeKey { return ExchangeKey{key: k} }
+
+func (k ExchangeKey) String() string { return fmt.Sprintf("ca.ExchangeKey(%T)", k.key.Public()) }
+
+// Config is what a cardholder CA needs.
+type Config struct {
+	Suite   suite.Suite
+	BrandID string
+	// Authority is the cardholder CA: it signs every response and issues
+	// the certificates.
+	Authority *pki.Authority
+	// ExchangeKey and ExchangeCert are the CA's key-exchange key and
+	// certificate (see IssueExchangeCert): cardholders seal RegFormReq
+	// and CertReq to it.
+	ExchangeKey  ExchangeKey
+	ExchangeCert []byte
+	Roots        []*pki.Certificate
+	Issuers      []Issuer
+	Store        Store
+	// ChallengeTTL is how long a chall-CA stays good; 0 means 30 minutes.
+	ChallengeTTL time.Duration
+
+	SWIdent string           // default "setpay-ca/0.1"
+	Rand    io.Reader        // default crypto/rand
+	Now     func() time.Time // default time.Now
+	Log     *slog.Logger     // default slog.Default()
+}
+
+// CA is a cardholder certificate authority.
+type CA struct {
+	cfg      Config
+	signer   encap.Signer // for responses: carries the exchange certificate and the chain
+	endpoint *wire.Endpoint
+	caeThumb msg.CertThumb
+	panKey   []byte // keys the PAN MACs in remembered challenges
+}
+
+// New returns a CA.
+func New(cfg Config) (*CA, error) {
+	if cfg.Suite == nil || cfg.Authority == nil || cfg.ExchangeKey.key == nil || cfg.ExchangeCert == nil || cfg.Store == nil {
+		return nil, errors.New("ca: suite, authority, exchange key and certificate, and store are required")
+	}
+	if cfg.Authority.Cert.CertType&pki.CertTypeCCA == 0 {
+		return nil, errors.New("ca: the authority is not a cardholder CA")
+	}
+	ids := map[int64]bool{}
+	for i, is := range cfg.Issuers {
+		if len(is.BINLow) != 6 || len(is.BINHigh) != 6 || is.BINLow > is.BINHigh || is.Policy == "" {
+			return nil, fmt.Errorf("ca: issuer %d: need a six-digit BIN range and a policy", i)
+		}
+		if is.Form != nil {
+			if ids[is.Form.RegFormID] {
+				return nil, fmt.Errorf("ca: issuer %d: regFormID %d used twice", i, is.Form.RegFormID)
+			}
+			ids[is.Form.RegFormID] = true
+		}
+	}
+	if cfg.ChallengeTTL <= 0 {
+		cfg.ChallengeTTL = 30 * time.Minute
+	}
+	if cfg.SWIdent == "" {
+		cfg.SWIdent = "setpay-ca/0.1"
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	c := &CA{cfg: cfg, caeThumb: msg.ThumbOf(cfg.Suite.Hash(), cfg.ExchangeCert), panKey: make([]byte, 32)}
+	if _, err := io.ReadFull(cfg.Rand, c.panKey); err != nil {
+		return nil, fmt.Errorf("ca: randomness: %w", err)
+	}
+	var chain [][]byte
+	for _, cert := range cfg.Authority.Chain {
+		// The root is the receiver's anchor; the CA's own certificate is
+		// the signer's.
+		if cert.CertType&pki.CertTypeRCA == 0 && !bytes.Equal(cert.Raw, cfg.Authority.Cert.Raw) {
+			chain = append(chain, cert.Raw)
+		}
+	}
+	a := cfg.Authority
+	errSigner := &encap.Signer{Key: a.Key, Cert: a.Cert.Raw, Chain: chain}
+	c.signer = encap.Signer{Key: a.Key, Cert: a.Cert.Raw, Chain: append([][]byte{cfg.ExchangeCert}, chain...)}
+	c.endpoint = &wire.Endpoint{Suite: cfg.Suite, Signer: errSigner, SWIdent: cfg.SWIdent, Rand: cfg.Rand, Now: cfg.Now, Log: cfg.Log}
+	return c, nil
+}
+
+// IssueExchangeCert has brand (the brand CA) certify a key-exchange key
+// for the cardholder CA called name: certificate type CCA, key usage key
+// agreement (ECDH) or key encipherment (RSA), valid from now for a year
+// (clipped to the brand CA's own validity).
+func IssueExchangeCert(r io.Reader, brand *pki.Authority, pub crypto.PublicKey, name string, now time.Time) ([]byte, error) {
+	usage := x509.KeyUsageKeyEncipherment
+	if _, ok := pub.(*ecdsa.PublicKey); ok {
+		usage = x509.KeyUsageKeyAgreement
+	}
+	cert, err := brand.Issue(r, &pki.Template{
+		Subject:   pkix.Name{Organization: brand.Cert.Subject.Organization, CommonName: name + " Key Exchange"},
+		NotBefore: now, NotAfter: now.AddDate(1, 0, 0),
+		PublicKey: pub, KeyUsage: usage, CertType: pki.CertTypeCCA,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ca: key-exchange certificate: %w", err)
+	}
+	return cert.Raw, nil
+}
+
+// Serve answers one request's bytes with the response's: CardCInitReq,
+// RegFormReq or CertReq. Every rejection becomes a SET Error message.
+func (c *CA) Serve(ctx context.Context, req []byte) ([]byte, error) {
+	return c.endpoint.Serve(ctx, req, func(ctx context.Context, w *msg.MessageWrapper) (msg.Message, error) {
+		switch r := w.Message.(type) {
+		case *msg.CardCInitReq:
+			return c.HandleCardCInitReq(ctx, r)
+		case *msg.RegFormReq:
+			return c.HandleRegFormReq(ctx, r)
+		case *msg.CertReq:
+			return c.HandleCertReq(ctx, r)
+		default:
+			return nil, msg.Errorf(msg.MessageNotSupported, "cardholder CA does not accept %s", w.Message.Name())
+		}
+	})
+}
+
+// HandleCardCInitReq answers CR1 with the CA's signed greeting, naming the
+// key-exchange certificate the cardholder seals to. It keeps no state.
+func (c *CA) HandleCardCInitReq(_ context.Context, req *msg.CardCInitReq) (*msg.CardCInitRes, error) {
+	if req.BrandID != c.cfg.BrandID {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "CardCInitReq for brand %q; this CA serves %q", req.BrandID, c.cfg.BrandID)
+	}
+	tbs := &msg.CardCInitResTBS{RRPID: req.RRPID, LIDEE: req.LIDEE, ChallEE: req.ChallEE, CAEThumb: c.caeThumb}
+	signed, err := c.sign(msg.OIDCardCInitResTBS, tbs)
+	if err != nil {
+		return nil, err
+	}
+	return &msg.CardCInitRes{SignedData: signed}, nil
+}
+
+// HandleRegFormReq answers CR3: it opens the EXH envelope, picks the form
+// of the card's issuer and sends it with a fresh chall-CA, remembered
+// against the card so the CertReq must come for the same PAN.
+func (c *CA) HandleRegFormReq(ctx context.Context, req *msg.RegFormReq) (*msg.RegFormRes, error) {
+	st := c.cfg.Suite
+	t, p, err := encap.OpenEXH(st, c.cfg.ExchangeKey.key, c.cfg.ExchangeCert, req.Envelope, msg.OIDRegFormReqTBE)
+	if err != nil {
+		return nil, msg.Classify(err, msg.DecodingFailure, "RegFormReq envelope")
+	}
+	data, err := msg.UnmarshalRegFormReqData(t)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "RegFormReqData: %w", err)
+	}
+	pan, err := msg.UnmarshalPANOnly(p)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "RegFormReq PANOnly: %w", err)
+	}
+	if data.RequestType != msg.CardInitialSig {
+		// Renewal needs the old certificate's signature; not yet built.
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "RegFormReq: request type %v not supported by this CA", data.RequestType)
+	}
+	res := &msg.RegFormResTBS{
+		RRPID: data.RRPID, LIDEE: data.LIDEE, ChallEE2: data.ChallEE2, LIDCA: data.LIDCA,
+		CAEThumb: &c.caeThumb, RequestType: data.RequestType,
+	}
+	issuer := c.issuerFor(pan.PAN)
+	if issuer == nil {
+		// A referral with no URL: SET's way of saying "not here" before any
+		// nonce exists (docs/spec-gaps.md, "ca: cardholder registration").
+		res.RegFormOrReferral.ReferralData = &msg.ReferralData{Reason: "this CA does not register cards of this BIN"}
+	} else {
+		res.RegFormOrReferral.RegFormData = &msg.RegFormData{RegTemplate: issuer.Form, Policy: issuer.Policy}
+		if _, err := io.ReadFull(c.cfg.Rand, res.ChallCA[:]); err != nil {
+			return nil, msg.Errorf(msg.UnspecifiedFailure, "chall-CA: %w", err)
+		}
+		ch := Challenge{Issued: c.cfg.Now(), PANMAC: c.panMAC(pan.PAN)}
+		if issuer.Form != nil {
+			ch.RegFormID = issuer.Form.RegFormID
+		}
+		if err := c.cfg.Store.PutChallenge(ctx, res.ChallCA, ch); err != nil {
+			return nil, msg.Errorf(msg.UnspecifiedFailure, "remembering chall-CA: %w", err)
+		}
+	}
+	signed, err := c.sign(msg.OIDRegFormResTBS, res)
+	if err != nil {
+		return nil, err
+	}
+	return &msg.RegFormRes{SignedData: signed}, nil
+}
+
+// HandleCertReq runs CR5's checks in order and, when they pass, issues the
+// cardholder certificate (CR6). Failures of the protocol itself (envelope,
+// signature, proof of possession, chall-CA) are SET Errors; refusals of a
+// well-formed request (BIN, form, a key certified before) are a CertRes
+// whose CertStatus says why. Nothing is issued unless every check passed.
+func (c *CA) HandleCertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRes, error) {
+	if req.EncX == nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "cardholder CertReq must be EncX: the account data rides in it")
+	}
+	st := c.cfg.Suite
+	t, p, signerCert, err := encap.OpenEncX(st, c.cfg.ExchangeKey.key, c.cfg.ExchangeCert, req.EncX,
+		msg.OIDCertReqTBS, msg.OIDCertReqTBEX, proposedKey)
+	if err != nil {
+		return nil, msg.Classify(err, encapCode(err), "CertReq")
+	}
+	data, err := msg.UnmarshalCertReqData(t)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "CertReqData: %w", err)
+	}
+	acct, err := msg.UnmarshalAcctInfo(p)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "CertReq AcctInfo: %w", err)
+	}
+	if acct.PANData0 == nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "cardholder CertReq without PANData0")
+	}
+	if data.RequestType != msg.CardInitialSig {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "CertReq: request type %v not supported by this CA", data.RequestType)
+	}
+	if err := c.checkPoP(data, signerCert); err != nil {
+		return nil, err
+	}
+	ch, err := c.takeChallenge(ctx, data.ChallCA)
+	if err != nil {
+		return nil, err
+	}
+
+	// From here the request is authentic and fresh: refusals of its
+	// content are answers. The BIN comes before the nonce's binding to the
+	// card, so a card no issuer here owns is told so (invalidBIN) whatever
+	// nonce it came with.
+	res := &msg.CertResData{RRPID: data.RRPID, LIDEE: data.LIDEE, ChallEE3: data.ChallEE3, LIDCA: data.LIDCA}
+	issuer := c.issuerFor(acct.PANData0.PAN)
+	if issuer == nil {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.InvalidBIN, EEMessage: "this CA does not register cards of this BIN"}
+		return c.certRes(res, nil)
+	}
+	if !hmac.Equal(ch.PANMAC, c.panMAC(acct.PANData0.PAN)) {
+		return nil, msg.Errorf(msg.ChallengeMismatch, "CertReq: chall-CA was issued for another card")
+	}
+	if failed := checkForm(issuer.Form, ch.RegFormID, data); failed != nil {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "registration form not accepted", FailedItemSeq: failed}
+		return c.certRes(res, nil)
+	}
+	pub, err := pki.ParsePublicKey(data.PublicKeySorE.PublicKeyS)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "CertReq publicKeyS: %w", err)
+	}
+	var nonceCCA msg.Nonce
+	if _, err := io.ReadFull(c.cfg.Rand, nonceCCA[:]); err != nil {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "nonceCCA: %w", err)
+	}
+	panSecret := PANSecret(acct.PANData0.CardSecret, nonceCCA)
+	tmpl, err := pki.CardholderTemplate(pub, acct.PANData0.PAN, acct.PANData0.CardExpiry, panSecret[:], st.Hash(), c.cfg.Now())
+	if err != nil {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "card data not accepted"}
+		return c.certRes(res, nil)
+	}
+	// The key registry is consulted last, just before issuing, so a
+	// refused request does not burn the cardholder's key.
+	d := st.Hash().New()
+	d.Write(data.PublicKeySorE.PublicKeyS)
+	keyDigest := d.Sum(nil)
+	if err := c.cfg.Store.RecordKey(ctx, keyDigest); err != nil {
+		if !errors.Is(err, ErrKeyCertified) {
+			return nil, msg.Errorf(msg.UnspecifiedFailure, "key registry: %w", err)
+		}
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "this public key is already certified"}
+		return c.certRes(res, nil)
+	}
+	cert, err := c.cfg.Authority.Issue(c.cfg.Rand, tmpl)
+	if err != nil {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "issuing: %w", err)
+	}
+	c.cfg.Log.Info("ca: cardholder certificate issued", "serial", cert.SerialNumber, "subject", cert.Subject.CommonName)
+	res.CertStatus = msg.CertStatus{CertStatusCode: msg.RequestComplete, NonceCCA: &nonceCCA}
+	res.CertThumbs = []msg.CertThumb{msg.ThumbOf(st.Hash(), cert.Raw)}
+	return c.certRes(res, cert.Raw)
+}
+
+// PANSecret is the secret bound into a cardholder certificate:
+// CardSecret ⊕ NonceCCA, the cardholder's half and the CA's.
+func PANSecret(cardSecret msg.Secret, nonceCCA msg.Nonce) msg.Secret {
+	var s msg.Secret
+	for i := range s {
+		s[i] = cardSecret[i] ^ nonceCCA[i]
+	}
+	return s
+}
+
+// proposedKey is the CertVerifier of a cardholder's first CertReq: the
+// signer has no certificate yet, so it sends a self-signed one for the key
+// it asks to have certified, and that certificate is taken only as a
+// carrier of the key. checkPoP then holds the key to publicKeyS.
+func proposedKey(certDER []byte, _ [][]byte) (crypto.PublicKey, error) {
+	cert, err := pki.ParseCertificate(certDER)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "CertReq signer certificate: %w", err)
+	}
+	return cert.PublicKey, nil
+}
+
+// checkPoP is deviation 6's proof of possession for a cardholder: the
+// request's signature verified (in OpenEncX) with the key of the signer
+// certificate, which must be the key being certified; any PoPSignature the
+// request carries must verify too.
+func (c *CA) checkPoP(data *msg.CertReqData, signerCert []byte) error {
+	cert, err := pki.ParseCertificate(signerCert)
+	if err != nil {
+		return msg.Errorf(msg.DecodingFailure, "CertReq signer certificate: %w", err)
+	}
+	if !hmac.Equal(cert.RawSubjectPublicKeyInfo, data.PublicKeySorE.PublicKeyS) {
+		return msg.Errorf(msg.SignatureFailure, "CertReq is not signed with the key it asks to certify")
+	}
+	if len(data.PoPSignatures) == 0 {
+		return nil
+	}
+	input, err := data.PoPInput()
+	if err != nil {
+		return msg.Errorf(msg.DecodingFailure, "PoPInput: %w", err)
+	}
+	for _, pop := range data.PoPSignatures {
+		if pop.PoPKey != msg.PoPKeyS {
+			return msg.Errorf(msg.SignatureFailure, "PoPSignature for a key a cardholder does not certify")
+		}
+		if err := pkcs7.VerifySignature(cert.PublicKey, pop.SignatureAlgorithm, input, pop.Signature); err != nil {
+			return msg.Errorf(msg.SignatureFailure, "PoPSignature: %w", err)
+		}
+	}
+	return nil
+}
+
+// takeChallenge consumes chall-CA and checks it was issued recently.
+func (c *CA) takeChallenge(ctx context.Context, challCA msg.Challenge) (Challenge, error) {
+	ch, err := c.cfg.Store.TakeChallenge(ctx, challCA)
+	if errors.Is(err, ErrNoChallenge) {
+		return Challenge{}, msg.Errorf(msg.ChallengeMismatch, "CertReq: chall-CA was never issued or is already used")
+	}
+	if err != nil {
+		return Challenge{}, msg.Errorf(msg.UnspecifiedFailure, "CertReq: chall-CA lookup: %w", err)
+	}
+	if age := c.cfg.Now().Sub(ch.Issued); age > c.cfg.ChallengeTTL || age < -time.Minute {
+		return Challenge{}, msg.Errorf(msg.ChallengeMismatch, "CertReq: chall-CA issued %v ago, good for %v", age.Round(time.Second), c.cfg.ChallengeTTL)
+	}
+	return ch, nil
+}
+
+// checkForm checks the answered registration form against the issuer's
+// template: the same form, every required field answered, no unknown or
+// repeated field, lengths within bounds, and invisible fields returned
+// with the value the CA put in them. It returns the failed items, nil when
+// the form is accepted.
+func checkForm(form *msg.RegTemplate, wantID int64, data *msg.CertReqData) []msg.FailedItem {
+	var failed []msg.FailedItem
+	if form == nil {
+		if len(data.RegForm) != 0 || data.RegFormID != 0 {
+			failed = append(failed, msg.FailedItem{ItemNumber: 0, ItemReason: "no form was asked for"})
+		}
+		return failed
+	}
+	if data.RegFormID != wantID || form.RegFormID != wantID {
+		return []msg.FailedItem{{ItemNumber: 0, ItemReason: "regFormID is not the form sent"}}
+	}
+	fields := map[string]*msg.RegField{}
+	for i := range form.RegFieldSeq {
+		fields[form.RegFieldSeq[i].FieldName] = &form.RegFieldSeq[i]
+	}
+	seen := map[string]bool{}
+	for i, item := range data.RegForm {
+		f := fields[item.FieldName]
+		switch {
+		case f == nil:
+			failed = append(failed, msg.FailedItem{ItemNumber: int64(i), ItemReason: "no such field"})
+		case seen[item.FieldName]:
+			failed = append(failed, msg.FailedItem{ItemNumber: int64(i), ItemReason: "field answered twice"})
+		case len(item.FieldValue) > f.MaxLen():
+			failed = append(failed, msg.FailedItem{ItemNumber: int64(i), ItemReason: "answer too long"})
+		case f.FieldInvisible && item.FieldValue != f.FieldValue:
+			failed = append(failed, msg.FailedItem{ItemNumber: int64(i), ItemReason: "invisible field altered"})
+		case f.FieldRequired && item.FieldValue == "":
+			failed = append(failed, msg.FailedItem{ItemNumber: int64(i), ItemReason: "required field empty"})
+		}
+		seen[item.FieldName] = true
+	}
+	for i, f := range form.RegFieldSeq {
+		if (f.FieldRequired || f.FieldInvisible) && !seen[f.FieldName] {
+			failed = append(failed, msg.FailedItem{ItemNumber: int64(len(data.RegForm) + i), ItemReason: "field missing: " + truncate(f.FieldName, 100)})
+		}
+	}
+	return failed
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// certRes signs res; cert, when not nil, travels in the SignedData.
+func (c *CA) certRes(res *msg.CertResData, cert []byte) (*msg.CertRes, error) {
+	s := c.signer
+	s.Chain = append([][]byte(nil), c.signer.Chain[1:]...) // not the exchange certificate
+	if cert != nil {
+		s.Chain = append([][]byte{cert}, s.Chain...)
+	}
+	b, err := res.Marshal()
+	if err != nil {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "CertResData: %w", err)
+	}
+	signed, err := encap.S(c.cfg.Suite, c.cfg.Rand, s, msg.OIDCertResData, b)
+	if err != nil {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "signing CertRes: %w", err)
+	}
+	return &msg.CertRes{Signed: signed}, nil
+}
+
+// sign makes S{CA, t}, with the CA's key-exchange certificate and chain.
+func (c *CA) sign(ct asn1.ObjectIdentifier, t interface{ Marshal() ([]byte, error) }) ([]byte, error) {
+	b, err := t.Marshal()
+	if err != nil {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "encoding %v: %w", ct, err)
+	}
+	signed, err := encap.S(c.cfg.Suite, c.cfg.Rand, c.signer, ct, b)
+	if err != nil {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "signing: %w", err)
+	}
+	return signed, nil
+}
+
+func (c *CA) issuerFor(pan string) *Issuer {
+	if len(pan) < 6 {
+		return nil
+	}
+	for i := range c.cfg.Issuers {
+		if c.cfg.Issuers[i].serves(pan[:6]) {
+			return &c.cfg.Issuers[i]
+		}
+	}
+	return nil
+}
+
+func (c *CA) panMAC(pan string) []byte {
+	return encap.HMAC(c.cfg.Suite, c.panKey, []byte(pan))
+}
+
+// encapCode maps an encap failure to the SET ErrorCode answering it.
+func encapCode(err error) msg.ErrorCode {
+	switch {
+	case errors.Is(err, encap.ErrSignature), errors.Is(err, encap.ErrCertificate):
+		return msg.SignatureFailure
+	default:
+		return msg.DecodingFailure
+	}
+}
