@@ -697,7 +697,13 @@ func readOptionalDate(s *cryptobyte.String, n uint32, typ, field string) (time.T
 	if !nextIs(*s, der.Implicit(n)) {
 		return time.Time{}, nil
 	}
-	return readDateAs(s, der.Implicit(n), typ, field)
+	tm, err := readDateAs(s, der.Implicit(n), typ, field)
+	if err == nil && tm.IsZero() {
+		// The zero time stands for "absent" in Go; on the wire it would
+		// decode to a value that re-encodes differently.
+		return time.Time{}, der.Errorf(typ, field, "year-1 date stands for absent: %w", der.ErrInvalid)
+	}
+	return tm, err
 }
 
 func addOptionalDate(b *cryptobyte.Builder, n uint32, v time.Time) {
