@@ -2,8 +2,8 @@
 // merchant's acquirer. It opens the cardholder's payment instructions — the
 // only party besides the issuer that sees the card number — checks that the
 // cardholder and the merchant agree on the same purchase without ever seeing
-// what was bought, decides (with a simple built-in issuer rule until the bank
-// link exists), and answers the merchant.
+// what was bought, asks the issuer (Config.Issuer: a bank over ISO 8583 via
+// banklink, or the built-in LimitIssuer), and answers the merchant.
 //
 // The core does no I/O of its own: storage, clock and randomness arrive
 // through Config.
@@ -71,8 +71,12 @@ type Config struct {
 	Roots []*pki.Certificate
 	Store Store
 
+	// Issuer decides authorizations and takes captures. Nil means the
+	// built-in LimitIssuer over Store and Limit.
+	Issuer Issuer
 	// Limit is the built-in issuer rule: the most an account may spend in
 	// total. Default 5000.00 in the purchase currency's minor units.
+	// Unused when Issuer is set.
 	Limit func(pan string) int64
 	// MaxRequestLifetime bounds how far ahead a request's expiry may lie
 	// (deviation 3). Default one hour.
@@ -130,6 +134,9 @@ func New(cfg Config) (*Gateway, error) {
 	// that every instance of one gateway names an account the same way,
 	// while the digest stays meaningless to anyone else reading the store.
 	g.accountKey = digest(crypto.SHA256, append([]byte("setpay account key\x00"), cfg.ExchangeCert...))
+	if g.cfg.Issuer == nil {
+		g.cfg.Issuer = &LimitIssuer{Store: cfg.Store, Limit: cfg.Limit, Key: g.accountKey, Now: cfg.Now, Rand: cfg.Rand}
+	}
 	g.endpoint = wire.Endpoint{Suite: cfg.Suite, Signer: g.signer(), SWIdent: cfg.SWIdent, Rand: cfg.Rand, Now: cfg.Now, Log: cfg.Log}
 	return g, nil
 }
@@ -295,7 +302,10 @@ func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.Aut
 	if err != nil {
 		return nil, msg.Errorf(msg.DecodingFailure, "PANData: %w", err)
 	}
-	code, approval := g.decide(ctx, pi, data.AuthReqItem.AuthReqPayload.AuthReqAmt)
+	ireq := IssuerRequest{PAN: pi.pan.PAN, Expiry: pi.pan.CardExpiry, Amount: data.AuthReqItem.AuthReqPayload.AuthReqAmt,
+		MerchantID: mr.merchantID, XID: tags.TransIDs.XID}
+	decision := g.decide(ctx, ireq)
+	code, approval := decision.Code, decision.ApprovalCode
 	auth := &store.Authorization{
 		XID:          store.XID(tags.TransIDs.XID),
 		MerchantID:   mr.merchantID,
@@ -310,13 +320,11 @@ func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.Aut
 	// Write before acknowledging: the authorization is on disk before the
 	// merchant hears of it.
 	if err := cfg.Store.CreateAuthorization(ctx, auth); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			g.release(ctx, pi, code, auth.Amount)
-			code, approval = msg.AuthPIPreviouslyUsed, ""
-		} else {
-			g.release(ctx, pi, code, auth.Amount)
+		g.release(ctx, ireq, decision)
+		if !errors.Is(err, store.ErrConflict) {
 			return nil, err
 		}
+		code, approval = msg.AuthPIPreviouslyUsed, ""
 	}
 	cfg.Log.Info("authorization", "xid", hex.EncodeToString(tags.TransIDs.XID[:4]), "merchant", mr.merchantID,
 		"pan", auth.PANMasked, "result", code.String())
@@ -433,46 +441,36 @@ func (g *Gateway) checkAgreement(pi *openedPI, data *msg.AuthReqData, mr *mercha
 	return nil
 }
 
-// decide is the built-in issuer rule: an expired card is declined; an
-// account may spend up to its limit in total. The spending is recorded
-// (atomically, in the store) when approved.
-func (g *Gateway) decide(ctx context.Context, pi *openedPI, amount msg.CurrencyAmount) (msg.AuthCode, string) {
+// decide asks the issuer. A card past its expiry and an amount that is
+// not positive are declined here whatever the issuer would say; an issuer
+// that cannot be asked is a system error.
+func (g *Gateway) decide(ctx context.Context, req IssuerRequest) IssuerDecision {
 	now := g.cfg.Now().UTC()
-	if pi.pan.CardExpiry < now.Format("200601") {
-		return msg.AuthExpiredCard, ""
+	if req.Expiry < now.Format("200601") {
+		return IssuerDecision{Code: msg.AuthExpiredCard}
 	}
-	if amount.Amount <= 0 {
-		return msg.AuthAmountError, ""
+	if req.Amount.Amount <= 0 {
+		return IssuerDecision{Code: msg.AuthAmountError}
 	}
-	if _, err := g.cfg.Store.AddSpent(ctx, g.account(pi.pan.PAN), amount.Amount, g.cfg.Limit(pi.pan.PAN)); err != nil {
-		if !errors.Is(err, store.ErrConflict) {
-			g.cfg.Log.Error("account update failed", "err", err)
-			return msg.AuthSystemError, ""
-		}
-		return msg.AuthDeclined, ""
+	d, err := g.cfg.Issuer.Authorize(ctx, req)
+	if err != nil {
+		g.cfg.Log.Error("issuer failed", "err", err)
+		return IssuerDecision{Code: msg.AuthSystemError}
 	}
-	var code [3]byte
-	if _, err := io.ReadFull(g.cfg.Rand, code[:]); err != nil {
-		return msg.AuthSystemError, ""
+	if d.Code != msg.AuthApproved {
+		d.ApprovalCode = ""
 	}
-	return msg.AuthApproved, fmt.Sprintf("%06d", (int(code[0])<<16|int(code[1])<<8|int(code[2]))%1000000)
+	return d
 }
 
-// release returns spending recorded for an approval that was not stored.
-func (g *Gateway) release(ctx context.Context, pi *openedPI, code msg.AuthCode, amount int64) {
-	if code != msg.AuthApproved {
+// release undoes an approval that was not stored.
+func (g *Gateway) release(ctx context.Context, req IssuerRequest, d IssuerDecision) {
+	if d.Code != msg.AuthApproved {
 		return
 	}
-	if _, err := g.cfg.Store.AddSpent(ctx, g.account(pi.pan.PAN), -amount, 0); err != nil {
-		g.cfg.Log.Error("could not release spending", "err", err)
+	if err := g.cfg.Issuer.Reverse(ctx, req, d); err != nil {
+		g.cfg.Log.Error("could not reverse an unrecorded approval", "err", err)
 	}
-}
-
-// account names a card in the store by a keyed digest, never by its PAN.
-func (g *Gateway) account(pan string) []byte {
-	mac := hmac.New(crypto.SHA256.New, g.accountKey)
-	mac.Write([]byte(pan))
-	return mac.Sum(nil)
 }
 
 func authState(code msg.AuthCode) string {
@@ -530,27 +528,40 @@ func (g *Gateway) HandleCapReq(ctx context.Context, req *msg.CapReq) (*msg.CapRe
 	return &msg.CapRes{CapResTBE: tbe}, nil
 }
 
-// capture applies one capture item, recording it before it is answered.
+// capture applies one capture item: checked against the stored
+// authorization, taken by the issuer, then recorded before it is answered.
+// The issuer is not called inside the store's transaction (it may be a
+// network away); the check runs again in it, so a capture racing another
+// for the same XID is refused by the store even if the issuer let both by.
 func (g *Gateway) capture(ctx context.Context, merchantID string, item *msg.CapItem) msg.CapCode {
-	code := msg.CapSuccess
-	_, err := g.cfg.Store.UpdateAuthorization(ctx, store.XID(item.TransIDs.XID), func(a *store.Authorization) error {
-		amt := item.CapPayload.CapReqAmt
-		switch {
-		case a.MerchantID != merchantID:
-			code = msg.CapUnknownXID
-		case a.State == "captured":
-			code = msg.CapDuplicateRequest
-		case a.State != "authorized":
-			code = msg.CapInvalidAuthData
-		case amt.Currency != a.Currency || amt.AmtExp10 != a.AmtExp10 || amt.Amount <= 0 || amt.Amount > a.Amount:
-			code = msg.CapInvalidAuthData
-		default:
-			code = msg.CapSuccess
-			a.Captured = amt.Amount
-			a.State = "captured"
-			return nil
+	xid := store.XID(item.TransIDs.XID)
+	amt := item.CapPayload.CapReqAmt
+	a, err := g.cfg.Store.Authorization(ctx, xid)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return msg.CapUnknownXID
+	case err != nil:
+		g.cfg.Log.Error("capture failed", "err", err)
+		return msg.CapUnspecifiedFailure
+	}
+	if code := checkCapture(a, merchantID, amt); code != msg.CapSuccess {
+		return code
+	}
+	code, err := g.cfg.Issuer.Capture(ctx, CaptureRequest{XID: item.TransIDs.XID, MerchantID: merchantID, Amount: amt})
+	if err != nil {
+		g.cfg.Log.Error("issuer capture failed", "err", err)
+		return msg.CapUnspecifiedFailure
+	}
+	if code != msg.CapSuccess {
+		return code
+	}
+	_, err = g.cfg.Store.UpdateAuthorization(ctx, xid, func(a *store.Authorization) error {
+		if code = checkCapture(a, merchantID, amt); code != msg.CapSuccess {
+			return errNoChange
 		}
-		return errNoChange
+		a.Captured = amt.Amount
+		a.State = "captured"
+		return nil
 	})
 	switch {
 	case err == nil, errors.Is(err, errNoChange):
@@ -561,6 +572,22 @@ func (g *Gateway) capture(ctx context.Context, merchantID string, item *msg.CapI
 		g.cfg.Log.Error("capture failed", "err", err)
 		return msg.CapUnspecifiedFailure
 	}
+}
+
+// checkCapture says whether authorization a may be captured for amt by
+// merchantID: CapSuccess, or why not.
+func checkCapture(a *store.Authorization, merchantID string, amt msg.CurrencyAmount) msg.CapCode {
+	switch {
+	case a.MerchantID != merchantID:
+		return msg.CapUnknownXID
+	case a.State == "captured":
+		return msg.CapDuplicateRequest
+	case a.State != "authorized":
+		return msg.CapInvalidAuthData
+	case amt.Currency != a.Currency || amt.AmtExp10 != a.AmtExp10 || amt.Amount <= 0 || amt.Amount > a.Amount:
+		return msg.CapInvalidAuthData
+	}
+	return msg.CapSuccess
 }
 
 var errNoChange = errors.New("gateway: no change")

@@ -30,6 +30,10 @@ type Options struct {
 	Cardholders int    // default 1
 	// Limit is the gateway's per-account spending limit in minor units.
 	Limit int64
+	// Issuer decides the gateway's authorizations and takes its captures
+	// (for example a bank host through banklink); nil means the gateway's
+	// built-in LimitIssuer with Limit.
+	Issuer gateway.Issuer
 
 	MerchantStore merchant.Store // required
 	GatewayStore  gateway.Store  // required
@@ -132,6 +136,7 @@ func (l *Lab) newGateway() (*gateway.Gateway, []byte, error) {
 		SigningKey: gateway.NewSigningKey(c.Key), SigningCert: c.Cert,
 		ExchangeKey: gateway.NewExchangeKey(c.ExchangeKey), ExchangeCert: c.ExchangeCert,
 		Chain: c.Chain, Roots: l.Roots, Store: l.opts.GatewayStore,
+		Issuer: l.opts.Issuer,
 		Limit: func(string) int64 {
 			if limit > 0 {
 				return limit

@@ -1,0 +1,272 @@
+// Package banklink puts a bank's issuer host behind the payment gateway:
+// it implements gateway.Issuer over an ISO 8583 link (bank/iso8583), so
+// that SET authorizations become 0100 requests and captures 0220
+// completion advices.
+//
+// The link remembers, per SET transaction (XID), what identifies the
+// authorization to the issuer — its STAN and transmission time, which DE
+// 90 of the completion names — from the approval until the capture. That
+// memory is the process's: a gateway restarted between authorization and
+// capture cannot capture those authorizations (it answers
+// unspecifiedFailure); the issuer's holds then wait for their reversal.
+package banklink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/setpay/setpay/bank/iso8583"
+	"github.com/setpay/setpay/gateway"
+	"github.com/setpay/setpay/msg"
+)
+
+// Config says how the gateway presents itself on the link.
+type Config struct {
+	// AcquirerID is DE 32, 1 to 11 digits. Default "1".
+	AcquirerID string
+	// TerminalID is DE 41, up to 8 printable characters. Default "SETPAYGW".
+	TerminalID string
+	// Now is the clock for DE 7, 12 and 13. Default time.Now.
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// Link is a gateway.Issuer speaking ISO 8583 to an issuer host.
+type Link struct {
+	c   *iso8583.Client
+	cfg Config
+
+	mu    sync.Mutex
+	auths map[msg.XID]authRef // approved, not yet captured
+}
+
+var _ gateway.Issuer = (*Link)(nil)
+
+// authRef is what a completion or reversal needs of the authorization.
+type authRef struct {
+	stan, transmitted string // DE 11 and DE 7 of the 0100
+	rrn               string // DE 37
+	currency          int
+	merchantID        string
+}
+
+// New returns a link sending over c, which the caller keeps and closes.
+func New(c *iso8583.Client, cfg Config) *Link {
+	if cfg.AcquirerID == "" {
+		cfg.AcquirerID = "1"
+	}
+	if cfg.TerminalID == "" {
+		cfg.TerminalID = "SETPAYGW"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Link{c: c, cfg: cfg, auths: make(map[msg.XID]authRef)}
+}
+
+// AuthCode maps an issuer's response code (DE 39) to SET's AuthCode. SET
+// has no code for an unknown card number: 14 is a decline, like 05, 51
+// and 57, so the merchant learns no more than "no".
+func AuthCode(rc iso8583.ResponseCode) msg.AuthCode {
+	switch rc {
+	case iso8583.Approved:
+		return msg.AuthApproved
+	case iso8583.DoNotHonour, iso8583.InvalidCardNumber, iso8583.InsufficientFunds, iso8583.TransactionNotPermitted:
+		return msg.AuthDeclined
+	case iso8583.ExpiredCard:
+		return msg.AuthExpiredCard
+	case iso8583.IssuerUnavailable:
+		return msg.AuthNoReply
+	default:
+		return msg.AuthUnspecifiedFailure
+	}
+}
+
+// CapCode maps the issuer's answer to a completion advice to SET's
+// CapCode.
+func CapCode(rc iso8583.ResponseCode) msg.CapCode {
+	switch rc {
+	case iso8583.Approved:
+		return msg.CapSuccess
+	case iso8583.InvalidTransaction: // nothing left to capture
+		return msg.CapDuplicateRequest
+	case "13": // more than the remaining hold
+		return msg.CapInvalidAuthData
+	case "25": // the issuer knows no such authorization
+		return msg.CapUnknownXID
+	case iso8583.ExpiredCard:
+		return msg.CapAuthExpired
+	default:
+		return msg.CapUnspecifiedFailure
+	}
+}
+
+// minorUnits returns an amount in hundredths, DE 4's unit on this link
+// (every currency is taken to have two decimals), or false when it has
+// none or does not fit DE 4's twelve digits.
+func minorUnits(a msg.CurrencyAmount) (int64, bool) {
+	n := a.Amount
+	for e := a.AmtExp10; e > -2; e-- {
+		if n > 999_999_999_999/10 {
+			return 0, false
+		}
+		n *= 10
+	}
+	for e := a.AmtExp10; e < -2; e++ {
+		if n%10 != 0 {
+			return 0, false
+		}
+		n /= 10
+	}
+	return n, n > 0 && n <= 999_999_999_999
+}
+
+// request starts a request with the elements every message of the link
+// carries: the acquirer, the terminal and merchant, local and
+// transmission time, the retrieval reference and the currency.
+func (l *Link) request(mti string, xid msg.XID, merchantID string, currency, amount int64) (*iso8583.Message, error) {
+	if len(merchantID) == 0 || len(merchantID) > 15 {
+		return nil, fmt.Errorf("banklink: merchant ID %q does not fit DE 42", merchantID)
+	}
+	now := l.cfg.Now()
+	m := iso8583.NewMessage(mti)
+	m.Set(iso8583.FieldProcessingCode, "000000") // purchase of goods and services
+	m.Set(iso8583.FieldAmount, fmt.Sprintf("%012d", amount))
+	m.Set(iso8583.FieldTransmissionTime, now.UTC().Format("0102150405"))
+	m.Set(iso8583.FieldLocalTime, now.Format("150405"))
+	m.Set(iso8583.FieldLocalDate, now.Format("0102"))
+	m.Set(iso8583.FieldPOSEntryMode, "010") // PAN entered by the cardholder, no PIN
+	m.Set(iso8583.FieldPOSCondition, "59")  // electronic commerce
+	m.Set(iso8583.FieldAcquirerID, l.cfg.AcquirerID)
+	// The retrieval reference ties the ISO messages to the SET
+	// transaction: the first six bytes of its XID in hex.
+	m.Set(iso8583.FieldRetrievalRef, strings.ToUpper(fmt.Sprintf("%x", xid[:6])))
+	m.Set(iso8583.FieldTerminalID, fmt.Sprintf("%-8.8s", l.cfg.TerminalID))
+	m.Set(iso8583.FieldMerchantID, fmt.Sprintf("%-15s", merchantID))
+	m.Set(iso8583.FieldCurrency, fmt.Sprintf("%03d", currency))
+	return m, nil
+}
+
+// Authorize sends a 0100. No answer after every attempt is noReply (the
+// client has already reversed the request, so no hold is left behind).
+func (l *Link) Authorize(ctx context.Context, req gateway.IssuerRequest) (gateway.IssuerDecision, error) {
+	amount, ok := minorUnits(req.Amount)
+	if !ok || req.Amount.Currency <= 0 || req.Amount.Currency > 999 {
+		return gateway.IssuerDecision{Code: msg.AuthAmountError}, nil
+	}
+	m, err := l.request(iso8583.MTIAuthorizationRequest, req.XID, req.MerchantID, int64(req.Amount.Currency), amount)
+	if err != nil {
+		return gateway.IssuerDecision{}, err
+	}
+	m.Set(iso8583.FieldPAN, req.PAN)
+	if len(req.Expiry) == 6 {
+		m.Set(iso8583.FieldExpiry, req.Expiry[2:]) // YYYYMM → YYMM
+	}
+	resp, err := l.c.Send(ctx, m)
+	if errors.Is(err, iso8583.ErrTimeout) || (err != nil && ctx.Err() != nil) {
+		l.cfg.Log.Warn("banklink: issuer did not answer", "err", err)
+		return gateway.IssuerDecision{Code: msg.AuthNoReply, ResponseCode: string(iso8583.IssuerUnavailable)}, nil
+	}
+	if err != nil {
+		return gateway.IssuerDecision{}, fmt.Errorf("banklink: authorization: %w", err)
+	}
+	rc := resp.ResponseCode()
+	d := gateway.IssuerDecision{Code: AuthCode(rc), ResponseCode: string(rc)}
+	if d.Code != msg.AuthApproved {
+		return d, nil
+	}
+	d.ApprovalCode, _ = resp.Get(iso8583.FieldApprovalCode)
+	// The client filled DE 11 into its copy; the response carries it.
+	ref := authRef{stan: resp.STAN(), transmitted: m.Fields[iso8583.FieldTransmissionTime],
+		rrn: m.Fields[iso8583.FieldRetrievalRef], currency: req.Amount.Currency, merchantID: req.MerchantID}
+	d.Ref = ref.stan + "/" + ref.transmitted
+	l.mu.Lock()
+	// The first approval of an XID is the one the gateway records; a
+	// second is reversed by the gateway (Reverse) and must not replace it.
+	if _, dup := l.auths[req.XID]; !dup {
+		l.auths[req.XID] = ref
+	}
+	l.mu.Unlock()
+	return d, nil
+}
+
+// original encodes DE 90 naming the authorization ref.
+func (l *Link) original(ref authRef) (string, error) {
+	return iso8583.OriginalData{MTI: iso8583.MTIAuthorizationRequest, STAN: ref.stan,
+		TransmissionTime: ref.transmitted, AcquirerID: l.cfg.AcquirerID}.Encode()
+}
+
+// Capture sends a 0220 completion advice for the authorization of XID. It
+// carries neither PAN nor expiry: DE 90 names the authorization, and the
+// issuer has the card.
+func (l *Link) Capture(ctx context.Context, req gateway.CaptureRequest) (msg.CapCode, error) {
+	l.mu.Lock()
+	ref, ok := l.auths[req.XID]
+	l.mu.Unlock()
+	if !ok {
+		return 0, errors.New("banklink: capture: no authorization of this transaction on record (gateway restarted?)")
+	}
+	amount, ok := minorUnits(req.Amount)
+	if !ok || req.Amount.Currency != ref.currency {
+		return msg.CapInvalidAuthData, nil
+	}
+	m, err := l.request(iso8583.MTICompletionAdvice, req.XID, req.MerchantID, int64(ref.currency), amount)
+	if err != nil {
+		return 0, err
+	}
+	od, err := l.original(ref)
+	if err != nil {
+		return 0, err
+	}
+	m.Set(iso8583.FieldOriginalData, od)
+	resp, err := l.c.Send(ctx, m)
+	if err != nil {
+		return 0, fmt.Errorf("banklink: capture: %w", err)
+	}
+	code := CapCode(resp.ResponseCode())
+	if code == msg.CapSuccess {
+		l.mu.Lock()
+		delete(l.auths, req.XID)
+		l.mu.Unlock()
+	}
+	return code, nil
+}
+
+// Reverse sends a 0400 for the approval d, releasing its hold.
+func (l *Link) Reverse(ctx context.Context, req gateway.IssuerRequest, d gateway.IssuerDecision) error {
+	stan, transmitted, ok := strings.Cut(d.Ref, "/")
+	if !ok {
+		return fmt.Errorf("banklink: reverse: %q is not this link's reference", d.Ref)
+	}
+	amount, _ := minorUnits(req.Amount)
+	m, err := l.request(iso8583.MTIReversalRequest, req.XID, req.MerchantID, int64(req.Amount.Currency), amount)
+	if err != nil {
+		return err
+	}
+	od, err := l.original(authRef{stan: stan, transmitted: transmitted})
+	if err != nil {
+		return err
+	}
+	m.Set(iso8583.FieldOriginalData, od)
+	resp, err := l.c.Send(ctx, m)
+	if err != nil {
+		return fmt.Errorf("banklink: reverse: %w", err)
+	}
+	l.mu.Lock()
+	if r, ok := l.auths[req.XID]; ok && r.stan == stan && r.transmitted == transmitted {
+		delete(l.auths, req.XID)
+	}
+	l.mu.Unlock()
+	if rc := resp.ResponseCode(); rc != iso8583.Approved {
+		return fmt.Errorf("banklink: reverse: issuer answered %s", rc)
+	}
+	return nil
+}
