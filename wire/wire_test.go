@@ -92,7 +92,7 @@ func TestServeRejections(t *testing.T) {
 			{"internal failure", good, func(context.Context, *msg.MessageWrapper) (msg.Message, error) {
 				return nil, errors.New("disk on fire")
 			}, msg.UnspecifiedFailure, true},
-			{"unsupported message", unsupported(t, hdr), nil, msg.MessageNotSupported, true},
+			{"message outside the CHOICE", outsideChoice(t, hdr), nil, msg.DecodingFailure, false},
 		}
 		for _, tt := range tests {
 			h := tt.handler
@@ -125,15 +125,14 @@ func TestServeRejections(t *testing.T) {
 	}
 }
 
-// unsupported wraps a Message alternative SET has but setpay does not
-// implement ([4] InqReq) around an arbitrary SEQUENCE.
-func unsupported(t *testing.T, hdr *msg.MessageHeader) []byte {
+// outsideChoice wraps a tag the Message CHOICE does not have ([40]).
+func outsideChoice(t *testing.T, hdr *msg.MessageHeader) []byte {
 	t.Helper()
 	h, err := hdr.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	inner := der.Encode(der.Explicit(4), der.Encode(der.TagSequence, der.Encode(der.TagNull, nil)))
+	inner := der.Encode(der.Explicit(40), der.Encode(der.TagSequence, der.Encode(der.TagNull, nil)))
 	return der.Encode(der.TagSequence, append(h, der.Encode(der.Explicit(0), inner)...))
 }
 
