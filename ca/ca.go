@@ -280,6 +280,13 @@ func (c *CA) HandleCertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRes,
 	if err := c.checkPoP(data, signerCert); err != nil {
 		return nil, err
 	}
+	// A back key the suite cannot encrypt under is refused before the
+	// challenge is spent: the answer could not be sent safely.
+	if b := data.CABackKeyData; b != nil {
+		if err := suite.CheckBackKey(st, b.BackAlgID, b.BackKey); err != nil {
+			return nil, msg.Errorf(msg.DecodingFailure, "CertReq caBackKeyData: %w", err)
+		}
+	}
 	ch, err := c.takeChallenge(ctx, data.ChallCA)
 	if err != nil {
 		return nil, err
@@ -293,14 +300,14 @@ func (c *CA) HandleCertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRes,
 	issuer := c.issuerFor(acct.PANData0.PAN)
 	if issuer == nil {
 		res.CertStatus = msg.CertStatus{CertStatusCode: msg.InvalidBIN, EEMessage: "this CA does not register cards of this BIN"}
-		return c.certRes(res, nil)
+		return c.certRes(res, nil, data.CABackKeyData)
 	}
 	if !hmac.Equal(ch.PANMAC, c.panMAC(acct.PANData0.PAN)) {
 		return nil, msg.Errorf(msg.ChallengeMismatch, "CertReq: chall-CA was issued for another card")
 	}
 	if failed := checkForm(issuer.Form, ch.RegFormID, data); failed != nil {
 		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "registration form not accepted", FailedItemSeq: failed}
-		return c.certRes(res, nil)
+		return c.certRes(res, nil, data.CABackKeyData)
 	}
 	pub, err := pki.ParsePublicKey(data.PublicKeySorE.PublicKeyS)
 	if err != nil {
@@ -314,7 +321,7 @@ func (c *CA) HandleCertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRes,
 	tmpl, err := pki.CardholderTemplate(pub, acct.PANData0.PAN, acct.PANData0.CardExpiry, panSecret[:], st.Hash(), c.cfg.Now())
 	if err != nil {
 		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "card data not accepted"}
-		return c.certRes(res, nil)
+		return c.certRes(res, nil, data.CABackKeyData)
 	}
 	// The key registry is consulted last, just before issuing, so a
 	// refused request does not burn the cardholder's key.
@@ -326,7 +333,7 @@ func (c *CA) HandleCertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRes,
 			return nil, msg.Errorf(msg.UnspecifiedFailure, "key registry: %w", err)
 		}
 		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "this public key is already certified"}
-		return c.certRes(res, nil)
+		return c.certRes(res, nil, data.CABackKeyData)
 	}
 	cert, err := c.cfg.Authority.Issue(c.cfg.Rand, tmpl)
 	if err != nil {
@@ -335,7 +342,7 @@ func (c *CA) HandleCertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRes,
 	c.cfg.Log.Info("ca: cardholder certificate issued", "serial", cert.SerialNumber, "subject", cert.Subject.CommonName)
 	res.CertStatus = msg.CertStatus{CertStatusCode: msg.RequestComplete, NonceCCA: &nonceCCA}
 	res.CertThumbs = []msg.CertThumb{msg.ThumbOf(st.Hash(), cert.Raw)}
-	return c.certRes(res, cert.Raw)
+	return c.certRes(res, cert.Raw, data.CABackKeyData)
 }
 
 // PANSecret is the secret bound into a cardholder certificate:
@@ -457,8 +464,12 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// certRes signs res; cert, when not nil, travels in the SignedData.
-func (c *CA) certRes(res *msg.CertResData, cert []byte) (*msg.CertRes, error) {
+// certRes signs res; cert, when not nil, travels in the SignedData. With a
+// back key the answer is EncK{CABackKey, CA, CertResData}, the encrypted
+// CertRes alternative: the CertStatus of a cardholder carries NonceCCA, half
+// of the PANSecret, which must not cross the wire in the clear. Without one
+// (the requester asked for none) it is the signed alternative.
+func (c *CA) certRes(res *msg.CertResData, cert []byte, back *msg.BackKeyData) (*msg.CertRes, error) {
 	s := c.signer
 	s.Chain = append([][]byte(nil), c.signer.Chain[1:]...) // not the exchange certificate
 	if cert != nil {
@@ -467,6 +478,14 @@ func (c *CA) certRes(res *msg.CertResData, cert []byte) (*msg.CertRes, error) {
 	b, err := res.Marshal()
 	if err != nil {
 		return nil, msg.Errorf(msg.UnspecifiedFailure, "CertResData: %w", err)
+	}
+	if back != nil {
+		k := encap.BackKey{Alg: back.BackAlgID, Key: back.BackKey}
+		enc, err := encap.EncK(c.cfg.Suite, c.cfg.Rand, s, k, msg.OIDCertResData, msg.OIDCertResTBE, b)
+		if err != nil {
+			return nil, msg.Errorf(msg.UnspecifiedFailure, "encrypting CertRes: %w", err)
+		}
+		return &msg.CertRes{Encrypted: enc}, nil
 	}
 	signed, err := encap.S(c.cfg.Suite, c.cfg.Rand, s, msg.OIDCertResData, b)
 	if err != nil {

@@ -87,6 +87,9 @@ type Registration struct {
 
 	key        crypto.Signer
 	cardSecret msg.Secret
+	// backKey is the CABackKey sent in CertReqData; CertRes must come
+	// back encrypted under it.
+	backKey encap.BackKey
 }
 
 // NewRegistration starts a registration and returns the CardCInitReq.
@@ -233,9 +236,12 @@ func (r *Registration) HandleRegFormRes(res *msg.RegFormRes) (*msg.CertReq, erro
 	}
 	data := &msg.CertReqData{
 		LIDEE: r.lidEE, ChallCA: tbs.ChallCA, RequestType: msg.CardInitialSig,
-		RequestDate:   r.cfg.Now().UTC().Truncate(time.Second),
-		CABackKeyData: &msg.BackKeyData{BackAlgID: pkcs7.AlgorithmIdentifier{Algorithm: oidAES256GCM}, BackKey: make([]byte, 32)},
+		RequestDate: r.cfg.Now().UTC().Truncate(time.Second),
 	}
+	if r.backKey, err = encap.NewBackKey(st, r.cfg.Rand); err != nil {
+		return nil, fmt.Errorf("wallet: CABackKey: %w", err)
+	}
+	data.CABackKeyData = &msg.BackKeyData{BackAlgID: r.backKey.Alg, BackKey: r.backKey.Key}
 	if form := tbs.RegFormOrReferral.RegFormData.RegTemplate; form != nil {
 		data.RegFormID = form.RegFormID
 		data.RegForm, err = r.answer(form)
@@ -243,7 +249,7 @@ func (r *Registration) HandleRegFormRes(res *msg.RegFormRes) (*msg.CertReq, erro
 			return nil, err
 		}
 	}
-	if err := fill(r.cfg.Rand, data.RRPID[:], data.ChallEE3[:], data.CABackKeyData.BackKey, r.cardSecret[:]); err != nil {
+	if err := fill(r.cfg.Rand, data.RRPID[:], data.ChallEE3[:], r.cardSecret[:]); err != nil {
 		return nil, err
 	}
 	r.rrpid, r.challEE3 = data.RRPID, data.ChallEE3
@@ -262,10 +268,6 @@ func (r *Registration) HandleRegFormRes(res *msg.RegFormRes) (*msg.CertReq, erro
 	}
 	return SealCertReq(st, r.cfg.Rand, r.key, r.exchangeCert, data, acct, r.cfg.Now())
 }
-
-// oidAES256GCM names the CABackKey's algorithm. The CA answers with the
-// signed CertRes alternative until EncK exists (docs/spec-gaps.md).
-var oidAES256GCM = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 46}
 
 // answer fills form from the configured answers.
 func (r *Registration) answer(form *msg.RegTemplate) ([]msg.RegFormItem, error) {
@@ -325,10 +327,16 @@ func SealCertReq(st suite.Suite, rand io.Reader, key crypto.Signer, caExchangeCe
 // PAN ‖ expiry)) for PANSecret = CardSecret ⊕ NonceCCA.
 func (r *Registration) HandleCertRes(res *msg.CertRes) (*Registered, error) {
 	st := r.cfg.Suite
-	if res.Signed == nil {
-		return nil, msg.Errorf(msg.MessageNotSupported, "CertRes under EncK is not supported yet")
+	// A back key was sent, so only EncK is acceptable: a signed CertRes
+	// would have carried NonceCCA in the clear (no downgrade).
+	if res.Encrypted == nil {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "CertRes not encrypted under the CABackKey sent (downgrade refused)")
 	}
-	t, sd, err := r.openCA(res.Signed, msg.OIDCertResData, "CertRes")
+	signed, err := encap.OpenEK(st, r.backKey, res.Encrypted, msg.OIDCertResTBE)
+	if err != nil {
+		return nil, msg.Classify(err, msg.DecodingFailure, "CertRes")
+	}
+	t, sd, err := r.openCA(signed, msg.OIDCertResData, "CertRes")
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package wallet_test
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/rand"
 	"errors"
 	"strings"
@@ -23,7 +24,9 @@ import (
 // with a one-field form.
 type regWorld struct {
 	*world
-	ca *ca.CA
+	ca     *ca.CA
+	exKey  suite.ExchangeKey
+	exCert []byte
 }
 
 func newRegWorld(t testing.TB, st suite.Suite) *regWorld {
@@ -48,7 +51,7 @@ func newRegWorld(t testing.TB, st suite.Suite) *regWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &regWorld{world: w, ca: c}
+	return &regWorld{world: w, ca: c, exKey: exKey, exCert: exCert}
 }
 
 func (w *regWorld) config() wallet.RegisterConfig {
@@ -59,18 +62,64 @@ func (w *regWorld) config() wallet.RegisterConfig {
 	}
 }
 
+// backKey reads the CABackKey out of a CertReq, as the CA does.
+func (w *regWorld) backKey(req *msg.CertReq) (encap.BackKey, error) {
+	t, _, _, err := encap.OpenEncX(w.st, w.exKey, w.exCert, req.EncX, msg.OIDCertReqTBS, msg.OIDCertReqTBEX,
+		func(certDER []byte, _ [][]byte) (crypto.PublicKey, error) {
+			c, err := pki.ParseCertificate(certDER)
+			if err != nil {
+				return nil, err
+			}
+			return c.PublicKey, nil
+		})
+	if err != nil {
+		return encap.BackKey{}, err
+	}
+	data, err := msg.UnmarshalCertReqData(t)
+	if err != nil {
+		return encap.BackKey{}, err
+	}
+	if data.CABackKeyData == nil {
+		return encap.BackKey{}, errors.New("CertReq without a CABackKey")
+	}
+	return encap.BackKey{Alg: data.CABackKeyData.BackAlgID, Key: data.CABackKeyData.BackKey}, nil
+}
+
 // rewriteCertRes is a transport that lets the CA answer, then has the
-// CA's own key re-sign a CertResData that edit changed: a CA that lies.
-func (w *regWorld) rewriteCertRes(t testing.TB, edit func(*msg.CertResData)) wire.RoundTripper {
+// CA's own key re-sign a CertResData that edit changed and re-encrypt it
+// under the CABackKey: a CA that lies. With signedOnly it answers with the
+// signed alternative instead, as a downgrading CA or attacker would.
+func (w *regWorld) rewriteCertRes(t testing.TB, edit func(*msg.CertResData), signedOnly bool) wire.RoundTripper {
 	ep := &wire.Endpoint{Suite: w.st, Now: func() time.Time { return w.t0 }}
 	return wire.ServeFunc(func(ctx context.Context, req []byte) ([]byte, error) {
 		return ep.Serve(ctx, req, func(ctx context.Context, mw *msg.MessageWrapper) (msg.Message, error) {
+			var back encap.BackKey
+			if cr, ok := mw.Message.(*msg.CertReq); ok {
+				var err error
+				if back, err = w.backKey(cr); err != nil {
+					t.Error(err)
+					return nil, err
+				}
+			}
 			out, err := ep.Call(ctx, wire.ServeFunc(w.ca.Serve), "CA", nil, mw.Header.RRPID, mw.Message)
 			res, ok := out.(*msg.CertRes)
 			if err != nil || !ok {
 				return out, err
 			}
-			tbs, _, err := encap.OpenS(w.st, res.Signed, msg.OIDCertResData, pki.CertVerifier(pki.VerifyOptions{Roots: w.l.Roots, Now: w.t0}))
+			if res.Encrypted == nil {
+				err := errors.New("CA answered CertRes unencrypted")
+				t.Error(err)
+				return nil, err
+			}
+			if bytes.Contains(res.Raw(), w.l.Hierarchy.CCA.Cert.Raw) {
+				t.Error("CertRes carries the CA certificate in the clear")
+			}
+			inner, err := encap.OpenEK(w.st, back, res.Encrypted, msg.OIDCertResTBE)
+			if err != nil {
+				t.Error(err)
+				return nil, err
+			}
+			tbs, _, err := encap.OpenS(w.st, inner, msg.OIDCertResData, pki.CertVerifier(pki.VerifyOptions{Roots: w.l.Roots, Now: w.t0}))
 			if err != nil {
 				t.Error(err)
 				return nil, err
@@ -87,17 +136,26 @@ func (w *regWorld) rewriteCertRes(t testing.TB, edit func(*msg.CertResData)) wir
 				return nil, err
 			}
 			cca := w.l.Hierarchy.CCA
-			sd, err := pkcs7Certs(res.Signed)
+			sd, err := pkcs7Certs(inner)
 			if err != nil {
 				t.Error(err)
 				return nil, err
 			}
-			signed, err := encap.S(w.st, rand.Reader, encap.Signer{Key: cca.Key, Cert: cca.Cert.Raw, Chain: sd}, msg.OIDCertResData, b)
+			s := encap.Signer{Key: cca.Key, Cert: cca.Cert.Raw, Chain: sd}
+			if signedOnly {
+				signed, err := encap.S(w.st, rand.Reader, s, msg.OIDCertResData, b)
+				if err != nil {
+					t.Error(err)
+					return nil, err
+				}
+				return &msg.CertRes{Signed: signed}, nil
+			}
+			enc, err := encap.EncK(w.st, rand.Reader, s, back, msg.OIDCertResData, msg.OIDCertResTBE, b)
 			if err != nil {
 				t.Error(err)
 				return nil, err
 			}
-			return &msg.CertRes{Signed: signed}, nil
+			return &msg.CertRes{Encrypted: enc}, nil
 		})
 	})
 }
@@ -139,7 +197,7 @@ func TestRegisterRefusesLyingCA(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := wallet.Register(context.Background(), w.rewriteCertRes(t, c.edit), w.config())
+			_, err := wallet.Register(context.Background(), w.rewriteCertRes(t, c.edit, false), w.config())
 			var pe *msg.ProtocolError
 			if !errors.As(err, &pe) || pe.Code != c.code || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want code %v (%s)", err, c.code, c.want)
@@ -200,4 +258,54 @@ func pkcs7Certs(signed []byte) ([][]byte, error) {
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// TestRegisterRefusesSignedCertRes: the wallet sent a CABackKey, so a
+// CertRes in the signed alternative, however authentic, is a downgrade that
+// would have shown NonceCCA on the wire; it is refused.
+func TestRegisterRefusesSignedCertRes(t *testing.T) {
+	for _, st := range suites() {
+		t.Run(string(st.ID()), func(t *testing.T) {
+			w := newRegWorld(t, st)
+			_, err := wallet.Register(context.Background(), w.rewriteCertRes(t, func(*msg.CertResData) {}, true), w.config())
+			if err == nil || !strings.Contains(err.Error(), "not encrypted") {
+				t.Fatalf("signed CertRes accepted: %v", err)
+			}
+			// The same answer encrypted is accepted: the refusal is the
+			// downgrade, not the content.
+			if _, err := wallet.Register(context.Background(), w.rewriteCertRes(t, func(*msg.CertResData) {}, false), w.config()); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestCertResHidesNonceCCA: NonceCCA, half of the PANSecret, never appears
+// in the CertRes bytes on the wire.
+func TestCertResHidesNonceCCA(t *testing.T) {
+	for _, st := range suites() {
+		t.Run(string(st.ID()), func(t *testing.T) {
+			w := newRegWorld(t, st)
+			var wireRes []byte
+			tap := wire.ServeFunc(func(ctx context.Context, req []byte) ([]byte, error) {
+				res, err := w.ca.Serve(ctx, req)
+				wireRes = res
+				return res, err
+			})
+			reg, err := wallet.Register(context.Background(), tap, w.config())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var nonce msg.Secret
+			for i := range nonce {
+				nonce[i] = reg.Card.PANSecret[i] ^ reg.Card.CardSecret[i]
+			}
+			if nonce == (msg.Secret{}) || wireRes == nil {
+				t.Fatal("no NonceCCA or no CertRes seen")
+			}
+			if bytes.Contains(wireRes, nonce[:]) {
+				t.Error("NonceCCA in the clear in CertRes")
+			}
+		})
+	}
 }
