@@ -122,6 +122,7 @@ var migrations = []string{
 		spent   BIGINT NOT NULL
 	);`,
 	bankSchema, // store/sqlite/bank.go
+	caSchema,   // store/sqlite/ca.go
 }
 
 // migrate applies pending migrations in one transaction, so that processes
