@@ -15,10 +15,17 @@ import (
 //
 //	0100 / 0101  authorization         Issuer.Authorize
 //	0200 / 0201  financial (sale)      Issuer.Authorize with Capture
+//	0200 / 0201  DE 3 20xxxx (refund)  Issuer.Credit of DE 4 (original in DE 90)
 //	0220 / 0221  completion advice     Issuer.Capture of DE 4 (original in DE 90)
-//	0400 / 0401  reversal request      Issuer.Reverse of all that remains (DE 90)
-//	0420 / 0421  reversal advice       Issuer.Reverse of all that remains (DE 90)
+//	0400 / 0401  reversal request      Issuer.Reverse of DE 4, all that remains without it (DE 90)
+//	0420 / 0421  reversal advice       Issuer.Reverse of DE 4, all that remains without it (DE 90)
+//	0420 / 0421  DE 3 20xxxx           Issuer.Credit of DE 4: a capture reversed (DE 90)
 //	0800 / 0801  echo                  response code 00
+//
+// The subset has no DE 95 (replacement amounts): a partial reversal names
+// the amount released in DE 4. The bank's books have no "uncapture", so a
+// capture reversal returns the money as a credit does; the cardholder's
+// balance is the same either way (opening − captured + credited).
 //
 // A repeat carries the STAN, transmission time and acquirer of the message
 // it repeats, so it has the same MessageID and the issuer answers it from
@@ -49,14 +56,22 @@ func (h *Host) Handle(ctx context.Context, req *iso8583.Message) (*iso8583.Messa
 	switch base {
 	case iso8583.MTINetworkRequest:
 		resp = respond(Approved)
-	case iso8583.MTIAuthorizationRequest, iso8583.MTIFinancialRequest:
-		resp, err = h.authorize(ctx, req, base == iso8583.MTIFinancialRequest)
+	case iso8583.MTIFinancialRequest, iso8583.MTIReversalAdvice:
+		if refund(req) {
+			resp, err = h.followUp(ctx, req, h.is.Credit, true)
+			break
+		}
+		if base == iso8583.MTIReversalAdvice {
+			resp, err = h.followUp(ctx, req, h.is.Reverse, hasAmount(req))
+			break
+		}
+		resp, err = h.authorize(ctx, req, true)
+	case iso8583.MTIAuthorizationRequest:
+		resp, err = h.authorize(ctx, req, false)
 	case iso8583.MTICompletionAdvice:
 		resp, err = h.followUp(ctx, req, h.is.Capture, true)
-	case iso8583.MTIReversalRequest, iso8583.MTIReversalAdvice:
-		// The subset has no DE 95 (replacement amounts): a reversal
-		// releases all of the hold that remains.
-		resp, err = h.followUp(ctx, req, h.is.Reverse, false)
+	case iso8583.MTIReversalRequest:
+		resp, err = h.followUp(ctx, req, h.is.Reverse, hasAmount(req))
 	default:
 		resp = respond(FormatError)
 	}
@@ -85,6 +100,18 @@ func normalAcquirer(id string) string {
 		return t
 	}
 	return "0"
+}
+
+// refund reports whether DE 3's transaction type is 20, a refund.
+func refund(req *iso8583.Message) bool {
+	pc, _ := req.Get(iso8583.FieldProcessingCode)
+	return strings.HasPrefix(pc, "20")
+}
+
+// hasAmount reports whether a reversal names the amount it releases.
+func hasAmount(req *iso8583.Message) bool {
+	_, ok := req.Get(iso8583.FieldAmount)
+	return ok
 }
 
 // amountOf returns DE 4, or -1 when it is absent or not a number (which

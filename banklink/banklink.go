@@ -1,7 +1,11 @@
 // Package banklink puts a bank's issuer host behind the payment gateway:
 // it implements gateway.Issuer over an ISO 8583 link (bank/iso8583), so
 // that SET authorizations become 0100 requests and captures 0220
-// completion advices.
+// completion advices; authorization reversals become 0400 (DE 4 the amount
+// released), capture reversals 0420 and credits 0200, both with processing
+// code 200000 (a refund) and DE 4 the amount returned. Every follow-up
+// names the authorization in DE 90. The issuer host takes no credit
+// reversal: the link refuses it (unspecifiedFailure).
 //
 // The link remembers, per SET transaction (XID), what identifies the
 // authorization to the issuer — its STAN and transmission time, which DE
@@ -42,7 +46,7 @@ type Link struct {
 	cfg Config
 
 	mu    sync.Mutex
-	auths map[msg.XID]authRef // approved, not yet captured
+	auths map[msg.XID]authRef // approved and recorded by the gateway
 }
 
 var _ gateway.Issuer = (*Link)(nil)
@@ -231,13 +235,9 @@ func (l *Link) Capture(ctx context.Context, req gateway.CaptureRequest) (msg.Cap
 	if err != nil {
 		return 0, fmt.Errorf("banklink: capture: %w", err)
 	}
-	code := CapCode(resp.ResponseCode())
-	if code == msg.CapSuccess {
-		l.mu.Lock()
-		delete(l.auths, req.XID)
-		l.mu.Unlock()
-	}
-	return code, nil
+	// The reference stays after the capture: a capture reversal or a
+	// credit names the same authorization.
+	return CapCode(resp.ResponseCode()), nil
 }
 
 // Reverse sends a 0400 for the approval d, releasing its hold.
@@ -269,4 +269,93 @@ func (l *Link) Reverse(ctx context.Context, req gateway.IssuerRequest, d gateway
 		return fmt.Errorf("banklink: reverse: issuer answered %s", rc)
 	}
 	return nil
+}
+
+// CapRevOrCredCode maps the issuer's answer to a reversal or credit to
+// SET's CapRevOrCredCode.
+func CapRevOrCredCode(rc iso8583.ResponseCode) msg.CapRevOrCredCode {
+	switch rc {
+	case iso8583.Approved:
+		return msg.CapRevOrCredSuccess
+	case "13": // more than was captured, or than remains to credit
+		return msg.CapRevOrCredAmountError
+	case iso8583.InvalidTransaction:
+		return msg.CapRevOrCredOriginalNotFound
+	case "25":
+		return msg.CapRevOrCredUnknownXID
+	default:
+		return msg.CapRevOrCredUnspecifiedFailure
+	}
+}
+
+// followUp sends mti with processing code pc and DE 4 amt, naming the
+// authorization of req.XID in DE 90, and returns the issuer's DE 39.
+func (l *Link) followUp(ctx context.Context, what, mti, pc string, req gateway.AdjustRequest) (iso8583.ResponseCode, error) {
+	l.mu.Lock()
+	ref, ok := l.auths[req.XID]
+	l.mu.Unlock()
+	if !ok {
+		return "", fmt.Errorf("banklink: %s: no authorization of this transaction on record (gateway restarted?)", what)
+	}
+	amount, ok := minorUnits(req.Amount)
+	if !ok || req.Amount.Currency != ref.currency {
+		return "13", nil
+	}
+	m, err := l.request(mti, req.XID, req.MerchantID, int64(ref.currency), amount)
+	if err != nil {
+		return "", err
+	}
+	m.Set(iso8583.FieldProcessingCode, pc)
+	od, err := l.original(ref)
+	if err != nil {
+		return "", err
+	}
+	m.Set(iso8583.FieldOriginalData, od)
+	resp, err := l.c.Send(ctx, m)
+	if err != nil {
+		return "", fmt.Errorf("banklink: %s: %w", what, err)
+	}
+	return resp.ResponseCode(), nil
+}
+
+// ReverseAuthorization sends a 0400 releasing req.Amount of the hold.
+func (l *Link) ReverseAuthorization(ctx context.Context, req gateway.AdjustRequest) (msg.AuthRevCode, error) {
+	rc, err := l.followUp(ctx, "authorization reversal", iso8583.MTIReversalRequest, "000000", req)
+	if err != nil {
+		return 0, err
+	}
+	switch rc {
+	case iso8583.Approved:
+		return msg.AuthRevSuccess, nil
+	case "13":
+		return msg.AuthRevAmountError, nil
+	case "25":
+		return msg.AuthRevUnknownXID, nil
+	default:
+		return msg.AuthRevUnspecifiedFailure, nil
+	}
+}
+
+// ReverseCapture sends a 0420 refund advice returning the capture.
+func (l *Link) ReverseCapture(ctx context.Context, req gateway.AdjustRequest) (msg.CapRevOrCredCode, error) {
+	rc, err := l.followUp(ctx, "capture reversal", iso8583.MTIReversalAdvice, "200000", req)
+	if err != nil {
+		return 0, err
+	}
+	return CapRevOrCredCode(rc), nil
+}
+
+// Credit sends a 0200 refund returning req.Amount of the capture.
+func (l *Link) Credit(ctx context.Context, req gateway.AdjustRequest) (msg.CapRevOrCredCode, error) {
+	rc, err := l.followUp(ctx, "credit", iso8583.MTIFinancialRequest, "200000", req)
+	if err != nil {
+		return 0, err
+	}
+	return CapRevOrCredCode(rc), nil
+}
+
+// ReverseCredit is refused: the issuer host has no operation that takes a
+// refund back (its ledger would need a debit without a hold).
+func (l *Link) ReverseCredit(context.Context, gateway.AdjustRequest) (msg.CapRevOrCredCode, error) {
+	return msg.CapRevOrCredUnspecifiedFailure, nil
 }

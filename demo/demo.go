@@ -60,6 +60,11 @@ type Options struct {
 	OutDir string
 	// Quiet prints only the summary line.
 	Quiet bool
+	// IssuerAddr is the host:port of an external issuer host (setpay bank
+	// --seed) to route the gateway's authorizations and captures to. Empty:
+	// a bank host runs in process on a loopback port, its books in
+	// DataDir/bank/, and is audited after the run.
+	IssuerAddr string
 }
 
 // Report is what a run did. It is returned even when the run failed
@@ -70,6 +75,9 @@ type Report struct {
 	// they named a temporary directory that no longer exists.
 	DataDir, MerchantDir, GatewayDir string
 	MerchantURL, GatewayURL          string
+	// BankDir holds the in-process issuer host's database and log; empty
+	// with Options.IssuerAddr. IssuerAddr is where the host listened.
+	BankDir, IssuerAddr string
 
 	// PANs are the cardholders' card numbers, in cardholder order.
 	PANs      []string
@@ -77,6 +85,12 @@ type Report struct {
 	// Messages is every SET message that crossed the wire, in the order
 	// it was sent.
 	Messages []Message
+	// BankMessages is every ISO 8583 message between the gateway and the
+	// issuer host, in the order it crossed (the readiness echoes left out).
+	BankMessages []BankMessage
+	// Ledger is the in-process bank's books after the run; nil with an
+	// external issuer host, whose books are its own.
+	Ledger *LedgerCheck
 	// Certificates are the lab's certificates by name.
 	Certificates map[string][]byte
 }
@@ -146,12 +160,23 @@ func Run(ctx context.Context, opts Options, out io.Writer) (*Report, error) {
 	}
 	defer gp.close()
 
+	if opts.IssuerAddr == "" {
+		rep.BankDir = filepath.Join(dataDir, Bank)
+	}
+	is, err := startIssuer(rep.BankDir, opts.IssuerAddr, gp)
+	if err != nil {
+		return rep, err
+	}
+	defer is.closeFiles()
+	defer is.close()
+	rep.IssuerAddr = is.addr
+
 	t := &transcript{w: out, quiet: opts.Quiet}
-	runErr := run(ctx, opts, st, rep, mp, gp, t)
+	runErr := run(ctx, opts, st, rep, mp, gp, is, t)
 
 	// The parties' files are complete only once closed (SQLite folds its
 	// write-ahead log back into the database on close).
-	closeErr := errors.Join(mp.close(), gp.close())
+	closeErr := errors.Join(mp.close(), gp.close(), is.closeFiles())
 	if runErr == nil && closeErr != nil {
 		runErr = fmt.Errorf("demo: closing the parties' stores: %w", closeErr)
 	}
@@ -160,6 +185,9 @@ func Run(ctx context.Context, opts Options, out io.Writer) (*Report, error) {
 		if runErr == nil {
 			t.printf("\nconfidentiality: the merchant's store, log and inbox hold no card number;\n")
 			t.printf("                 the gateway's store, log and inbox hold no order description\n")
+			if rep.BankDir != "" {
+				t.printf("                 the bank's store, log and inbox hold no order description\n")
+			}
 		}
 	}
 	if runErr == nil && opts.OutDir != "" {
@@ -238,7 +266,7 @@ var catalog = []struct {
 	{"1 × Applied Cryptography, 2nd edition", 6095},
 }
 
-func run(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, gp *party, t *transcript) error {
+func run(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, gp *party, is *issuer, t *transcript) error {
 	var total int64
 	for i := range opts.Purchases {
 		total += catalog[i%len(catalog)].cents
@@ -254,6 +282,7 @@ func run(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, gp 
 		// Every account may spend what the whole run costs: the demo shows
 		// approvals; lab's tests show declines.
 		Limit:         total,
+		Issuer:        is.link,
 		MerchantStore: mp.db, GatewayStore: gp.db,
 		GatewayRT:   net.gatewayClient,
 		MerchantLog: mp.log, GatewayLog: gp.log,
@@ -269,20 +298,40 @@ func run(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, gp 
 	rep.MerchantURL, rep.GatewayURL = net.merchantURL, net.gatewayURL
 
 	net.serve(l)
-	runErr := net.waitHealthy(ctx)
+	runErr := is.open(ctx, l, total)
+	if runErr == nil {
+		runErr = net.waitHealthy(ctx)
+	}
+	if runErr == nil {
+		runErr = is.waitHealthy(ctx)
+	}
 	if runErr == nil {
 		t.header(opts, rep, l)
-		runErr = runPurchases(ctx, opts, l, net, rep, mp, gp, t)
+		runErr = runPurchases(ctx, opts, l, net, is, rep, mp, gp, t)
 	}
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := net.shutdown(shutCtx); err != nil && runErr == nil {
 		runErr = fmt.Errorf("demo: shutting down: %w", err)
 	}
+	if err := is.close(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("demo: shutting down the bank link: %w", err)
+	}
+	// The books are checked whatever happened: a failed run must not leave
+	// them unbalanced either.
+	lc, err := is.check(context.WithoutCancel(ctx))
+	rep.Ledger = lc
+	if err == nil && lc != nil && lc.Audit != nil {
+		err = fmt.Errorf("demo: the bank's ledger audit failed: %w", lc.Audit)
+	}
+	t.ledger(rep, opts.IssuerAddr)
+	if err != nil && runErr == nil {
+		runErr = err
+	}
 	return runErr
 }
 
-func runPurchases(ctx context.Context, opts Options, l *lab.Lab, net *network, rep *Report, mp, gp *party, t *transcript) error {
+func runPurchases(ctx context.Context, opts Options, l *lab.Lab, net *network, is *issuer, rep *Report, mp, gp *party, t *transcript) error {
 	failed := 0
 	for i := range opts.Purchases {
 		if err := ctx.Err(); err != nil {
@@ -297,7 +346,7 @@ func runPurchases(ctx context.Context, opts Options, l *lab.Lab, net *network, r
 		}
 		rep.Purchases = append(rep.Purchases, p)
 		t.purchaseStart(opts.Purchases, p, l.Cards[p.Cardholder-1])
-		buy(ctx, l, net, rep, p, mp, gp, t)
+		buy(ctx, l, net, is, rep, p, mp, gp, t)
 		if p.Err != nil {
 			failed++
 			t.printf("  FAILED: %v\n", p.Err)
@@ -326,7 +375,7 @@ var (
 
 // buy runs one purchase: checkout, payment, capture, then reads back what
 // each party recorded. Failures land in p.Err.
-func buy(ctx context.Context, l *lab.Lab, net *network, rep *Report, p *Purchase, mp, gp *party, t *transcript) {
+func buy(ctx context.Context, l *lab.Lab, net *network, is *issuer, rep *Report, p *Purchase, mp, gp *party, t *transcript) {
 	// SET leaves shopping to the browser: the order and its SET initiation
 	// reach the wallet out of band, here by calling the merchant directly.
 	offer, err := l.Merchant.Checkout(ctx, p.Description, p.Amount)
@@ -338,7 +387,8 @@ func buy(ctx context.Context, l *lab.Lab, net *network, rep *Report, p *Purchase
 
 	purchase, res, payErr := l.Wallets[p.Cardholder-1].Pay(ctx, net.merchantClient, lab.OfferFor(offer))
 	msgs := net.take(rep, p.Number)
-	t.messages(msgs)
+	bmsgs := is.take(rep, p.Number)
+	t.messages(msgs, bmsgs)
 	if payErr != nil {
 		p.Err = fmt.Errorf("payment: %w", payErr)
 		return
@@ -354,11 +404,16 @@ func buy(ctx context.Context, l *lab.Lab, net *network, rep *Report, p *Purchase
 		p.Err = err
 		return
 	}
+	if err := checkBankPath(bmsgs, "0110"); err != nil {
+		p.Err = fmt.Errorf("authorization at the bank: %w", err)
+		return
+	}
 
 	t.printf("  capture (merchant's back office, later)\n")
 	code, capErr := l.Merchant.Capture(ctx, p.XID)
 	msgs = net.take(rep, p.Number)
-	t.messages(msgs)
+	bmsgs = is.take(rep, p.Number)
+	t.messages(msgs, bmsgs)
 	if capErr != nil {
 		p.Err = fmt.Errorf("capture: %w", capErr)
 		return
@@ -371,6 +426,10 @@ func buy(ctx context.Context, l *lab.Lab, net *network, rep *Report, p *Purchase
 	}
 	if code != msg.CapSuccess {
 		p.Err = fmt.Errorf("capture answered %s", code)
+		return
+	}
+	if err := checkBankPath(bmsgs, "0230"); err != nil {
+		p.Err = fmt.Errorf("capture at the bank: %w", err)
 		return
 	}
 

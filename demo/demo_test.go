@@ -606,6 +606,41 @@ func checkConfidentiality(t *testing.T, r *run) {
 		}
 	}
 
+	// (c) No order description at the bank (the issuer host): its files
+	// and every ISO 8583 message it received.
+	if rep.BankDir != filepath.Join(r.data, "bank") {
+		t.Fatalf("bank folder %s not under %s", rep.BankDir, r.data)
+	}
+	bankFiles := filesUnder(t, rep.BankDir)
+	var bankInbox []blob
+	for _, m := range rep.BankMessages {
+		if m.To == demo.Bank {
+			bankInbox = append(bankInbox, blob{fmt.Sprintf("ISO 8583 message %d %s", m.Seq, m.MTI), m.Frame})
+		}
+	}
+	// An authorization (0100) and a completion advice (0220) per purchase.
+	if len(bankInbox) < 2*len(rep.Purchases) {
+		t.Fatalf("bank inbox: %d messages for %d purchases", len(bankInbox), len(rep.Purchases))
+	}
+	bankAll := slices.Concat(bankFiles, bankInbox)
+	for _, p := range rep.Purchases {
+		item := p.Description[strings.Index(p.Description, ": ")+2:]
+		for _, s := range []string{p.Description, item} {
+			for _, f := range textForms(s) {
+				if where := f.foundIn(bankAll); where != "" {
+					t.Errorf("description of order %d found at the bank as %s in %s", p.Number, f.name, where)
+				}
+			}
+		}
+	}
+	// Control: the issuer holds the card numbers, in its books and in the
+	// 0100s it received, so the bank scans read the right bytes.
+	for _, pan := range rep.PANs {
+		if f := textForms(pan)[0]; f.foundIn(database(bankFiles, "bank")) == "" || f.foundIn(bankInbox) == "" {
+			t.Errorf("control: card %s…%s not found in both the bank's database and its inbox", pan[:6], pan[len(pan)-4:])
+		}
+	}
+
 	// Positive controls: the same scans find what each party must hold.
 	for _, p := range rep.Purchases {
 		if f := textForms(p.Description)[0]; f.foundIn(database(merchantFiles, "merchant")) == "" {

@@ -30,6 +30,11 @@ func (t *transcript) header(opts Options, rep *Report, l *lab.Lab) {
 	t.printf("  certificate authorities  root → brand → cardholder / merchant / payment CA (in process)\n")
 	t.printf("  gateway   %s  store %s\n", rep.GatewayURL, rep.GatewayDir)
 	t.printf("  merchant  %s  store %s\n", rep.MerchantURL, rep.MerchantDir)
+	if rep.BankDir != "" {
+		t.printf("  bank      iso8583://%s  store %s  (issuer host in process; the gateway asks it over ISO 8583)\n", rep.IssuerAddr, rep.BankDir)
+	} else {
+		t.printf("  bank      iso8583://%s  (external issuer host; the gateway asks it over ISO 8583)\n", rep.IssuerAddr)
+	}
 	for i, c := range l.Cards {
 		t.printf("  wallet %d  card %s\n", i+1, wallet.MaskPAN(c.PAN))
 	}
@@ -40,10 +45,57 @@ func (t *transcript) purchaseStart(of int, p *Purchase, card wallet.Card) {
 		p.Number, of, p.Cardholder, wallet.MaskPAN(card.PAN), p.Description, formatAmount(p.Amount))
 }
 
-func (t *transcript) messages(msgs []Message) {
+// messages prints a step's SET messages and, right after the request
+// that made the gateway ask the bank, the ISO 8583 messages of that step.
+func (t *transcript) messages(msgs []Message, bank []BankMessage) {
 	for _, m := range msgs {
 		t.printf("  #%02d  %-8s → %-8s  %-8s  %5d bytes\n", m.Seq, m.From, m.To, m.Type, len(m.DER))
+		if m.To == Gateway {
+			t.bankMessages(bank)
+			bank = nil
+		}
 	}
+	t.bankMessages(bank)
+}
+
+// bankMessages prints ISO 8583 messages: MTI, size, masked card, response
+// code. Never the PAN.
+func (t *transcript) bankMessages(msgs []BankMessage) {
+	for _, m := range msgs {
+		line := fmt.Sprintf("    iso  %-8s → %-8s  %-8s  %5d bytes  %s", m.From, m.To, m.MTI, len(m.Frame), bankDescription(m.MTI))
+		if m.Card != "" {
+			line += ", card " + m.Card
+		}
+		if m.ResponseCode != "" {
+			line += ", response code " + m.ResponseCode
+		}
+		t.printf("%s\n", line)
+	}
+}
+
+// ledger prints the bank's books after the run.
+func (t *transcript) ledger(rep *Report, external string) {
+	lc := rep.Ledger
+	if lc == nil {
+		if external != "" {
+			t.printf("\nledger: kept by the external issuer host %s, which checks it itself (setpay bank audits at start and at shutdown)\n", external)
+		}
+		return
+	}
+	t.printf("\nledger check (the bank's books, read back after the run):\n")
+	for _, c := range lc.Cards {
+		t.printf("  card %s  opening %s  held %s  captured %s  balance %s\n", c.Card, usd(c.Opening), usd(c.Held), usd(c.Captured), usd(c.Balance))
+	}
+	if lc.Audit != nil {
+		t.printf("  audit FAILED: %v\n", lc.Audit)
+		return
+	}
+	t.printf("  audit: every journal entry balanced (debits = credits), every balance equals its postings,\n")
+	t.printf("         every hold accounted for, every balance = opening − captured + credited\n")
+}
+
+func usd(cents int64) string {
+	return formatAmount(msg.CurrencyAmount{Currency: 840, Amount: cents, AmtExp10: -2})
 }
 
 func (t *transcript) walletResult(id suite.ID, p *Purchase) {

@@ -154,6 +154,18 @@ func (g *Gateway) Serve(ctx context.Context, req []byte) ([]byte, error) {
 			return g.HandleAuthReq(ctx, r)
 		case *msg.CapReq:
 			return g.HandleCapReq(ctx, r)
+		case *msg.AuthRevReq:
+			return g.HandleAuthRevReq(ctx, r)
+		case *msg.CapRevReq:
+			return g.HandleCapRevReq(ctx, r)
+		case *msg.CredReq:
+			return g.HandleCredReq(ctx, r)
+		case *msg.CredRevReq:
+			return g.HandleCredRevReq(ctx, r)
+		case *msg.PCertReq:
+			return g.HandlePCertReq(ctx, r)
+		case *msg.BatchAdminReq:
+			return g.HandleBatchAdminReq(ctx, r)
 		default:
 			return nil, msg.Errorf(msg.MessageNotSupported, "gateway does not accept %s", w.Message.Name())
 		}

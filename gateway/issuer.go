@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"sync"
 	"time"
 
 	"github.com/setpay/setpay/msg"
@@ -27,6 +29,27 @@ type Issuer interface {
 	// Reverse undoes an approval the gateway could not record (the XID was
 	// already authorized), so the cardholder is not left with a hold.
 	Reverse(ctx context.Context, req IssuerRequest, d IssuerDecision) error
+
+	// ReverseAuthorization releases req.Amount of the hold XID's recorded
+	// authorization placed (a partial reversal releases less than all).
+	ReverseAuthorization(ctx context.Context, req AdjustRequest) (msg.AuthRevCode, error)
+	// ReverseCapture returns req.Amount, all that XID's capture took, to
+	// the cardholder.
+	ReverseCapture(ctx context.Context, req AdjustRequest) (msg.CapRevOrCredCode, error)
+	// Credit returns req.Amount of what XID's capture took.
+	Credit(ctx context.Context, req AdjustRequest) (msg.CapRevOrCredCode, error)
+	// ReverseCredit takes back req.Amount that a credit of XID returned.
+	ReverseCredit(ctx context.Context, req AdjustRequest) (msg.CapRevOrCredCode, error)
+}
+
+// AdjustRequest asks the issuer to move Amount after an authorization of
+// XID: a reversal, a credit or the reversal of either. The gateway has
+// checked it against its record first; the PAN is not in it (the gateway
+// keeps none), so the issuer finds the card from the XID.
+type AdjustRequest struct {
+	XID        msg.XID
+	MerchantID string
+	Amount     msg.CurrencyAmount
 }
 
 // IssuerRequest is what the gateway knows of an authorization once it has
@@ -72,7 +95,13 @@ type CaptureRequest struct {
 
 // LimitIssuer is the built-in issuer rule: an expired card is declined;
 // an account may spend up to Limit in total. The spending is recorded
-// atomically in Store when approved. Captures need nothing from it.
+// atomically in Store when approved. Captures need nothing from it;
+// reversals and credits give spending back, credit reversals take it again.
+//
+// Which account an XID's approval charged is kept in the process's memory
+// (the store keeps no PAN and no link from XID to account): a gateway
+// restarted between authorization and reversal cannot give the spending
+// back, and answers unspecifiedFailure.
 type LimitIssuer struct {
 	Store store.AccountStore
 	Limit func(pan string) int64
@@ -81,6 +110,9 @@ type LimitIssuer struct {
 	Key  []byte
 	Now  func() time.Time
 	Rand io.Reader
+
+	mu       sync.Mutex
+	accounts map[msg.XID][]byte // approved XID → account digest
 }
 
 // Authorize applies the rule.
@@ -98,6 +130,16 @@ func (li *LimitIssuer) Authorize(ctx context.Context, req IssuerRequest) (Issuer
 		}
 		return IssuerDecision{Code: msg.AuthDeclined}, nil
 	}
+	li.mu.Lock()
+	if li.accounts == nil {
+		li.accounts = make(map[msg.XID][]byte)
+	}
+	// The first approval of an XID is the one the gateway records; a
+	// second is reversed (Reverse) and must not replace it.
+	if _, dup := li.accounts[req.XID]; !dup {
+		li.accounts[req.XID] = li.account(req.PAN)
+	}
+	li.mu.Unlock()
 	var code [3]byte
 	if _, err := io.ReadFull(li.Rand, code[:]); err != nil {
 		return IssuerDecision{}, err
@@ -117,6 +159,61 @@ func (li *LimitIssuer) Reverse(ctx context.Context, req IssuerRequest, d IssuerD
 	}
 	_, err := li.Store.AddSpent(ctx, li.account(req.PAN), -req.Amount.Amount, 0)
 	return err
+}
+
+// accountOf returns the account XID's approval charged.
+func (li *LimitIssuer) accountOf(xid msg.XID) ([]byte, error) {
+	li.mu.Lock()
+	defer li.mu.Unlock()
+	a, ok := li.accounts[xid]
+	if !ok {
+		return nil, errors.New("gateway: no approval of this transaction on record (gateway restarted?)")
+	}
+	return a, nil
+}
+
+// giveBack lowers XID's account's spending by amt.
+func (li *LimitIssuer) giveBack(ctx context.Context, xid msg.XID, amt int64) error {
+	acct, err := li.accountOf(xid)
+	if err != nil {
+		return err
+	}
+	_, err = li.Store.AddSpent(ctx, acct, -amt, 0)
+	return err
+}
+
+// ReverseAuthorization gives back the released part of the spending.
+func (li *LimitIssuer) ReverseAuthorization(ctx context.Context, req AdjustRequest) (msg.AuthRevCode, error) {
+	if err := li.giveBack(ctx, req.XID, req.Amount.Amount); err != nil {
+		return 0, err
+	}
+	return msg.AuthRevSuccess, nil
+}
+
+// ReverseCapture gives back what was captured.
+func (li *LimitIssuer) ReverseCapture(ctx context.Context, req AdjustRequest) (msg.CapRevOrCredCode, error) {
+	if err := li.giveBack(ctx, req.XID, req.Amount.Amount); err != nil {
+		return 0, err
+	}
+	return msg.CapRevOrCredSuccess, nil
+}
+
+// Credit gives back what is credited.
+func (li *LimitIssuer) Credit(ctx context.Context, req AdjustRequest) (msg.CapRevOrCredCode, error) {
+	return li.ReverseCapture(ctx, req)
+}
+
+// ReverseCredit counts the credit as spent again. It is not held to the
+// limit: the cardholder had spent it before the credit.
+func (li *LimitIssuer) ReverseCredit(ctx context.Context, req AdjustRequest) (msg.CapRevOrCredCode, error) {
+	acct, err := li.accountOf(req.XID)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := li.Store.AddSpent(ctx, acct, req.Amount.Amount, math.MaxInt64); err != nil {
+		return 0, err
+	}
+	return msg.CapRevOrCredSuccess, nil
 }
 
 // account names a card in the store by a keyed digest, never by its PAN.

@@ -180,6 +180,8 @@ func (m *Merchant) Serve(ctx context.Context, req []byte) ([]byte, error) {
 			return m.HandlePInitReq(ctx, r)
 		case *msg.PReq:
 			return m.HandlePReq(ctx, r)
+		case *msg.InqReq:
+			return m.HandleInqReq(ctx, r)
 		default:
 			return nil, msg.Errorf(msg.MessageNotSupported, "merchant does not accept %s", w.Message.Name())
 		}

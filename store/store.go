@@ -40,13 +40,19 @@ const (
 	StateDeclined          OrderState = "declined"
 	StateCaptured          OrderState = "captured"
 	StateFailed            OrderState = "failed"
+	// After the purchase path: the authorization reversed in full, the
+	// capture reversed, (part of) the capture credited back.
+	StateReversed        OrderState = "reversed"
+	StateCaptureReversed OrderState = "capture-reversed"
+	StateCredited        OrderState = "credited"
 )
 
 // Valid reports whether s is one of the defined states.
 func (s OrderState) Valid() bool {
 	switch s {
 	case StateInitiated, StatePurchaseRequested, StateAuthorized,
-		StateDeclined, StateCaptured, StateFailed:
+		StateDeclined, StateCaptured, StateFailed,
+		StateReversed, StateCaptureReversed, StateCredited:
 		return true
 	}
 	return false

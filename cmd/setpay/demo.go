@@ -27,13 +27,19 @@ purchases between them:
   merchant → gateway    AuthReq / AuthRes
   merchant → wallet     PRes
   merchant → gateway    CapReq / CapRes (capture)
+  gateway → bank        ISO 8583 0100 / 0110 (authorization), 0220 / 0230 (capture)
 
 It prints every message (sender → receiver, type, size), then what each
 party kept in its own store: the merchant the order description and never
 the card number, the gateway the masked card number and never the order
 description. Both facts are checked on the files and messages each party
-holds. The exit status is 0 only if every purchase was authorized and
-captured and every check held.
+holds. The bank is the card issuer: it runs in process on its own
+loopback socket, the gateway asks it over ISO 8583, and its books are
+audited after the run (debits = credits, every hold accounted for); its
+SQLite database and log go to DIR/bank/. --issuer-addr uses an external
+issuer host instead, such as one started with 'setpay bank --seed'. The
+exit status is 0 only if every purchase was authorized and captured and
+every check held.
 
 The merchant's and the gateway's SQLite databases and JSON logs go to
 DIR/merchant/ and DIR/gateway/ with --data; by default to a temporary
@@ -45,6 +51,7 @@ directory removed at exit. --out DIR writes what crossed the wire, for
 		Example: `  setpay demo
   setpay demo --suite set1 --purchases 5 --cardholders 2
   setpay demo --data /tmp/setpay --out /tmp/run --quiet
+  setpay demo --issuer-addr 127.0.0.1:8583
   setpay inspect /tmp/run/messages/03-wallet-merchant-PReq.der`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -66,5 +73,6 @@ directory removed at exit. --out DIR writes what crossed the wire, for
 	f.StringVar(&opts.DataDir, "data", "", "keep the parties' databases and logs in `DIR`/<party>/ (default: a temporary directory, removed at exit)")
 	f.StringVar(&opts.OutDir, "out", "", "write certificates, messages and CMS structures under `DIR`")
 	f.BoolVar(&opts.Quiet, "quiet", false, "print only the summary line")
+	f.StringVar(&opts.IssuerAddr, "issuer-addr", "", "ask the external issuer host at `host:port` (one started with 'setpay bank --seed') instead of a bank in process")
 	return cmd
 }

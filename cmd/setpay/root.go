@@ -34,6 +34,7 @@ bought. Start with:
 	root.AddCommand(newInspectCmd())
 	root.AddCommand(newDemoCmd())
 	root.AddCommand(newBenchCmd())
+	root.AddCommand(newBankCmd())
 	return root
 }
 
