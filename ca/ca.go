@@ -13,11 +13,8 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
@@ -60,7 +57,8 @@ func NewExchangeKey(k suite.ExchangeKey) ExchangeKey { return ExchangeKey{key: k
 
 func (k ExchangeKey) String() string { return fmt.Sprintf("ca.ExchangeKey(%T)", k.key.Public()) }
 
-// Config is what a cardholder CA needs.
+// Config is what a CA needs: a cardholder CA (Authority of type CCA)
+// uses Issuers, a merchant or payment CA (MCA, PCA) uses Acquirer.
 type Config struct {
 	Suite   suite.Suite
 	BrandID string
@@ -74,7 +72,10 @@ type Config struct {
 	ExchangeCert []byte
 	Roots        []*pki.Certificate
 	Issuers      []Issuer
-	Store        Store
+	// Acquirer approves merchants (at a merchant CA) or payment gateways
+	// (at a payment CA); required there, unused by a cardholder CA.
+	Acquirer AcquirerPolicy
+	Store    Store
 	// ChallengeTTL is how long a chall-CA stays good; 0 means 30 minutes.
 	ChallengeTTL time.Duration
 
@@ -98,8 +99,14 @@ func New(cfg Config) (*CA, error) {
 	if cfg.Suite == nil || cfg.Authority == nil || cfg.ExchangeKey.key == nil || cfg.ExchangeCert == nil || cfg.Store == nil {
 		return nil, errors.New("ca: suite, authority, exchange key and certificate, and store are required")
 	}
-	if cfg.Authority.Cert.CertType&pki.CertTypeCCA == 0 {
-		return nil, errors.New("ca: the authority is not a cardholder CA")
+	switch ct := cfg.Authority.Cert.CertType; {
+	case ct&pki.CertTypeCCA != 0:
+	case ct&(pki.CertTypeMCA|pki.CertTypePCA) != 0:
+		if cfg.Acquirer == nil {
+			return nil, errors.New("ca: a merchant or payment CA needs an acquirer policy")
+		}
+	default:
+		return nil, errors.New("ca: the authority is not a cardholder, merchant or payment CA")
 	}
 	ids := map[int64]bool{}
 	for i, is := range cfg.Issuers {
@@ -152,25 +159,24 @@ func New(cfg Config) (*CA, error) {
 // agreement (ECDH) or key encipherment (RSA), valid from now for a year
 // (clipped to the brand CA's own validity).
 func IssueExchangeCert(r io.Reader, brand *pki.Authority, pub crypto.PublicKey, name string, now time.Time) ([]byte, error) {
-	usage := x509.KeyUsageKeyEncipherment
-	if _, ok := pub.(*ecdsa.PublicKey); ok {
-		usage = x509.KeyUsageKeyAgreement
-	}
-	cert, err := brand.Issue(r, &pki.Template{
-		Subject:   pkix.Name{Organization: brand.Cert.Subject.Organization, CommonName: name + " Key Exchange"},
-		NotBefore: now, NotAfter: now.AddDate(1, 0, 0),
-		PublicKey: pub, KeyUsage: usage, CertType: pki.CertTypeCCA,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("ca: key-exchange certificate: %w", err)
-	}
-	return cert.Raw, nil
+	return IssueCAExchangeCert(r, brand, pub, name, pki.CertTypeCCA, now)
 }
 
 // Serve answers one request's bytes with the response's: CardCInitReq,
-// RegFormReq or CertReq. Every rejection becomes a SET Error message.
+// RegFormReq or CertReq at a cardholder CA, Me-AqCInitReq or CertReq at a
+// merchant or payment CA. Every rejection becomes a SET Error message.
 func (c *CA) Serve(ctx context.Context, req []byte) ([]byte, error) {
 	return c.endpoint.Serve(ctx, req, func(ctx context.Context, w *msg.MessageWrapper) (msg.Message, error) {
+		if !c.cardholderCA() {
+			switch r := w.Message.(type) {
+			case *msg.MeAqCInitReq:
+				return c.HandleMeAqCInitReq(ctx, r)
+			case *msg.CertReq:
+				return c.handleEECertReq(ctx, r)
+			default:
+				return nil, msg.Errorf(msg.MessageNotSupported, "%s does not accept %s", c.kind(), w.Message.Name())
+			}
+		}
 		switch r := w.Message.(type) {
 		case *msg.CardCInitReq:
 			return c.HandleCardCInitReq(ctx, r)
@@ -342,7 +348,7 @@ func (c *CA) HandleCertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRes,
 	c.cfg.Log.Info("ca: cardholder certificate issued", "serial", cert.SerialNumber, "subject", cert.Subject.CommonName)
 	res.CertStatus = msg.CertStatus{CertStatusCode: msg.RequestComplete, NonceCCA: &nonceCCA}
 	res.CertThumbs = []msg.CertThumb{msg.ThumbOf(st.Hash(), cert.Raw)}
-	return c.certRes(res, cert.Raw, data.CABackKeyData)
+	return c.certRes(res, [][]byte{cert.Raw}, data.CABackKeyData)
 }
 
 // PANSecret is the secret bound into a cardholder certificate:
@@ -464,17 +470,14 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// certRes signs res; cert, when not nil, travels in the SignedData. With a
+// certRes signs res; the certificates issued travel in the SignedData. With a
 // back key the answer is EncK{CABackKey, CA, CertResData}, the encrypted
 // CertRes alternative: the CertStatus of a cardholder carries NonceCCA, half
 // of the PANSecret, which must not cross the wire in the clear. Without one
 // (the requester asked for none) it is the signed alternative.
-func (c *CA) certRes(res *msg.CertResData, cert []byte, back *msg.BackKeyData) (*msg.CertRes, error) {
+func (c *CA) certRes(res *msg.CertResData, certs [][]byte, back *msg.BackKeyData) (*msg.CertRes, error) {
 	s := c.signer
-	s.Chain = append([][]byte(nil), c.signer.Chain[1:]...) // not the exchange certificate
-	if cert != nil {
-		s.Chain = append([][]byte{cert}, s.Chain...)
-	}
+	s.Chain = append(append([][]byte(nil), certs...), c.signer.Chain[1:]...) // not the exchange certificate
 	b, err := res.Marshal()
 	if err != nil {
 		return nil, msg.Errorf(msg.UnspecifiedFailure, "CertResData: %w", err)

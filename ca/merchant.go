@@ -1,0 +1,443 @@
+package ca
+
+// Merchant and payment-gateway registration (SET's MR flow, FLOWS.md §2.2):
+// Me-AqCInitReq → Me-AqCInitRes (which carries the registration form: there
+// is no RegFormReq for merchants and gateways), then CertReq → CertRes
+// issuing a signature and a key-exchange certificate at once. A merchant CA
+// (MCA) registers merchants, a payment CA (PCA) payment gateways; which one
+// a CA is comes from its Authority's certificate type.
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/hmac"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/setpay/setpay/encap"
+	"github.com/setpay/setpay/internal/pkcs7"
+	"github.com/setpay/setpay/msg"
+	"github.com/setpay/setpay/pki"
+	"github.com/setpay/setpay/suite"
+)
+
+// Applicant is a merchant or payment gateway asking to register, as the
+// acquirer's policy sees it.
+type Applicant struct {
+	RequestType msg.RequestType
+	// ID is the identity the applicant claimed in Me-AqCInitReq: a
+	// MerchantAcquirerID for merchants, an AcquirerID for gateways.
+	ID msg.IDData
+	// Form is the answered registration form; nil in Me-AqCInitReq.
+	Form []msg.RegFormItem
+}
+
+// Approval is what the acquirer approved: the identity the certificates
+// will carry.
+type Approval struct {
+	// Merchant is the merchantData of a merchant's certificates.
+	Merchant *pki.MerchantData
+	// GatewayName is the subject of a payment gateway's certificates.
+	GatewayName string
+}
+
+// Refusal is an AcquirerPolicy's reasoned "no" to a CertReq; the CA
+// answers it with a CertRes carrying Code.
+type Refusal struct {
+	Code    msg.CertStatusCode
+	Message string
+	Failed  []msg.FailedItem
+}
+
+func (r *Refusal) Error() string { return "ca: acquirer refused: " + r.Message }
+
+// ErrNotInRecords is returned by AcquirerPolicy.RegForm for an applicant
+// the acquirer does not know.
+var ErrNotInRecords = errors.New("ca: applicant not in the acquirer's records")
+
+// AcquirerPolicy is the acquirer's approval of a merchant or gateway
+// registration, pluggable so a real acquirer can consult its own systems.
+// It is asked twice: at Me-AqCInitReq for the form (before any nonce
+// exists), and at CertReq, with the answered form, for the decision.
+type AcquirerPolicy interface {
+	// RegForm returns the registration form (nil asks for nothing) and
+	// the certificate policy text for a; ErrNotInRecords when the acquirer
+	// does not know a.ID.
+	RegForm(ctx context.Context, a *Applicant) (form *msg.RegTemplate, policy string, err error)
+	// Approve decides on a, whose form the CA has already checked against
+	// the template. A *Refusal is answered with a CertRes; other errors
+	// are the CA's failure.
+	Approve(ctx context.Context, a *Applicant) (*Approval, error)
+}
+
+// AcquirerRecord is one merchant or gateway as its acquirer knows it.
+type AcquirerRecord struct {
+	// AcquirerBIN is the acquirer's BIN (six digits).
+	AcquirerBIN string
+	// MerID is the merchant's ID at the acquirer; "" for a gateway.
+	MerID string
+	// BusinessID is a gateway's acquirerBusinessID; "" when it sends none.
+	BusinessID string
+	// Name is the legal name: the registration form's FieldLegalName must
+	// match it, and the certificates carry it.
+	Name    string
+	City    string
+	Country int // ISO 3166 numeric; 0 means 840
+}
+
+// FieldLegalName is the field of AcquirerRecords' default form the
+// applicant's legal name goes in.
+const FieldLegalName = "Legal name"
+
+// AcquirerRecords is the default AcquirerPolicy: a table of the
+// acquirer's merchants and gateways. An applicant is known when its
+// IDData names a record (merchant BIN and merID; gateway BIN and business
+// ID), and approved when the legal name it gives in the form is the
+// record's (case and surrounding space ignored).
+type AcquirerRecords struct {
+	Records []AcquirerRecord
+	// Form is the registration form; nil means one required FieldLegalName
+	// field, RegFormID 1.
+	Form   *msg.RegTemplate
+	Policy string // default "SETpay merchant and gateway certificate policy"
+}
+
+func (r *AcquirerRecords) find(id msg.IDData) *AcquirerRecord {
+	for i := range r.Records {
+		rec := &r.Records[i]
+		switch {
+		case id.MerchantAcquirerID != nil:
+			if rec.MerID != "" && rec.MerID == id.MerchantAcquirerID.MerchantID && rec.AcquirerBIN == id.MerchantAcquirerID.MerchantBIN {
+				return rec
+			}
+		case id.AcquirerID != nil:
+			if rec.MerID == "" && rec.AcquirerBIN == id.AcquirerID.AcquirerBIN && rec.BusinessID == id.AcquirerID.AcquirerBusinessID {
+				return rec
+			}
+		}
+	}
+	return nil
+}
+
+func (r *AcquirerRecords) form() *msg.RegTemplate {
+	if r.Form != nil {
+		return r.Form
+	}
+	return &msg.RegTemplate{RegFormID: 1, RegFieldSeq: []msg.RegField{{FieldName: FieldLegalName, FieldRequired: true, FieldLen: 60}}}
+}
+
+// RegForm implements AcquirerPolicy.
+func (r *AcquirerRecords) RegForm(_ context.Context, a *Applicant) (*msg.RegTemplate, string, error) {
+	if r.find(a.ID) == nil {
+		return nil, "", ErrNotInRecords
+	}
+	p := r.Policy
+	if p == "" {
+		p = "SETpay merchant and gateway certificate policy"
+	}
+	return r.form(), p, nil
+}
+
+// Approve implements AcquirerPolicy.
+func (r *AcquirerRecords) Approve(_ context.Context, a *Applicant) (*Approval, error) {
+	rec := r.find(a.ID)
+	if rec == nil {
+		return nil, &Refusal{Code: msg.InvalidBIN, Message: "not in the acquirer's records"}
+	}
+	name, idx := "", int64(-1)
+	for i, item := range a.Form {
+		if item.FieldName == FieldLegalName {
+			name, idx = item.FieldValue, int64(i)
+		}
+	}
+	if idx < 0 || !strings.EqualFold(strings.TrimSpace(name), strings.TrimSpace(rec.Name)) {
+		if idx < 0 {
+			idx = 0
+		}
+		return nil, &Refusal{Code: msg.RejectByAgent, Message: "legal name is not the acquirer's record",
+			Failed: []msg.FailedItem{{ItemNumber: idx, ItemReason: "legal name does not match"}}}
+	}
+	country := rec.Country
+	if country == 0 {
+		country = 840
+	}
+	if a.ID.AcquirerID != nil {
+		return &Approval{GatewayName: rec.Name}, nil
+	}
+	return &Approval{Merchant: &pki.MerchantData{
+		MerID: rec.MerID, MerAcquirerBIN: rec.AcquirerBIN, MerCountry: country, MerAuthFlag: true,
+		MerNames: []pki.MerName{{Language: "en", Name: rec.Name, City: rec.City, CountryName: "US"}},
+	}}, nil
+}
+
+// IssueCAExchangeCert is IssueExchangeCert for a CA of any type: the
+// merchant CA's and payment CA's key-exchange certificates carry their
+// own certificate type, which merchants and gateways check.
+func IssueCAExchangeCert(r io.Reader, brand *pki.Authority, pub crypto.PublicKey, name string, certType pki.CertType, now time.Time) ([]byte, error) {
+	usage := x509.KeyUsageKeyEncipherment
+	if _, ok := pub.(*ecdsa.PublicKey); ok {
+		usage = x509.KeyUsageKeyAgreement
+	}
+	cert, err := brand.Issue(r, &pki.Template{
+		Subject:   pkix.Name{Organization: brand.Cert.Subject.Organization, CommonName: name + " Key Exchange"},
+		NotBefore: now, NotAfter: now.AddDate(1, 0, 0),
+		PublicKey: pub, KeyUsage: usage, CertType: certType,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ca: key-exchange certificate: %w", err)
+	}
+	return cert.Raw, nil
+}
+
+// cardholderCA reports whether c registers cardholders; otherwise it is a
+// merchant or payment CA.
+func (c *CA) cardholderCA() bool { return c.cfg.Authority.Cert.CertType&pki.CertTypeCCA != 0 }
+
+// serves reports whether c registers the requester of t: merchants at an
+// MCA, gateways at a PCA, and only the initial "both keys" requests.
+func (c *CA) serves(t msg.RequestType) bool {
+	ct := c.cfg.Authority.Cert.CertType
+	switch t {
+	case msg.MerInitialBoth:
+		return ct&pki.CertTypeMCA != 0
+	case msg.PgwyInitialBoth:
+		return ct&pki.CertTypePCA != 0
+	}
+	return false
+}
+
+// identityMAC binds a chall-CA to the identity and request type vetted in
+// Me-AqCInitReq (W7). It is kept in Challenge.PANMAC, the field that binds
+// a cardholder's chall-CA to the card.
+func (c *CA) identityMAC(t msg.RequestType, id *msg.IDData) []byte {
+	var s string
+	switch {
+	case id == nil:
+		s = "none"
+	case id.MerchantAcquirerID != nil:
+		s = "mer " + strconv.Quote(id.MerchantAcquirerID.MerchantBIN) + " " + strconv.Quote(id.MerchantAcquirerID.MerchantID)
+	case id.AcquirerID != nil:
+		s = "acq " + strconv.Quote(id.AcquirerID.AcquirerBIN) + " " + strconv.Quote(id.AcquirerID.AcquirerBusinessID)
+	}
+	return encap.HMAC(c.cfg.Suite, c.panKey, []byte("MR "+strconv.Itoa(int(t))+" "+s))
+}
+
+// HandleMeAqCInitReq answers MR1 with MR2: the registration form for an
+// applicant the acquirer knows, with a fresh chall-CA remembered against
+// the claimed identity; a referral (and no nonce) for one it does not.
+func (c *CA) HandleMeAqCInitReq(ctx context.Context, req *msg.MeAqCInitReq) (*msg.MeAqCInitRes, error) {
+	if c.cardholderCA() {
+		return nil, msg.Errorf(msg.MessageNotSupported, "a cardholder CA does not register merchants or gateways")
+	}
+	if req.BrandID != c.cfg.BrandID {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "Me-AqCInitReq for brand %q; this CA serves %q", req.BrandID, c.cfg.BrandID)
+	}
+	if !c.serves(req.RequestType) {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "Me-AqCInitReq: request type %v not registered by this %s", req.RequestType, c.kind())
+	}
+	if (req.RequestType.Merchant() && req.IDData.MerchantAcquirerID == nil) || (req.RequestType.Gateway() && req.IDData.AcquirerID == nil) {
+		return nil, msg.Errorf(msg.DecodingFailure, "Me-AqCInitReq: idData does not fit request type %v", req.RequestType)
+	}
+	res := &msg.MeAqCInitResTBS{RRPID: req.RRPID, LIDEE: req.LocalIDEE, ChallEE: req.ChallEE, RequestType: req.RequestType, CAEThumb: c.caeThumb}
+	if _, err := io.ReadFull(c.cfg.Rand, res.ChallCA[:]); err != nil {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "chall-CA: %w", err)
+	}
+	form, policy, err := c.cfg.Acquirer.RegForm(ctx, &Applicant{RequestType: req.RequestType, ID: req.IDData})
+	switch {
+	case errors.Is(err, ErrNotInRecords):
+		// The chall-CA sent with a referral is random and never stored, so
+		// no CertReq can follow it.
+		res.RegFormOrReferral.ReferralData = &msg.ReferralData{Reason: "the acquirer has no record of this merchant or gateway"}
+	case err != nil:
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "acquirer policy: %w", err)
+	default:
+		res.RegFormOrReferral.RegFormData = &msg.RegFormData{RegTemplate: form, Policy: policy}
+		ch := Challenge{Issued: c.cfg.Now(), PANMAC: c.identityMAC(req.RequestType, &req.IDData)}
+		if form != nil {
+			ch.RegFormID = form.RegFormID
+		}
+		if err := c.cfg.Store.PutChallenge(ctx, res.ChallCA, ch); err != nil {
+			return nil, msg.Errorf(msg.UnspecifiedFailure, "remembering chall-CA: %w", err)
+		}
+	}
+	signed, err := c.sign(msg.OIDMeAqCInitResTBS, res)
+	if err != nil {
+		return nil, err
+	}
+	return &msg.MeAqCInitRes{SignedData: signed}, nil
+}
+
+func (c *CA) kind() string {
+	if c.cfg.Authority.Cert.CertType&pki.CertTypePCA != 0 {
+		return "payment CA"
+	}
+	return "merchant CA"
+}
+
+// handleEECertReq is MR3 → MR4 at a merchant or payment CA. As for
+// cardholders, failures of the protocol (envelope, signature, proof of
+// possession, chall-CA and its binding to the vetted identity) are SET
+// Errors, refusals of an authentic and fresh request are a CertRes whose
+// CertStatus says why, and nothing is issued unless every check passed.
+func (c *CA) handleEECertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRes, error) {
+	if req.Enc == nil {
+		// No AcctDataField is ever asked for, so there is no account data
+		// to ride in EncX.
+		return nil, msg.Errorf(msg.DecodingFailure, "merchant or gateway CertReq must be Enc: this CA asks for no account data")
+	}
+	st := c.cfg.Suite
+	t, _, signerCert, err := encap.OpenEnc(st, c.cfg.ExchangeKey.key, c.cfg.ExchangeCert, req.Enc,
+		msg.OIDCertReqTBS, msg.OIDCertReqTBE, proposedKey)
+	if err != nil {
+		return nil, msg.Classify(err, encapCode(err), "CertReq")
+	}
+	data, err := msg.UnmarshalCertReqData(t)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "CertReqData: %w", err)
+	}
+	if !c.serves(data.RequestType) {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "CertReq: request type %v not registered by this %s", data.RequestType, c.kind())
+	}
+	if data.IDData == nil {
+		// W7: the request must name, under the requester's signature, the
+		// identity the CA vetted.
+		return nil, msg.Errorf(msg.ChallengeMismatch, "CertReq without idData")
+	}
+	if err := c.checkEEPoP(data, signerCert); err != nil {
+		return nil, err
+	}
+	if b := data.CABackKeyData; b != nil {
+		// Nothing in a merchant's CertRes is secret; an answer encrypted
+		// anyway is fine, under a key the suite can use.
+		if err := suite.CheckBackKey(st, b.BackAlgID, b.BackKey); err != nil {
+			return nil, msg.Errorf(msg.DecodingFailure, "CertReq caBackKeyData: %w", err)
+		}
+	}
+	ch, err := c.takeChallenge(ctx, data.ChallCA)
+	if err != nil {
+		return nil, err
+	}
+	if !hmac.Equal(ch.PANMAC, c.identityMAC(data.RequestType, data.IDData)) {
+		return nil, msg.Errorf(msg.ChallengeMismatch, "CertReq: chall-CA was issued for another identity or request type")
+	}
+
+	res := &msg.CertResData{RRPID: data.RRPID, LIDEE: data.LIDEE, ChallEE3: data.ChallEE3, LIDCA: data.LIDCA}
+	app := &Applicant{RequestType: data.RequestType, ID: *data.IDData, Form: data.RegForm}
+	form, _, err := c.cfg.Acquirer.RegForm(ctx, app)
+	if errors.Is(err, ErrNotInRecords) {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.InvalidBIN, EEMessage: "the acquirer has no record of this merchant or gateway"}
+		return c.certRes(res, nil, data.CABackKeyData)
+	}
+	if err != nil {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "acquirer policy: %w", err)
+	}
+	if failed := checkForm(form, ch.RegFormID, data); failed != nil {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "registration form not accepted", FailedItemSeq: failed}
+		return c.certRes(res, nil, data.CABackKeyData)
+	}
+	appr, err := c.cfg.Acquirer.Approve(ctx, app)
+	var ref *Refusal
+	if errors.As(err, &ref) {
+		res.CertStatus = msg.CertStatus{CertStatusCode: ref.Code, EEMessage: truncate(ref.Message, 128), FailedItemSeq: ref.Failed}
+		return c.certRes(res, nil, data.CABackKeyData)
+	}
+	if err != nil {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "acquirer policy: %w", err)
+	}
+	pubS, err := pki.ParsePublicKey(data.PublicKeySorE.PublicKeyS)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "CertReq publicKeyS: %w", err)
+	}
+	pubE, err := pki.ParsePublicKey(data.PublicKeySorE.PublicKeyE)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "CertReq publicKeyE: %w", err)
+	}
+	now := c.cfg.Now()
+	var sigT, exT *pki.Template
+	switch {
+	case data.RequestType.Merchant() && appr != nil && appr.Merchant != nil:
+		sigT, exT = pki.MerchantSignatureTemplate(pubS, *appr.Merchant, now), pki.MerchantExchangeTemplate(pubE, *appr.Merchant, now)
+	case data.RequestType.Gateway() && appr != nil && appr.GatewayName != "":
+		sigT, exT = pki.GatewaySignatureTemplate(pubS, appr.GatewayName, now), pki.GatewayExchangeTemplate(pubE, appr.GatewayName, now)
+	default:
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "acquirer policy approved no identity for %v", data.RequestType)
+	}
+	// The key registry is consulted last, just before issuing, so a
+	// refused request burns no key. Both keys are recorded; a request
+	// whose second key was certified before burns its first.
+	for _, k := range [][]byte{data.PublicKeySorE.PublicKeyS, data.PublicKeySorE.PublicKeyE} {
+		d := st.Hash().New()
+		d.Write(k)
+		if err := c.cfg.Store.RecordKey(ctx, d.Sum(nil)); err != nil {
+			if !errors.Is(err, ErrKeyCertified) {
+				return nil, msg.Errorf(msg.UnspecifiedFailure, "key registry: %w", err)
+			}
+			res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "a public key of this request is already certified"}
+			return c.certRes(res, nil, data.CABackKeyData)
+		}
+	}
+	sig, err := c.cfg.Authority.Issue(c.cfg.Rand, sigT)
+	if err != nil {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "issuing the signature certificate: %w", err)
+	}
+	ex, err := c.cfg.Authority.Issue(c.cfg.Rand, exT)
+	if err != nil {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "issuing the key-exchange certificate: %w", err)
+	}
+	c.cfg.Log.Info("ca: "+c.kind()+" certificates issued", "signature", sig.SerialNumber, "exchange", ex.SerialNumber, "subject", sig.Subject.CommonName)
+	res.CertStatus = msg.CertStatus{CertStatusCode: msg.RequestComplete}
+	res.CertThumbs = []msg.CertThumb{msg.ThumbOf(st.Hash(), sig.Raw), msg.ThumbOf(st.Hash(), ex.Raw)}
+	return c.certRes(res, [][]byte{sig.Raw, ex.Raw}, data.CABackKeyData)
+}
+
+// checkEEPoP is deviation 6's proof of possession for both new keys: the
+// signature key made the request's signature (the signer certificate,
+// verified in OpenEnc, carries publicKeyS), and the key-exchange key must
+// sign PoPInput in a PoPSignature — an RSA signature in set1, an ECDSA
+// signature with the ECDH scalar in modern (docs/spec-gaps.md).
+func (c *CA) checkEEPoP(data *msg.CertReqData, signerCert []byte) error {
+	cert, err := pki.ParseCertificate(signerCert)
+	if err != nil {
+		return msg.Errorf(msg.DecodingFailure, "CertReq signer certificate: %w", err)
+	}
+	k := data.PublicKeySorE
+	if !hmac.Equal(cert.RawSubjectPublicKeyInfo, k.PublicKeyS) {
+		return msg.Errorf(msg.SignatureFailure, "CertReq is not signed with the signature key it asks to certify")
+	}
+	if bytes.Equal(k.PublicKeyS, k.PublicKeyE) {
+		// SET keeps the two apart; one key in both roles would also let
+		// the signature PoP stand in for the exchange key's.
+		return msg.Errorf(msg.SignatureFailure, "CertReq: signature and key-exchange keys are the same")
+	}
+	input, err := data.PoPInput()
+	if err != nil {
+		return msg.Errorf(msg.DecodingFailure, "PoPInput: %w", err)
+	}
+	provedE := false
+	for _, pop := range data.PoPSignatures {
+		spki := k.PublicKeyS
+		if pop.PoPKey == msg.PoPKeyE {
+			spki = k.PublicKeyE
+		}
+		pub, err := pki.ParsePublicKey(spki)
+		if err != nil {
+			return msg.Errorf(msg.DecodingFailure, "CertReq public key: %w", err)
+		}
+		if err := pkcs7.VerifySignature(pub, pop.SignatureAlgorithm, input, pop.Signature); err != nil {
+			return msg.Errorf(msg.SignatureFailure, "PoPSignature for key %d: %w", pop.PoPKey, err)
+		}
+		provedE = provedE || pop.PoPKey == msg.PoPKeyE
+	}
+	if !provedE {
+		return msg.Errorf(msg.SignatureFailure, "CertReq: no proof of possession of the key-exchange key")
+	}
+	return nil
+}
