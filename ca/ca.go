@@ -13,8 +13,10 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/asn1"
 	"errors"
 	"fmt"
@@ -135,10 +137,11 @@ func New(cfg Config) (*CA, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	c := &CA{cfg: cfg, caeThumb: msg.ThumbOf(cfg.Suite.Hash(), cfg.ExchangeCert), panKey: make([]byte, 32)}
-	if _, err := io.ReadFull(cfg.Rand, c.panKey); err != nil {
-		return nil, fmt.Errorf("ca: randomness: %w", err)
+	panKey, err := challengeKey(cfg.Authority)
+	if err != nil {
+		return nil, err
 	}
+	c := &CA{cfg: cfg, caeThumb: msg.ThumbOf(cfg.Suite.Hash(), cfg.ExchangeCert), panKey: panKey}
 	var chain [][]byte
 	for _, cert := range cfg.Authority.Chain {
 		// The root is the receiver's anchor; the CA's own certificate is
@@ -534,4 +537,16 @@ func encapCode(err error) msg.ErrorCode {
 	default:
 		return msg.DecodingFailure
 	}
+}
+
+// challengeKey derives the key of the MACs that bind a remembered chall-CA
+// to a card or an applicant from the CA's own private key, so that a CA
+// restarted on its persistent store still recognises the challenges it
+// handed out, and no other secret needs keeping.
+func challengeKey(a *pki.Authority) ([]byte, error) {
+	pkcs8, err := suite.MarshalSigningKey(a.Key)
+	if err != nil {
+		return nil, fmt.Errorf("ca: deriving the challenge key: %w", err)
+	}
+	return hkdf.Key(sha256.New, pkcs8, nil, "setpay ca challenge binding", 32)
 }

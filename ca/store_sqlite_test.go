@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -103,13 +102,9 @@ func TestSQLStoreRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "ca.db")
-	// The CA draws the key of its PAN MACs from Rand first; ca.New has no
-	// other way to be given it, and a restarted CA needs the same one to
-	// recognise the card a remembered challenge was issued for.
-	panKey := make([]byte, 32)
-	if _, err := rand.Read(panKey); err != nil {
-		t.Fatal(err)
-	}
+	// The restarted CA recognises the card a remembered challenge was
+	// issued for because it derives the binding key from its own private
+	// key; nothing else carries over but the database.
 	start := func() *sqlite.DB {
 		db, err := sqlite.Open(path)
 		if err != nil {
@@ -119,7 +114,6 @@ func TestSQLStoreRestart(t *testing.T) {
 			Suite: st, BrandID: "SETpay", Authority: f.lab.Hierarchy.CCA,
 			ExchangeKey: ca.NewExchangeKey(exKey), ExchangeCert: f.exCert,
 			Roots: f.lab.Roots, Store: ca.NewSQLStore(db, 0), Now: func() time.Time { return f.now },
-			Rand:    io.MultiReader(bytes.NewReader(panKey), rand.Reader),
 			Issuers: []ca.Issuer{{BINLow: "400000", BINHigh: "499999", Policy: policyText}},
 			Log:     slog.New(countIssued{&f.issued}),
 		})
