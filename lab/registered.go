@@ -1,0 +1,306 @@
+package lab
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/setpay/setpay/ca"
+	"github.com/setpay/setpay/gateway"
+	"github.com/setpay/setpay/merchant"
+	"github.com/setpay/setpay/msg"
+	"github.com/setpay/setpay/pki"
+	"github.com/setpay/setpay/wallet"
+	"github.com/setpay/setpay/wire"
+)
+
+// The lab's acquirer and the parties its records know, shared by lab.New's
+// directly issued certificates and the registered ecosystem.
+const (
+	acquirerBIN  = "400000"
+	gatewayName  = "SETpay Payment Gateway"
+	gatewayBizID = "1"
+	merchantName = "Corner Bookshop"
+	merchantCity = "Springfield"
+)
+
+// The lab's card issuers, by BIN range: the Visa-like test numbers
+// (4…) and the MasterCard-like ones (5…) belong to different issuers with
+// different registration forms, so a run with several cardholders
+// exercises more than one.
+var labIssuers = []ca.Issuer{
+	{BINLow: "400000", BINHigh: "499999", Policy: "SETpay First Issuer cardholder certificate policy",
+		Form: &msg.RegTemplate{RegFormID: 1, RegFieldSeq: []msg.RegField{
+			{FieldName: "Cardholder name", FieldRequired: true},
+		}}},
+	{BINLow: "510000", BINHigh: "559999", Policy: "SETpay Second Issuer cardholder certificate policy",
+		Form: &msg.RegTemplate{RegFormID: 2, RegFieldSeq: []msg.RegField{
+			{FieldName: "Cardholder name", FieldRequired: true},
+			{FieldName: "Postal code", FieldRequired: true},
+		}}},
+}
+
+// cardholderAnswers fills either issuer's form.
+var cardholderAnswers = map[string]string{"Cardholder name": "Pat Example", "Postal code": "12345"}
+
+// Authorities are the brand's registration CAs, each a ca.CA answering
+// SET's certificate-management protocol on the lab's hierarchy: the
+// cardholder CA (with the lab's issuers), the merchant CA and the payment
+// CA (with the lab's acquirer records).
+type Authorities struct {
+	Hierarchy     *pki.Hierarchy
+	Roots         []*pki.Certificate
+	CCA, MCA, PCA *ca.CA
+	// Certificates are the hierarchy's certificates and the CAs'
+	// key-exchange certificates, by name.
+	Certificates map[string][]byte
+
+	opts Options
+}
+
+// AuthorityOptions says where the CAs keep their state.
+type AuthorityOptions struct {
+	// CCAStore, MCAStore and PCAStore hold each CA's nonces and registry of
+	// certified keys; nil means a ca.MemoryStore each.
+	CCAStore, MCAStore, PCAStore ca.Store
+	// CCALog, MCALog and PCALog are each CA's log; nil means slog.Default.
+	CCALog, MCALog, PCALog *slog.Logger
+}
+
+// RoundTrippers carry each party's registration requests to its CA: the
+// gateway's to the PCA, the merchant's to the MCA, the cardholders' to the
+// CCA. A nil one wires the CA's core directly.
+type RoundTrippers struct {
+	CCA, MCA, PCA wire.RoundTripper
+}
+
+// NewAuthorities builds the CA hierarchy and the three registration CAs.
+// Nothing but the hierarchy itself and the CAs' key-exchange certificates
+// is issued here; the parties enrol through Register.
+func NewAuthorities(opts Options, ao AuthorityOptions) (*Authorities, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	st, now := opts.Suite, opts.Now()
+	h, err := pki.NewHierarchy(opts.Rand, opts.Brand, st.NewSigningKey, st.Hash(), now)
+	if err != nil {
+		return nil, fmt.Errorf("lab: CA hierarchy: %w", err)
+	}
+	a := &Authorities{Hierarchy: h, Roots: []*pki.Certificate{h.Root.Cert}, Certificates: map[string][]byte{}, opts: opts}
+	for name, x := range map[string]*pki.Authority{"root-ca": h.Root, "brand-ca": h.Brand, "cardholder-ca": h.CCA, "merchant-ca": h.MCA, "payment-ca": h.PCA} {
+		a.Certificates[name] = x.Cert.Raw
+	}
+	records := &ca.AcquirerRecords{Records: []ca.AcquirerRecord{
+		{AcquirerBIN: acquirerBIN, MerID: labMerchantID, Name: merchantName, City: merchantCity},
+		{AcquirerBIN: acquirerBIN, BusinessID: gatewayBizID, Name: gatewayName},
+	}}
+	for _, x := range []struct {
+		auth  *pki.Authority
+		ct    pki.CertType
+		name  string
+		store ca.Store
+		log   *slog.Logger
+		dst   **ca.CA
+	}{
+		{h.CCA, pki.CertTypeCCA, "cardholder-ca", ao.CCAStore, ao.CCALog, &a.CCA},
+		{h.MCA, pki.CertTypeMCA, "merchant-ca", ao.MCAStore, ao.MCALog, &a.MCA},
+		{h.PCA, pki.CertTypePCA, "payment-ca", ao.PCAStore, ao.PCALog, &a.PCA},
+	} {
+		exKey, err := st.NewExchangeKey(opts.Rand)
+		if err != nil {
+			return nil, fmt.Errorf("lab: %s key-exchange key: %w", x.name, err)
+		}
+		exCert, err := ca.IssueCAExchangeCert(opts.Rand, h.Brand, exKey.Public(), x.auth.Cert.Subject.CommonName, x.ct, now)
+		if err != nil {
+			return nil, fmt.Errorf("lab: %s key-exchange certificate: %w", x.name, err)
+		}
+		a.Certificates[x.name+"-exchange"] = exCert
+		store := x.store
+		if store == nil {
+			store = ca.NewMemoryStore()
+		}
+		cfg := ca.Config{
+			Suite: st, BrandID: opts.Brand, Authority: x.auth,
+			ExchangeKey: ca.NewExchangeKey(exKey), ExchangeCert: exCert,
+			Roots: a.Roots, Store: store,
+			Rand: opts.Rand, Now: opts.Now, Log: x.log,
+		}
+		if x.ct == pki.CertTypeCCA {
+			cfg.Issuers = labIssuers
+		} else {
+			cfg.Acquirer = records
+		}
+		if *x.dst, err = ca.New(cfg); err != nil {
+			return nil, fmt.Errorf("lab: %s: %w", x.name, err)
+		}
+	}
+	return a, nil
+}
+
+// labMerchantID is the lab merchant's ID at its acquirer.
+const labMerchantID = "MER-0001"
+
+// withDefaults checks opts and fills in what New fills in.
+func (opts Options) withDefaults() (Options, error) {
+	if opts.Suite == nil || opts.MerchantStore == nil || opts.GatewayStore == nil {
+		return opts, fmt.Errorf("lab: suite and stores are required")
+	}
+	if opts.Brand == "" {
+		opts.Brand = "SETpay"
+	}
+	if opts.Cardholders <= 0 {
+		opts.Cardholders = 1
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	return opts, nil
+}
+
+// NewRegistered builds the ecosystem by registration with the CAs' cores
+// wired directly: NewAuthorities, then Register.
+func NewRegistered(ctx context.Context, opts Options) (*Lab, *Authorities, error) {
+	a, err := NewAuthorities(opts, AuthorityOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := a.Register(ctx, RoundTrippers{})
+	return l, a, err
+}
+
+// Register enrols the gateway at the PCA, the merchant at the MCA and
+// each cardholder at the CCA over the registration protocols, in that
+// order, through rts, and builds the parties from nothing but what
+// registration returned. The cardholders' cards are the lab's test cards,
+// as in New.
+func (a *Authorities) Register(ctx context.Context, rts RoundTrippers) (*Lab, error) {
+	opts, st := a.opts, a.opts.Suite
+	pick := func(rt wire.RoundTripper, c *ca.CA) wire.RoundTripper {
+		if rt == nil {
+			return wire.ServeFunc(c.Serve)
+		}
+		return rt
+	}
+	l := &Lab{Suite: st, Hierarchy: a.Hierarchy, Roots: a.Roots, Certificates: map[string][]byte{}, MerchantID: labMerchantID, opts: opts}
+	for k, v := range a.Certificates {
+		l.Certificates[k] = v
+	}
+
+	g, err := gateway.Register(ctx, pick(rts.PCA, a.PCA), gateway.RegisterConfig{
+		Suite: st, BrandID: opts.Brand, AcquirerBIN: acquirerBIN, BusinessID: gatewayBizID,
+		Roots: a.Roots, Answers: map[string]string{ca.FieldLegalName: gatewayName},
+		Rand: opts.Rand, Now: opts.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lab: registering the gateway: %w", err)
+	}
+	gc := Credential{Key: g.RawSigKey, Cert: g.SigCert, ExchangeKey: g.RawExKey, ExchangeCert: g.ExCert, Chain: g.Chain}
+	if l.Gateway, err = l.buildGateway(gatewayName, gc); err != nil {
+		return nil, err
+	}
+
+	m, err := merchant.Register(ctx, pick(rts.MCA, a.MCA), merchant.RegisterConfig{
+		Suite: st, BrandID: opts.Brand, MerchantID: labMerchantID, AcquirerBIN: acquirerBIN,
+		Roots: a.Roots, Answers: map[string]string{ca.FieldLegalName: merchantName},
+		Rand: opts.Rand, Now: opts.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lab: registering the merchant: %w", err)
+	}
+	rt := opts.GatewayRT
+	if rt == nil {
+		rt = wire.ServeFunc(l.Gateway.Serve)
+	}
+	mc := Credential{Key: m.RawSigKey, Cert: m.SigCert, ExchangeKey: m.RawExKey, ExchangeCert: m.ExCert, Chain: m.Chain}
+	if err := l.buildMerchant(mc, gc, rt); err != nil {
+		return nil, err
+	}
+
+	for i := range opts.Cardholders {
+		card := wallet.Card{PAN: testPAN(i), Expiry: opts.Now().AddDate(3, 0, 0).Format("200601"), BrandID: opts.Brand}
+		r, err := wallet.Register(ctx, pick(rts.CCA, a.CCA), wallet.RegisterConfig{
+			Suite: st, Card: card, Roots: a.Roots, Answers: cardholderAnswers,
+			Rand: opts.Rand, Now: opts.Now,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("lab: registering cardholder %d: %w", i+1, err)
+		}
+		l.Certificates[fmt.Sprintf("cardholder-%d", i+1)] = r.Cert
+		w, err := wallet.New(wallet.Config{
+			Suite: st, Key: r.Key, Cert: r.Cert, Chain: r.Chain,
+			Card: r.Card, Roots: a.Roots, Rand: opts.Rand, Now: opts.Now,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("lab: cardholder %d: %w", i+1, err)
+		}
+		l.Wallets = append(l.Wallets, w)
+		l.Cards = append(l.Cards, r.Card)
+	}
+	return l, nil
+}
+
+// testPAN is the card number of the lab's cardholder i (from 0), as New
+// assigns them.
+func testPAN(i int) string {
+	if i < len(testPANs) {
+		return testPANs[i]
+	}
+	pan := fmt.Sprintf("4%014d", 100000000+i)
+	return pan + luhnDigit(pan)
+}
+
+// buildGateway builds the lab's gateway on credential c.
+func (l *Lab) buildGateway(name string, c Credential) (*gateway.Gateway, error) {
+	l.Certificates["gateway-signature"] = c.Cert
+	l.Certificates["gateway-exchange"] = c.ExchangeCert
+	limit := l.opts.Limit
+	gw, err := gateway.New(gateway.Config{
+		Suite: l.Suite, Name: name,
+		SigningKey: gateway.NewSigningKey(c.Key), SigningCert: c.Cert,
+		ExchangeKey: gateway.NewExchangeKey(c.ExchangeKey), ExchangeCert: c.ExchangeCert,
+		Chain: c.Chain, Roots: l.Roots, Store: l.opts.GatewayStore,
+		Issuer: l.opts.Issuer,
+		Limit: func(string) int64 {
+			if limit > 0 {
+				return limit
+			}
+			return 500000
+		},
+		Rand: l.opts.Rand, Now: l.opts.Now, Log: l.opts.GatewayLog,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lab: gateway: %w", err)
+	}
+	return gw, nil
+}
+
+// buildMerchant builds the lab's merchant on credential c, designating
+// the gateway whose credential is g, reached through rt.
+func (l *Lab) buildMerchant(c, g Credential, rt wire.RoundTripper) error {
+	l.Certificates["merchant-signature"] = c.Cert
+	l.Certificates["merchant-exchange"] = c.ExchangeCert
+	st, r := l.Suite, l.opts.Rand
+	ep := &wire.Endpoint{Suite: st, SWIdent: "setpay-merchant/0.1", Rand: r, Now: l.opts.Now}
+	l.gwClient = &wire.GatewayClient{Endpoint: ep, RT: rt}
+	m, err := merchant.New(merchant.Config{
+		Suite: st, MerchantID: l.MerchantID, BrandID: l.opts.Brand,
+		SigningKey: merchant.NewSigningKey(c.Key), SigningCert: c.Cert,
+		ExchangeKey: merchant.NewExchangeKey(c.ExchangeKey), ExchangeCert: c.ExchangeCert,
+		Chain:       c.Chain,
+		GatewayCert: g.ExchangeCert, GatewayChain: g.Chain,
+		Roots: l.Roots, Store: l.opts.MerchantStore,
+		Gateway: l.gwClient,
+		Rand:    r, Now: l.opts.Now, Log: l.opts.MerchantLog,
+	})
+	if err != nil {
+		return fmt.Errorf("lab: merchant: %w", err)
+	}
+	l.Merchant = m
+	return nil
+}
