@@ -31,6 +31,11 @@ type Options struct {
 	// purchases (then its floors) stop short of Purchases. At least one of
 	// each always runs. Zero means no cap.
 	Duration time.Duration
+	// Bank also measures authorizations through a real issuer host: its
+	// ledger in in-memory SQLite, reached over ISO 8583 on 127.0.0.1
+	// (PurchaserOptions.Bank). Authorizations through the gateway's
+	// built-in LimitIssuer are always measured.
+	Bank bool
 	// Progress, when set, is told of each completed iteration.
 	Progress func(p Progress)
 }
@@ -38,7 +43,7 @@ type Options struct {
 // Progress reports Run's advance.
 type Progress struct {
 	Suite suite.ID
-	Phase string // "setup", "purchase" or "floor"
+	Phase string // "setup", "purchase", "floor", "auth" or "auth bank"
 	Done  int
 	Total int
 }
@@ -55,6 +60,27 @@ type Result struct {
 	AllocsPerPurchase uint64
 	BytesPerPurchase  uint64
 	Ops               Ops
+
+	// Auths authorizations (PInit, PReq → AuthReq → AuthRes → PRes, no
+	// capture) through the gateway's LimitIssuer took Auth each on
+	// average; BankAuths through the bank host took BankAuth (zero
+	// without Options.Bank).
+	Auths     int
+	Auth      time.Duration
+	BankAuths int
+	BankAuth  time.Duration
+}
+
+// AuthsPerSecond is the authorization throughput of one purchase at a
+// time through the LimitIssuer, and through the bank (0 if not measured).
+func (r *Result) AuthsPerSecond() (limit, bank float64) {
+	if r.Auth > 0 {
+		limit = float64(time.Second) / float64(r.Auth)
+	}
+	if r.BankAuth > 0 {
+		bank = float64(time.Second) / float64(r.BankAuth)
+	}
+	return limit, bank
 }
 
 // Ratio is purchase time over floor time.
@@ -124,7 +150,47 @@ func runSuite(ctx context.Context, st suite.Suite, opts Options) (*Result, error
 		return nil, fmt.Errorf("crypto floor: %w", err)
 	}
 	r.Floors, r.Floor = n, elapsed/time.Duration(n)
+
+	// The same lab authorizes without capturing: the LimitIssuer's
+	// figure. Its warm-up was the purchases.
+	authorize := func(p *Purchaser) func() error {
+		return func() error { _, err := p.Authorize(ctx, 0); return err }
+	}
+	elapsed, n, err = repeat(ctx, opts, authorize(p), func(done int) { progress("auth", done, opts.Purchases) })
+	if err != nil {
+		return nil, fmt.Errorf("authorization: %w", err)
+	}
+	r.Auths, r.Auth = n, elapsed/time.Duration(n)
+	if opts.Bank {
+		if r.BankAuths, r.BankAuth, err = runBank(ctx, st, opts, authorize, progress); err != nil {
+			return nil, fmt.Errorf("authorization through the bank: %w", err)
+		}
+	}
 	return r, nil
+}
+
+// runBank measures authorizations through a bank host, in a lab of its
+// own (an issuer is fixed when a lab is built), and checks the bank's
+// ledger afterwards.
+func runBank(ctx context.Context, st suite.Suite, opts Options, authorize func(*Purchaser) func() error, progress func(string, int, int)) (int, time.Duration, error) {
+	progress("setup", 0, 1)
+	p, err := NewPurchaser(st, PurchaserOptions{Bank: true})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer p.Close()
+	if err := authorize(p)(); err != nil {
+		return 0, 0, err
+	}
+	progress("setup", 1, 1)
+	elapsed, n, err := repeat(ctx, opts, authorize(p), func(done int) { progress("auth bank", done, opts.Purchases) })
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := p.Audit(ctx); err != nil {
+		return 0, 0, fmt.Errorf("ledger audit: %w", err)
+	}
+	return n, elapsed / time.Duration(n), nil
 }
 
 // repeat runs op up to opts.Purchases times, stopping early when
@@ -164,6 +230,25 @@ func WriteTable(w io.Writer, results []*Result) error {
 	for _, r := range results {
 		fmt.Fprintf(w, "  %s: %v\n", r.Suite, r.Ops)
 	}
+	fmt.Fprintln(w)
+	// Authorization throughput, one purchase at a time: the gateway's
+	// built-in limit check, and the bank host over ISO 8583 when measured.
+	fmt.Fprintln(tw, "suite\tauths\tauth mean\tauths/s\tbank auths\tbank auth mean\tbank auths/s\tbank/limit")
+	for _, r := range results {
+		limit, bank := r.AuthsPerSecond()
+		if r.BankAuth <= 0 {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%.1f\t-\t-\t-\t-\n", r.Suite, r.Auths, round(r.Auth), limit)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.1f\t%d\t%s\t%.1f\t%.2f\n", r.Suite, r.Auths, round(r.Auth), limit,
+			r.BankAuths, round(r.BankAuth), bank, float64(r.BankAuth)/float64(r.Auth))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nauth = checkout, PInit, PReq → AuthReq → issuer → AuthRes → PRes (no capture);")
+	fmt.Fprintln(w, "bank = the issuer is a bank host over ISO 8583 0100/0110 on 127.0.0.1; bank/limit = bank auth mean / auth mean.")
+	fmt.Fprintln(w)
 	_, err := fmt.Fprintln(w, "Times depend on this machine and its load now; compare ratios within one run.")
 	return err
 }

@@ -8,10 +8,12 @@ import (
 	"encoding/asn1"
 	"io"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/setpay/setpay/bank"
 	"github.com/setpay/setpay/suite"
 )
 
@@ -159,7 +161,7 @@ func TestFloorDetectsTampering(t *testing.T) {
 func TestRunTable(t *testing.T) {
 	var phases []string
 	results, err := Run(context.Background(), Options{
-		Suites: []suite.Suite{suite.NewModern()}, Purchases: 2,
+		Suites: []suite.Suite{suite.NewModern()}, Purchases: 2, Bank: true,
 		Progress: func(p Progress) { phases = append(phases, p.Phase) },
 	})
 	if err != nil {
@@ -172,7 +174,10 @@ func TestRunTable(t *testing.T) {
 	if r.Purchases != 2 || r.Floors != 2 || r.Purchase <= 0 || r.Floor <= 0 || r.Ratio() <= 0 || r.AllocsPerPurchase == 0 {
 		t.Fatalf("result = %+v", r)
 	}
-	if got := strings.Join(phases, " "); got != "setup setup purchase purchase floor floor" {
+	if limit, bank := r.AuthsPerSecond(); r.Auths != 2 || r.BankAuths != 2 || limit <= 0 || bank <= 0 {
+		t.Fatalf("authorizations: %+v", r)
+	}
+	if got := strings.Join(phases, " "); got != "setup setup purchase purchase floor floor auth auth setup setup auth bank auth bank" {
 		t.Errorf("progress phases = %q", got)
 	}
 	var out bytes.Buffer
@@ -187,6 +192,107 @@ func TestRunTable(t *testing.T) {
 	}
 	if fields := strings.Fields(lines[1]); len(fields) != 7 || fields[0] != "modern" {
 		t.Errorf("row = %q", lines[1])
+	}
+	// The authorization table has its own header.
+	auth := authTable(t, out.String())
+	for _, col := range []string{"auths", "auth mean", "auths/s", "bank auths/s", "bank/limit"} {
+		if !strings.Contains(auth[0], col) {
+			t.Errorf("header %q lacks %q", auth[0], col)
+		}
+	}
+	if fields := strings.Fields(auth[1]); len(fields) != 8 || fields[0] != "modern" || fields[1] != "2" || fields[4] != "2" {
+		t.Errorf("authorization row = %q", auth[1])
+	}
+
+	// Without the bank its columns are dashes.
+	r.BankAuths, r.BankAuth = 0, 0
+	out.Reset()
+	if err := WriteTable(&out, results); err != nil {
+		t.Fatal(err)
+	}
+	auth = authTable(t, out.String())
+	if fields := strings.Fields(auth[1]); len(fields) != 8 || fields[4] != "-" || fields[7] != "-" {
+		t.Errorf("authorization row without the bank = %q", auth[1])
+	}
+}
+
+// authTable returns the authorization table's header and first row.
+func authTable(t *testing.T, out string) []string {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "suite ") && strings.Contains(l, "auths/s") && i+1 < len(lines) {
+			return lines[i : i+2]
+		}
+	}
+	t.Fatalf("no authorization table:\n%s", out)
+	return nil
+}
+
+// TestBankAuthorizations: through the bank host, each authorization
+// places its hold on the card and nothing else, a purchase's capture
+// turns its hold into a debit, authorizations from several wallets at
+// once all succeed, and the ledger balances after all of it.
+func TestBankAuthorizations(t *testing.T) {
+	ctx := context.Background()
+	p, err := NewPurchaser(suite.NewModern(), PurchaserOptions{Bank: true, Cardholders: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	funds := func(i int) bank.Funds {
+		t.Helper()
+		f, err := p.bank.ledger.Funds(ctx, p.bank.cards[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+
+	for range 2 {
+		if _, err := p.Authorize(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f := funds(0); f.Held != 2*49_99 || f.Balance != 0 || f.Limit != bankLimit {
+		t.Fatalf("after two authorizations: %+v", f)
+	}
+	if err := p.Purchase(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if f := funds(0); f.Held != 2*49_99 || f.Balance != -49_99 {
+		t.Fatalf("after a captured purchase: %+v", f)
+	}
+
+	// Wallets 1 and 2 authorize side by side, each on its own card.
+	const each = 3
+	errs := make(chan error, 2*each)
+	var wg sync.WaitGroup
+	for w := 1; w <= 2; w++ {
+		wg.Go(func() {
+			for range each {
+				_, err := p.Authorize(ctx, w)
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for w := 1; w <= 2; w++ {
+		if f := funds(w); f.Held != each*49_99 || f.Balance != 0 {
+			t.Errorf("card %d after %d concurrent authorizations: %+v", w, each, f)
+		}
+	}
+	if err := p.Audit(ctx); err != nil {
+		t.Fatalf("ledger audit: %v", err)
+	}
+	if _, err := p.Authorize(ctx, 3); err == nil {
+		t.Error("Authorize with a wallet the lab does not have succeeded")
 	}
 }
 

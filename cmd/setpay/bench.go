@@ -17,6 +17,7 @@ func newBenchCmd() *cobra.Command {
 	var suites []string
 	var purchases int
 	var duration time.Duration
+	var withBank bool
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure a whole purchase against its cryptographic floor",
@@ -27,12 +28,19 @@ cryptography alone: the same signatures, envelopes, certificate-chain
 checks and digests, with no messages or stores. It prints, per suite, the
 mean of each, their ratio and the heap allocations of one purchase.
 
+It then measures authorization throughput, one purchase at a time: PInit
+and PReq with AuthReq/AuthRes, no capture, first with the gateway's
+built-in spending-limit check, then (unless --bank=false) with a real
+issuer host behind the gateway, its ledger in in-memory SQLite, asked over
+ISO 8583 0100/0110 on a 127.0.0.1 port.
+
 The ratio says what the protocol machinery adds to the cryptography it
 cannot avoid. The times themselves depend on this machine and its load:
 compare ratios within one run, not times across machines.`,
 		Example: `  setpay bench
   setpay bench --suite modern --purchases 200
-  setpay bench --duration 5s`,
+  setpay bench --duration 5s
+  setpay bench --bank=false`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if purchases < 1 {
@@ -41,7 +49,7 @@ compare ratios within one run, not times across machines.`,
 			if duration < 0 {
 				return fmt.Errorf("--duration must not be negative")
 			}
-			opts := bench.Options{Purchases: purchases, Duration: duration}
+			opts := bench.Options{Purchases: purchases, Duration: duration, Bank: withBank}
 			for _, name := range suites {
 				st, err := suite.ByID(suite.ID(strings.TrimSpace(name)))
 				if err != nil {
@@ -62,7 +70,8 @@ compare ratios within one run, not times across machines.`,
 		},
 	}
 	cmd.Flags().StringSliceVar(&suites, "suite", []string{string(suite.Modern), string(suite.Set1)}, "suites to measure (modern, set1), comma-separated or repeated")
-	cmd.Flags().IntVar(&purchases, "purchases", 50, "purchases, and as many crypto floors, to measure per suite")
+	cmd.Flags().IntVar(&purchases, "purchases", 50, "purchases, and as many crypto floors and authorizations, to measure per suite")
+	cmd.Flags().BoolVar(&withBank, "bank", true, "also measure authorizations through a bank host over loopback ISO 8583")
 	cmd.Flags().DurationVar(&duration, "duration", 30*time.Second, "cap on each measurement; 0 for none (at least one purchase always runs)")
 	return cmd
 }
