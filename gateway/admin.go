@@ -21,7 +21,7 @@ func (g *Gateway) HandlePCertReq(ctx context.Context, req *msg.PCertReq) (*msg.P
 	cfg := g.cfg
 	st := cfg.Suite
 	content, signerCert, err := encap.OpenS(st, req.SignedData, msg.OIDPCertReqData,
-		pki.CertVerifier(pki.VerifyOptions{Roots: cfg.Roots, Now: cfg.Now(), CertType: pki.CertTypeMer, KeyUsage: x509.KeyUsageDigitalSignature}))
+		cfg.verifier(cfg.Now(), pki.CertTypeMer, x509.KeyUsageDigitalSignature))
 	if err != nil {
 		return nil, msg.Classify(err, msg.SignatureFailure, "PCertReq")
 	}

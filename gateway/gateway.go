@@ -70,6 +70,10 @@ type Config struct {
 
 	Roots []*pki.Certificate
 	Store Store
+	// Revocation, if set, supplies the CRLs and BrandCRLIdentifier every
+	// certificate check uses, asked afresh at each check so that a
+	// revocation takes effect for the next message.
+	Revocation pki.RevocationSource
 
 	// Issuer decides authorizations and takes captures. Nil means the
 	// built-in LimitIssuer over Store and Limit.
@@ -89,6 +93,14 @@ type Config struct {
 	Rand    io.Reader
 	Now     func() time.Time
 	Log     *slog.Logger
+}
+
+// verifier validates a merchant's or cardholder's certificate of type typ allowing usage (0:
+// any) at now, against the roots and the revocation state current at the
+// moment of the check. Every certificate check of a purchase goes through
+// it.
+func (cfg *Config) verifier(now time.Time, typ pki.CertType, usage x509.KeyUsage) encap.CertVerifier {
+	return pki.RevocationVerifier(cfg.Revocation, pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: typ, KeyUsage: usage})
 }
 
 // Gateway is a payment gateway core.
@@ -187,7 +199,7 @@ func (g *Gateway) openMerchantRequest(env []byte, ctSigned, ctEnvelope asn1.Obje
 	cfg := g.cfg
 	now := cfg.Now()
 	t, signed, signerCert, err := encap.OpenEnc(cfg.Suite, cfg.ExchangeKey.key, cfg.ExchangeCert, env, ctSigned, ctEnvelope,
-		pki.CertVerifier(pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: pki.CertTypeMer, KeyUsage: x509.KeyUsageDigitalSignature}))
+		cfg.verifier(now, pki.CertTypeMer, x509.KeyUsageDigitalSignature))
 	if err != nil {
 		return nil, msg.Classify(err, msg.SignatureFailure, "merchant request")
 	}
@@ -201,7 +213,7 @@ func (g *Gateway) openMerchantRequest(env []byte, ctSigned, ctEnvelope asn1.Obje
 	}
 	req := &merchantRequest{tbs: t, signerCert: signerCert, merchantID: sig.MerchantData.MerID}
 	// The merchant's key-exchange certificate: same subject, valid chain.
-	verify := pki.CertVerifier(pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: pki.CertTypeMer})
+	verify := cfg.verifier(now, pki.CertTypeMer, 0)
 	for i, c := range sd.Certificates {
 		if bytes.Equal(c, signerCert) {
 			continue
@@ -403,7 +415,7 @@ func (g *Gateway) openPI(pi *msg.PIDualSigned) (*openedPI, error) {
 	// digest is over exactly what the cardholder signed.
 	piData := der.Encode(der.TagSequence, append(append([]byte{}, head.Raw()...), pan.Raw()...))
 	cardCert, err := encap.VerifyDualFromPI(st, pi.PISignature, piData, tbe.PIOILink.HOIData,
-		pki.CertVerifier(pki.VerifyOptions{Roots: cfg.Roots, Now: cfg.Now(), CertType: pki.CertTypeCard, KeyUsage: x509.KeyUsageDigitalSignature}))
+		cfg.verifier(cfg.Now(), pki.CertTypeCard, x509.KeyUsageDigitalSignature))
 	if err != nil {
 		return nil, msg.Classify(err, msg.SignatureFailure, "dual signature")
 	}

@@ -42,6 +42,10 @@ type Options struct {
 	// the cores directly (no network).
 	GatewayRT wire.RoundTripper
 
+	// Revocation is what every party checks certificates against; nil
+	// means the lab's own list, which Lab.Revoke updates.
+	Revocation pki.RevocationSource
+
 	Now         func() time.Time
 	Rand        io.Reader
 	MerchantLog *slog.Logger
@@ -65,6 +69,7 @@ type Lab struct {
 	MerchantID string
 	opts       Options
 	gwClient   *wire.GatewayClient
+	crls       crlState // see revocation.go
 }
 
 // setGatewayRT re-routes the merchant's requests to the gateway.
@@ -98,6 +103,9 @@ func New(opts Options) (*Lab, error) {
 		return nil, fmt.Errorf("lab: CA hierarchy: %w", err)
 	}
 	l := &Lab{Suite: st, Hierarchy: h, Roots: []*pki.Certificate{h.Root.Cert}, Certificates: map[string][]byte{}, MerchantID: "MER-0001", opts: opts}
+	if l.opts.Revocation == nil {
+		l.opts.Revocation = &l.crls.published
+	}
 	for name, a := range map[string]*pki.Authority{"root-ca": h.Root, "brand-ca": h.Brand, "cardholder-ca": h.CCA, "merchant-ca": h.MCA, "payment-ca": h.PCA} {
 		l.Certificates[name] = a.Cert.Raw
 	}
@@ -136,7 +144,7 @@ func (l *Lab) newGateway() (*gateway.Gateway, []byte, error) {
 		SigningKey: gateway.NewSigningKey(c.Key), SigningCert: c.Cert,
 		ExchangeKey: gateway.NewExchangeKey(c.ExchangeKey), ExchangeCert: c.ExchangeCert,
 		Chain: c.Chain, Roots: l.Roots, Store: l.opts.GatewayStore,
-		Issuer: l.opts.Issuer,
+		Issuer: l.opts.Issuer, Revocation: l.opts.Revocation,
 		Limit: func(string) int64 {
 			if limit > 0 {
 				return limit
@@ -164,7 +172,7 @@ func (l *Lab) newMerchant(gatewayCert []byte, rt wire.RoundTripper) error {
 		ExchangeKey: merchant.NewExchangeKey(c.ExchangeKey), ExchangeCert: c.ExchangeCert,
 		Chain:       c.Chain,
 		GatewayCert: gatewayCert, GatewayChain: chain(l.Hierarchy.PCA),
-		Roots: l.Roots, Store: l.opts.MerchantStore,
+		Roots: l.Roots, Store: l.opts.MerchantStore, Revocation: l.opts.Revocation,
 		Gateway: l.gwClient,
 		Rand:    r, Now: l.opts.Now, Log: l.opts.MerchantLog,
 	})
@@ -189,7 +197,7 @@ func (l *Lab) newCardholder(i int) error {
 	l.Certificates[fmt.Sprintf("cardholder-%d", i+1)] = c.Cert
 	w, err := wallet.New(wallet.Config{
 		Suite: l.Suite, Key: wallet.NewSigningKey(c.Key), Cert: c.Cert, Chain: c.Chain,
-		Card: card, Roots: l.Roots, Rand: l.opts.Rand, Now: l.opts.Now,
+		Card: card, Roots: l.Roots, Revocation: l.opts.Revocation, Rand: l.opts.Rand, Now: l.opts.Now,
 	})
 	if err != nil {
 		return err

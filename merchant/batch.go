@@ -57,7 +57,7 @@ func (m *Merchant) Batch(ctx context.Context, op msg.BatchOperation, id *int64) 
 		return nil, err
 	}
 	content, _, signerCert, err := encap.OpenEnc(st, cfg.ExchangeKey.key, cfg.ExchangeCert, res.BatchAdminResTBE, msg.OIDBatchAdminResData, msg.OIDBatchAdminResTBE,
-		pki.CertVerifier(pki.VerifyOptions{Roots: cfg.Roots, Now: cfg.Now(), CertType: pki.CertTypePgwy, KeyUsage: x509.KeyUsageDigitalSignature}))
+		cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature))
 	if err != nil {
 		return nil, msg.Classify(err, msg.SignatureFailure, "BatchAdminRes")
 	}

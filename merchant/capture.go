@@ -62,7 +62,7 @@ func (m *Merchant) Capture(ctx context.Context, xid msg.XID) (msg.CapCode, error
 		return 0, fmt.Errorf("merchant: capture: %w", err)
 	}
 	content, _, signerCert, err := encap.OpenEnc(st, cfg.ExchangeKey.key, cfg.ExchangeCert, res.CapResTBE, msg.OIDCapResData, msg.OIDCapResTBE,
-		pki.CertVerifier(pki.VerifyOptions{Roots: cfg.Roots, Now: cfg.Now(), CertType: pki.CertTypePgwy, KeyUsage: x509.KeyUsageDigitalSignature}))
+		cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature))
 	if err != nil {
 		return 0, msg.Classify(err, msg.SignatureFailure, "CapRes")
 	}

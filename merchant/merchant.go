@@ -76,6 +76,10 @@ type Config struct {
 	Roots   []*pki.Certificate
 	Store   Store
 	Gateway GatewayClient
+	// Revocation, if set, supplies the CRLs and BrandCRLIdentifier every
+	// certificate check uses, asked afresh at each check so that a
+	// revocation takes effect for the next message.
+	Revocation pki.RevocationSource
 
 	// RequestLifetime bounds how long the gateway may accept a request
 	// after it was made (deviation 3). Default 5 minutes.
@@ -85,6 +89,14 @@ type Config struct {
 	Rand    io.Reader
 	Now     func() time.Time
 	Log     *slog.Logger
+}
+
+// verifier validates a cardholder's or gateway's certificate of type typ allowing usage (0:
+// any) at now, against the roots and the revocation state current at the
+// moment of the check. Every certificate check of a purchase goes through
+// it.
+func (cfg *Config) verifier(now time.Time, typ pki.CertType, usage x509.KeyUsage) encap.CertVerifier {
+	return pki.RevocationVerifier(cfg.Revocation, pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: typ, KeyUsage: usage})
 }
 
 // Merchant is a merchant core.
@@ -267,7 +279,7 @@ func (m *Merchant) HandlePReq(ctx context.Context, req *msg.PReq) (*msg.PRes, er
 		return nil, err
 	}
 	if _, err := encap.VerifyDualFromOI(cfg.Suite, ds.PIDualSigned.PISignature, oi.Raw(), ds.OIDualSigned.HPIData,
-		pki.CertVerifier(pki.VerifyOptions{Roots: cfg.Roots, Now: cfg.Now(), CertType: pki.CertTypeCard, KeyUsage: x509.KeyUsageDigitalSignature})); err != nil {
+		cfg.verifier(cfg.Now(), pki.CertTypeCard, x509.KeyUsageDigitalSignature)); err != nil {
 		return nil, msg.Classify(err, msg.SignatureFailure, "dual signature")
 	}
 	amount := msg.CurrencyAmount{Currency: order.Currency, Amount: order.Amount, AmtExp10: order.AmtExp10}
@@ -415,7 +427,7 @@ func (m *Merchant) checkAuthRes(res *msg.AuthRes, rrpid msg.RRPID, oi *msg.OIDat
 	cfg := m.cfg
 	st := cfg.Suite
 	content, signed, signerCert, err := encap.OpenEnc(st, cfg.ExchangeKey.key, cfg.ExchangeCert, res.AuthResTBE, msg.OIDAuthResTBS, msg.OIDAuthResTBE,
-		pki.CertVerifier(pki.VerifyOptions{Roots: cfg.Roots, Now: cfg.Now(), CertType: pki.CertTypePgwy, KeyUsage: x509.KeyUsageDigitalSignature}))
+		cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature))
 	if err != nil {
 		return nil, msg.Classify(err, msg.SignatureFailure, "AuthRes")
 	}

@@ -68,7 +68,7 @@ func (m *Merchant) checkPCertRes(res *msg.PCertRes, rrpid msg.RRPID, reqData []b
 	st := cfg.Suite
 	now := cfg.Now()
 	tbsDER, signerCert, err := encap.OpenS(st, res.SignedData, msg.OIDPCertResTBS,
-		pki.CertVerifier(pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: pki.CertTypePgwy, KeyUsage: x509.KeyUsageDigitalSignature}))
+		cfg.verifier(now, pki.CertTypePgwy, x509.KeyUsageDigitalSignature))
 	if err != nil {
 		return nil, msg.Classify(err, msg.SignatureFailure, "PCertRes")
 	}
@@ -109,7 +109,7 @@ func (m *Merchant) checkPCertRes(res *msg.PCertRes, rrpid msg.RRPID, reqData []b
 	}
 	out := &GatewayCertificates{Signature: signerCert}
 	listed := map[string]bool{}
-	verify := pki.CertVerifier(pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: pki.CertTypePgwy})
+	verify := cfg.verifier(now, pki.CertTypePgwy, 0)
 	for i := range item.CertThumbs {
 		c, others := findCert(sd.Certificates, &item.CertThumbs[i])
 		if c == nil {

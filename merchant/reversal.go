@@ -102,7 +102,7 @@ func (m *Merchant) addressed(now time.Time) (*msg.CertThumb, time.Time) {
 func (m *Merchant) openResponse(kind string, env []byte, ctData, ctEnvelope asn1.ObjectIdentifier) ([]byte, error) {
 	cfg := m.cfg
 	content, _, signerCert, err := encap.OpenEnc(cfg.Suite, cfg.ExchangeKey.key, cfg.ExchangeCert, env, ctData, ctEnvelope,
-		pki.CertVerifier(pki.VerifyOptions{Roots: cfg.Roots, Now: cfg.Now(), CertType: pki.CertTypePgwy, KeyUsage: x509.KeyUsageDigitalSignature}))
+		cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature))
 	if err != nil {
 		return nil, msg.Classify(err, msg.SignatureFailure, kind)
 	}

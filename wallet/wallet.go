@@ -64,11 +64,21 @@ type Config struct {
 	Chain [][]byte // CCA and brand certificates sent with signatures
 	Card  Card
 	Roots []*pki.Certificate
+	// Revocation, if set, supplies the CRLs and BrandCRLIdentifier every
+	// certificate check uses, asked afresh at each check.
+	Revocation pki.RevocationSource
 
 	Language string           // e.g. "en"; default "en"
 	SWIdent  string           // software identification in message headers
 	Rand     io.Reader        // default crypto/rand
 	Now      func() time.Time // default time.Now
+}
+
+// verifier validates a merchant's or gateway's certificate of type typ
+// allowing usage (0: any) at now, against the roots and the revocation
+// state current at the moment of the check.
+func (cfg *Config) verifier(now time.Time, typ pki.CertType, usage x509.KeyUsage) encap.CertVerifier {
+	return pki.RevocationVerifier(cfg.Revocation, pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: typ, KeyUsage: usage})
 }
 
 // Wallet is a cardholder wallet.
@@ -154,9 +164,7 @@ func (w *Wallet) Start(offer Offer) (*Purchase, *msg.PInitReq, error) {
 func (p *Purchase) HandlePInitRes(res *msg.PInitRes) error {
 	st := p.w.cfg.Suite
 	now := p.w.cfg.Now()
-	content, signerCert, err := encap.OpenS(st, res.SignedData, msg.OIDPInitResData, pki.CertVerifier(pki.VerifyOptions{
-		Roots: p.w.cfg.Roots, Now: now, CertType: pki.CertTypeMer, KeyUsage: x509.KeyUsageDigitalSignature,
-	}))
+	content, signerCert, err := encap.OpenS(st, res.SignedData, msg.OIDPInitResData, p.w.cfg.verifier(now, pki.CertTypeMer, x509.KeyUsageDigitalSignature))
 	if err != nil {
 		return msg.Classify(err, msg.SignatureFailure, "PInitRes signature")
 	}
@@ -181,9 +189,7 @@ func (p *Purchase) HandlePInitRes(res *msg.PInitRes) error {
 	if gw == nil {
 		return msg.Errorf(msg.MissingCertificate, "PInitRes lacks the gateway certificate PEThumb names")
 	}
-	if _, err := pki.CertVerifier(pki.VerifyOptions{
-		Roots: p.w.cfg.Roots, Now: now, CertType: pki.CertTypePgwy,
-	})(gw, chain); err != nil {
+	if _, err := p.w.cfg.verifier(now, pki.CertTypePgwy, 0)(gw, chain); err != nil {
 		return fmt.Errorf("gateway certificate: %w", err)
 	}
 	p.transIDs = data.TransIDs
@@ -302,9 +308,7 @@ func (p *Purchase) HandlePRes(res *msg.PRes) (*Result, error) {
 	cfg := p.w.cfg
 	st := cfg.Suite
 	now := cfg.Now()
-	content, signerCert, err := encap.OpenS(st, res.SignedData, msg.OIDPResData, pki.CertVerifier(pki.VerifyOptions{
-		Roots: cfg.Roots, Now: now, CertType: pki.CertTypeMer, KeyUsage: x509.KeyUsageDigitalSignature,
-	}))
+	content, signerCert, err := encap.OpenS(st, res.SignedData, msg.OIDPResData, cfg.verifier(now, pki.CertTypeMer, x509.KeyUsageDigitalSignature))
 	if err != nil {
 		return nil, msg.Classify(err, msg.SignatureFailure, "PRes signature")
 	}
@@ -356,9 +360,7 @@ func (p *Purchase) HandlePRes(res *msg.PRes) (*Result, error) {
 // the PI was sealed to.
 func (p *Purchase) checkGatewayProof(signed []byte) (*GatewayProof, error) {
 	cfg := p.w.cfg
-	content, signerCert, err := encap.OpenS(cfg.Suite, signed, msg.OIDAuthResTBS, pki.CertVerifier(pki.VerifyOptions{
-		Roots: cfg.Roots, Now: cfg.Now(), CertType: pki.CertTypePgwy, KeyUsage: x509.KeyUsageDigitalSignature,
-	}))
+	content, signerCert, err := encap.OpenS(cfg.Suite, signed, msg.OIDAuthResTBS, cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature))
 	if err != nil {
 		return nil, msg.Classify(err, msg.SignatureFailure, "gateway authorization result")
 	}
