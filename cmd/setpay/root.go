@@ -35,6 +35,8 @@ bought. Start with:
 	root.AddCommand(newDemoCmd())
 	root.AddCommand(newBenchCmd())
 	root.AddCommand(newBankCmd())
+	root.AddCommand(newCACmd())
+	root.AddCommand(newWalletCmd(), newMerchantCmd(), newGatewayCmd())
 	return root
 }
 
