@@ -344,7 +344,7 @@ func (c *CA) HandleCertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRes,
 		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "this public key is already certified"}
 		return c.certRes(res, nil, data.CABackKeyData)
 	}
-	cert, err := c.cfg.Authority.Issue(c.cfg.Rand, tmpl)
+	cert, err := c.issue(ctx, tmpl)
 	if err != nil {
 		return nil, msg.Errorf(msg.UnspecifiedFailure, "issuing: %w", err)
 	}
@@ -549,4 +549,25 @@ func challengeKey(a *pki.Authority) ([]byte, error) {
 		return nil, fmt.Errorf("ca: deriving the challenge key: %w", err)
 	}
 	return hkdf.Key(sha256.New, pkcs8, nil, "setpay ca challenge binding", 32)
+}
+
+// IssuedRecorder is implemented by stores that keep every certificate the
+// CA issues (SQLStore does), so that it can later be revoked by serial.
+type IssuedRecorder interface {
+	RecordIssued(ctx context.Context, cert *pki.Certificate) error
+}
+
+// issue signs a certificate and, when the store keeps them, records it
+// before the response that carries it is sent.
+func (c *CA) issue(ctx context.Context, tmpl *pki.Template) (*pki.Certificate, error) {
+	cert, err := c.cfg.Authority.Issue(c.cfg.Rand, tmpl)
+	if err != nil {
+		return nil, err
+	}
+	if r, ok := c.cfg.Store.(IssuedRecorder); ok {
+		if err := r.RecordIssued(ctx, cert); err != nil {
+			return nil, fmt.Errorf("recording certificate %s: %w", cert.SerialNumber, err)
+		}
+	}
+	return cert, nil
 }

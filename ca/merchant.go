@@ -384,11 +384,11 @@ func (c *CA) handleEECertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRe
 			return c.certRes(res, nil, data.CABackKeyData)
 		}
 	}
-	sig, err := c.cfg.Authority.Issue(c.cfg.Rand, sigT)
+	sig, err := c.issue(ctx, sigT)
 	if err != nil {
 		return nil, msg.Errorf(msg.UnspecifiedFailure, "issuing the signature certificate: %w", err)
 	}
-	ex, err := c.cfg.Authority.Issue(c.cfg.Rand, exT)
+	ex, err := c.issue(ctx, exT)
 	if err != nil {
 		return nil, msg.Errorf(msg.UnspecifiedFailure, "issuing the key-exchange certificate: %w", err)
 	}
