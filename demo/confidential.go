@@ -32,6 +32,21 @@ func checkConfidentiality(rep *Report) error {
 			}
 		}
 	}
+	// The cardholder CA opens the PAN inside the registration envelope but
+	// keeps only a MAC of it; no CA's files may hold the PAN in any form.
+	for _, ca := range []struct{ dir, name string }{{rep.CCADir, CCA}, {rep.MCADir, MCA}, {rep.PCADir, PCA}} {
+		files, err := partyBytes(rep, ca.dir, ca.name)
+		if err != nil {
+			return err
+		}
+		for _, pan := range rep.PANs {
+			for _, f := range clearForms(pan, true) {
+				if where := find(files, f.b); where != "" {
+					return fmt.Errorf("demo: the %s's %s holds card %s in the clear (%s)", ca.name, where, wallet.MaskPAN(pan), f.name)
+				}
+			}
+		}
+	}
 	gateway, err := partyBytes(rep, rep.GatewayDir, Gateway)
 	if err != nil {
 		return err

@@ -75,10 +75,16 @@ type Report struct {
 	// they named a temporary directory that no longer exists.
 	DataDir, MerchantDir, GatewayDir string
 	MerchantURL, GatewayURL          string
+	// CCADir, MCADir and PCADir hold the certificate authorities'
+	// databases and logs.
+	CCADir, MCADir, PCADir string
 	// BankDir holds the in-process issuer host's database and log; empty
 	// with Options.IssuerAddr. IssuerAddr is where the host listened.
 	BankDir, IssuerAddr string
 
+	// Registrations is how many of Messages are the registration's (the
+	// first ones, Purchase 0).
+	Registrations int
 	// PANs are the cardholders' card numbers, in cardholder order.
 	PANs      []string
 	Purchases []*Purchase
@@ -159,6 +165,12 @@ func Run(ctx context.Context, opts Options, out io.Writer) (*Report, error) {
 		return rep, err
 	}
 	defer gp.close()
+	rep.CCADir, rep.MCADir, rep.PCADir = filepath.Join(dataDir, CCA), filepath.Join(dataDir, MCA), filepath.Join(dataDir, PCA)
+	cas, err := openAuthorities(dataDir)
+	if err != nil {
+		return rep, err
+	}
+	defer cas.close()
 
 	if opts.IssuerAddr == "" {
 		rep.BankDir = filepath.Join(dataDir, Bank)
@@ -172,11 +184,11 @@ func Run(ctx context.Context, opts Options, out io.Writer) (*Report, error) {
 	rep.IssuerAddr = is.addr
 
 	t := &transcript{w: out, quiet: opts.Quiet}
-	runErr := run(ctx, opts, st, rep, mp, gp, is, t)
+	runErr := run(ctx, opts, st, rep, mp, gp, cas, is, t)
 
 	// The parties' files are complete only once closed (SQLite folds its
 	// write-ahead log back into the database on close).
-	closeErr := errors.Join(mp.close(), gp.close(), is.closeFiles())
+	closeErr := errors.Join(mp.close(), gp.close(), cas.close(), is.closeFiles())
 	if runErr == nil && closeErr != nil {
 		runErr = fmt.Errorf("demo: closing the parties' stores: %w", closeErr)
 	}
@@ -184,6 +196,7 @@ func Run(ctx context.Context, opts Options, out io.Writer) (*Report, error) {
 		runErr = checkConfidentiality(rep)
 		if runErr == nil {
 			t.printf("\nconfidentiality: the merchant's store, log and inbox hold no card number;\n")
+			t.printf("                 the CAs' stores and logs hold no card number\n")
 			t.printf("                 the gateway's store, log and inbox hold no order description\n")
 			if rep.BankDir != "" {
 				t.printf("                 the bank's store, log and inbox hold no order description\n")
@@ -266,7 +279,7 @@ var catalog = []struct {
 	{"1 × Applied Cryptography, 2nd edition", 6095},
 }
 
-func run(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, gp *party, is *issuer, t *transcript) error {
+func run(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, gp *party, cas *authorities, is *issuer, t *transcript) error {
 	var total int64
 	for i := range opts.Purchases {
 		total += catalog[i%len(catalog)].cents
@@ -277,7 +290,7 @@ func run(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, gp 
 	}
 	defer net.closeListeners()
 
-	l, err := lab.New(lab.Options{
+	l, err := register(ctx, net, cas, lab.Options{
 		Suite: st, Cardholders: opts.Cardholders,
 		// Every account may spend what the whole run costs: the demo shows
 		// approvals; lab's tests show declines.
@@ -287,6 +300,8 @@ func run(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, gp 
 		GatewayRT:   net.gatewayClient,
 		MerchantLog: mp.log, GatewayLog: gp.log,
 	})
+	regMsgs := net.take(rep, 0)
+	rep.Registrations = len(regMsgs)
 	if err != nil {
 		return fmt.Errorf("demo: building the parties: %w", err)
 	}
@@ -307,6 +322,11 @@ func run(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, gp 
 	}
 	if runErr == nil {
 		t.header(opts, rep, l)
+		t.printf("\nregistration: the gateway at the payment CA, the merchant at the merchant CA, each cardholder at the cardholder CA\n")
+		t.messages(regMsgs, nil)
+		runErr = checkRegistration(regMsgs, opts.Cardholders)
+	}
+	if runErr == nil {
 		runErr = runPurchases(ctx, opts, l, net, is, rep, mp, gp, t)
 	}
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

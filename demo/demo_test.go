@@ -3,6 +3,7 @@ package demo_test
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -64,7 +65,7 @@ func TestDemo(t *testing.T) {
 	} {
 		t.Run(string(tc.id), func(t *testing.T) {
 			r := runDemo(t, tc.id, tc.purchases, tc.cardholders)
-			t.Run("transcript", func(t *testing.T) { checkTranscript(t, r, tc.purchases) })
+			t.Run("transcript", func(t *testing.T) { checkTranscript(t, r, tc.purchases, tc.cardholders) })
 			t.Run("files", func(t *testing.T) { checkFiles(t, r) })
 			t.Run("openssl", func(t *testing.T) { checkOpenSSL(t, r) })
 			t.Run("confidentiality", func(t *testing.T) { checkConfidentiality(t, r) })
@@ -78,10 +79,47 @@ var wantPath = []string{
 	"merchant gateway CapReq", "gateway merchant CapRes",
 }
 
-var messageLine = regexp.MustCompile(`(?m)^  #(\d+)\s+(\w+)\s+→\s+(\w+)\s+(\w+)\s+(\d+) bytes$`)
+// wantRegistration is the registration's path: the gateway at the payment
+// CA, the merchant at the merchant CA, then each cardholder at the
+// cardholder CA.
+func wantRegistration(cardholders int) []string {
+	want := []string{
+		"gateway pca Me-AqCInitReq", "pca gateway Me-AqCInitRes", "gateway pca CertReq", "pca gateway CertRes",
+		"merchant mca Me-AqCInitReq", "mca merchant Me-AqCInitRes", "merchant mca CertReq", "mca merchant CertRes",
+	}
+	for range cardholders {
+		want = append(want, "wallet cca CardCInitReq", "cca wallet CardCInitRes", "wallet cca RegFormReq",
+			"cca wallet RegFormRes", "wallet cca CertReq", "cca wallet CertRes")
+	}
+	return want
+}
 
-func checkTranscript(t *testing.T, r *run, purchases int) {
+var messageLine = regexp.MustCompile(`(?m)^  #(\d+)\s+(\w+)\s+→\s+(\w+)\s+([\w-]+)\s+(\d+) bytes$`)
+
+func checkTranscript(t *testing.T, r *run, purchases, cardholders int) {
 	rep := r.rep
+	// The registration comes first, numbered from 1, in its own section.
+	reg := wantRegistration(cardholders)
+	if rep.Registrations != len(reg) {
+		t.Fatalf("%d registration messages reported, want %d", rep.Registrations, len(reg))
+	}
+	regStart := strings.Index(r.transcript, "\nregistration: ")
+	purchaseStart := strings.Index(r.transcript, "\npurchase 1 of ")
+	if regStart < 0 || purchaseStart < regStart {
+		t.Fatalf("no registration section before the purchases:\n%s", r.transcript)
+	}
+	var gotReg []string
+	for i, m := range messageLine.FindAllStringSubmatch(r.transcript[regStart:purchaseStart], -1) {
+		gotReg = append(gotReg, m[2]+" "+m[3]+" "+m[4])
+		n, _ := strconv.Atoi(m[1])
+		size, _ := strconv.Atoi(m[5])
+		if n != i+1 || i >= len(rep.Messages) || len(rep.Messages[i].DER) != size || rep.Messages[i].Type != m[4] {
+			t.Errorf("transcript line %q does not match message %d of the report", m[0], i+1)
+		}
+	}
+	if !slices.Equal(gotReg, reg) {
+		t.Errorf("registration: transcript lists\n%q\nwant\n%q", gotReg, reg)
+	}
 	if len(rep.Purchases) != purchases {
 		t.Fatalf("%d purchases reported, want %d", len(rep.Purchases), purchases)
 	}
@@ -101,7 +139,7 @@ func checkTranscript(t *testing.T, r *run, purchases int) {
 	if len(sections) != purchases {
 		t.Fatalf("transcript has %d purchase sections, want %d:\n%s", len(sections), purchases, r.transcript)
 	}
-	seq := 0
+	seq := rep.Registrations
 	for i, sec := range sections {
 		var got []string
 		for _, m := range messageLine.FindAllStringSubmatch(sec, -1) {
@@ -120,8 +158,8 @@ func checkTranscript(t *testing.T, r *run, purchases int) {
 			t.Errorf("purchase %d: the out-of-band checkout is not shown", i+1)
 		}
 	}
-	if len(rep.Messages) != 8*purchases {
-		t.Errorf("%d messages reported, want %d", len(rep.Messages), 8*purchases)
+	if want := 8*purchases + 8 + 6*cardholders; len(rep.Messages) != want {
+		t.Errorf("%d messages reported, want %d", len(rep.Messages), want)
 	}
 	if !regexp.MustCompile(`(?m)^ok: suite ` + string(rep.Suite) + `, ` + fmt.Sprint(purchases) + ` purchase`).MatchString(r.transcript) {
 		t.Errorf("no summary line:\n%s", r.transcript)
@@ -147,10 +185,34 @@ func checkFiles(t *testing.T, r *run) {
 		if b, err := os.ReadFile(p); err != nil || !bytes.Equal(b, m.DER) {
 			t.Errorf("message %d: %v", m.Seq, err)
 		}
-		// Every message but PInitReq carries signed or sealed PKCS#7.
+		// The initiation requests travel in the clear (SET signs none of
+		// PInitReq, Me-AqCInitReq, CardCInitReq: they ask for the other
+		// side's certificates and carry nothing secret); every other
+		// message carries signed or sealed PKCS#7.
 		cms, _ := filepath.Glob(filepath.Join(r.out, "cms", fmt.Sprintf("%02d-%s-*.der", m.Seq, m.Type)))
-		if m.Type != "PInitReq" && len(cms) == 0 {
+		switch clear := m.Type == "PInitReq" || m.Type == "Me-AqCInitReq" || m.Type == "CardCInitReq"; {
+		case clear && len(cms) != 0:
+			t.Errorf("message %d (%s): %d CMS structures exported, want none", m.Seq, m.Type, len(cms))
+		case !clear && len(cms) == 0:
 			t.Errorf("message %d (%s): no CMS structure exported", m.Seq, m.Type)
+		}
+		// A CertRes is the CA's signed answer; to a cardholder it is
+		// EncK, encrypted under the back key the wallet sent in its
+		// CertReq (set1 EncryptedData, modern AuthEnvelopedData), since it
+		// may carry account data back.
+		if m.Type == "CertRes" && len(cms) > 0 {
+			want := pkcs7.OIDSignedData
+			if m.To == demo.Wallet {
+				want = pkcs7.OIDAuthEnvelopedData
+				if r.rep.Suite == suite.Set1 {
+					want = pkcs7.OIDEncryptedData
+				}
+			}
+			slices.Sort(cms)
+			b, _ := os.ReadFile(cms[0])
+			if oid, _ := asn1OID(want); !bytes.Equal(contentType(b), oid) {
+				t.Errorf("message %d (CertRes to %s): outer structure is not %v", m.Seq, m.To, want)
+			}
 		}
 		for _, f := range cms {
 			b, _ := os.ReadFile(f)
@@ -159,6 +221,20 @@ func checkFiles(t *testing.T, r *run) {
 			}
 		}
 	}
+}
+
+// contentType is the content type OID's contents of a ContentInfo, nil if
+// b is not one.
+func contentType(b []byte) []byte {
+	ci, err := der.Parse(b)
+	if err != nil {
+		return nil
+	}
+	kids, err := ci.Children()
+	if err != nil || len(kids) != 2 || kids[0].Tag != der.TagOID {
+		return nil
+	}
+	return kids[0].Contents
 }
 
 // TestContentInfos: the walk finds ContentInfos at any depth, including
@@ -186,6 +262,28 @@ func TestContentInfos(t *testing.T) {
 	if got := demo.ContentInfos([]byte{0x30, 0x80, 0x00}); got != nil {
 		t.Errorf("ContentInfos of non-DER = %x", got)
 	}
+}
+
+// FuzzContentInfos: the walk never panics and returns only pieces of its
+// input, each a DER SEQUENCE led by an OBJECT IDENTIFIER.
+func FuzzContentInfos(f *testing.F) {
+	signed, _ := asn1OID(pkcs7.OIDSignedData)
+	ci := der.Encode(der.TagSequence, append(der.Encode(der.TagOID, signed), der.Encode(der.Explicit(0), der.Encode(der.TagSequence, nil))...))
+	f.Add(ci)
+	f.Add(der.Encode(der.TagSequence, der.Encode(der.TagOctetString, ci)))
+	f.Add([]byte{0x30, 0x80, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, got := range demo.ContentInfos(b) {
+			e, err := der.Parse(got)
+			var kids []der.Element
+			if err == nil {
+				kids, err = e.Children()
+			}
+			if !bytes.Contains(b, got) || err != nil || e.Tag != der.TagSequence || len(kids) == 0 || kids[0].Tag != der.TagOID {
+				t.Fatalf("ContentInfos(%x) returned %x", b, got)
+			}
+		}
+	})
 }
 
 func asn1OID(oid []int) ([]byte, error) {
@@ -298,8 +396,9 @@ func checkOpenSSL(t *testing.T, r *run) {
 	// CMS parser and is checked with asn1parse instead, recognised by its
 	// structure so nothing else may fall back: set1's attached SignedData,
 	// where PKCS#7 v1.5 carries non-data content as itself, not inside an
-	// OCTET STRING as CMS does. (Modern envelopes are id-data and carry no
-	// authAttrs, which openssl 3.0 would mis-decode: openssl issue 26101.)
+	// OCTET STRING as CMS does. Every modern envelope, the EncK to a
+	// cardholder's back key included, is id-data with no authAttrs, which
+	// openssl 3.0 would mis-decode (opensslCannotModel says why).
 	files, _ = filepath.Glob(filepath.Join(r.out, "cms", "*.der"))
 	if len(files) < 10*len(r.rep.Purchases) {
 		t.Fatalf("only %d CMS files for %d purchases", len(files), len(r.rep.Purchases))
@@ -311,6 +410,11 @@ func checkOpenSSL(t *testing.T, r *run) {
 			t.Fatal(err)
 		}
 		kind := shape(t, b)
+		if kind.authEnveloped && kind.authAttrs {
+			// openssl 3.0 decodes authAttrs under [2] for [1] (openssl
+			// issue 26101); setpay's envelopes are id-data and need none.
+			t.Errorf("%s: AuthEnvelopedData with authAttrs", filepath.Base(f))
+		}
 		out, err := openssl(t, work, "cms", "-cmsout", "-inform", "DER", "-print", "-in", f)
 		if err != nil {
 			if !kind.opensslCannotModel(r.rep.Suite) {
@@ -347,6 +451,9 @@ func checkOpenSSL(t *testing.T, r *run) {
 			}
 		}
 	}
+	if r.rep.Suite == suite.Modern && fallbacks != 0 {
+		t.Errorf("%d modern CMS files fell back to asn1parse; openssl must read every one", fallbacks)
+	}
 	if r.rep.Suite == suite.Modern && verified < 3*len(r.rep.Purchases) {
 		// PInitRes, PRes and the gateway's result inside PRes, per purchase.
 		t.Errorf("openssl verified %d SignedData, want at least %d", verified, 3*len(r.rep.Purchases))
@@ -363,15 +470,9 @@ type cmsShape struct {
 }
 
 func (s cmsShape) opensslCannotModel(id suite.ID) bool {
-	switch {
-	case id == suite.Set1 && s.signed && s.hasContent && !s.contentInOctets:
-		return true
-	case s.authEnveloped && s.authAttrs:
-		// Nothing setpay sends has authAttrs; if it did, openssl 3.0
-		// could not read it, and this test must say so.
-		return false
-	}
-	return false
+	// set1's attached SignedData: PKCS#7 v1.5 content openssl's CMS parser
+	// cannot model.
+	return id == suite.Set1 && s.signed && s.hasContent && !s.contentInOctets
 }
 
 func shape(t *testing.T, b []byte) cmsShape {
@@ -572,9 +673,11 @@ func checkConfidentiality(t *testing.T, r *run) {
 	}
 	merchantFiles, gatewayFiles := filesUnder(t, rep.MerchantDir), filesUnder(t, rep.GatewayDir)
 	merchantInbox, gatewayInbox := inbox(rep, demo.Merchant), inbox(rep, demo.Gateway)
-	// The merchant receives PInitReq and PReq from the wallet, AuthRes and
+	// At registration the merchant receives Me-AqCInitRes and CertRes from
+	// its CA, and so does the gateway from its CA. Then per purchase the
+	// merchant receives PInitReq and PReq from the wallet, AuthRes and
 	// CapRes from the gateway; the gateway AuthReq and CapReq.
-	if len(merchantInbox) != 4*len(rep.Purchases) || len(gatewayInbox) != 2*len(rep.Purchases) {
+	if len(merchantInbox) != 2+4*len(rep.Purchases) || len(gatewayInbox) != 2+2*len(rep.Purchases) {
 		t.Fatalf("inboxes: merchant %d, gateway %d messages", len(merchantInbox), len(gatewayInbox))
 	}
 	if len(rep.PANs) < 2 {
@@ -603,6 +706,40 @@ func checkConfidentiality(t *testing.T, r *run) {
 					t.Errorf("description of order %d found at the gateway as %s in %s", p.Number, f.name, where)
 				}
 			}
+		}
+	}
+
+	// (b2) No PAN in any certificate authority's files, nor anywhere on
+	// the wire in the clear: the cardholder CA reads the PAN inside the
+	// CertReq's envelope but keeps none of it.
+	if rep.CCADir != filepath.Join(r.data, demo.CCA) || rep.MCADir != filepath.Join(r.data, demo.MCA) || rep.PCADir != filepath.Join(r.data, demo.PCA) {
+		t.Fatalf("CA folders %s, %s, %s not under %s", rep.CCADir, rep.MCADir, rep.PCADir, r.data)
+	}
+	ccaFiles := filesUnder(t, rep.CCADir)
+	caFiles := slices.Concat(ccaFiles, filesUnder(t, rep.MCADir), filesUnder(t, rep.PCADir))
+	var wire []blob
+	for _, m := range rep.Messages {
+		wire = append(wire, blob{fmt.Sprintf("message %d %s→%s %s", m.Seq, m.From, m.To, m.Type), m.DER})
+	}
+	for _, pan := range rep.PANs {
+		for _, f := range panForms(pan) {
+			if where := f.foundIn(caFiles); where != "" {
+				t.Errorf("card %s…%s found at a CA as %s in %s", pan[:6], pan[len(pan)-4:], f.name, where)
+			}
+			if where := f.foundIn(wire); where != "" {
+				t.Errorf("card %s…%s sent in the clear as %s in %s", pan[:6], pan[len(pan)-4:], f.name, where)
+			}
+		}
+	}
+	// Control: the cardholder CA's log records each certificate it
+	// issued, by serial, so the scan read the CA's files.
+	for i := range rep.PANs {
+		cert, err := x509.ParseCertificate(rep.Certificates[fmt.Sprintf("cardholder-%d", i+1)])
+		if err != nil {
+			t.Fatalf("cardholder %d's certificate: %v", i+1, err)
+		}
+		if (form{"serial", []byte(`"serial":` + cert.SerialNumber.String())}).foundIn(ccaFiles) == "" {
+			t.Errorf("control: cardholder %d's certificate serial not found in the cardholder CA's files", i+1)
 		}
 	}
 

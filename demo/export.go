@@ -52,7 +52,7 @@ func writeFile(path string, b []byte) error {
 // each as its DER-encoded OBJECT IDENTIFIER.
 var cmsTypes = func() [][]byte {
 	var out [][]byte
-	for _, oid := range []asn1.ObjectIdentifier{pkcs7.OIDSignedData, pkcs7.OIDEnvelopedData, pkcs7.OIDDigestedData, pkcs7.OIDAuthEnvelopedData} {
+	for _, oid := range []asn1.ObjectIdentifier{pkcs7.OIDSignedData, pkcs7.OIDEnvelopedData, pkcs7.OIDDigestedData, pkcs7.OIDEncryptedData, pkcs7.OIDAuthEnvelopedData} {
 		b, _ := asn1.Marshal(oid) // cannot fail: well-formed constants
 		out = append(out, b)
 	}
@@ -64,7 +64,8 @@ const maxDepth = 64
 
 // ContentInfos returns every PKCS#7 ContentInfo inside the DER element b:
 // each SEQUENCE whose first element is the OID of SignedData,
-// EnvelopedData, DigestedData or AuthEnvelopedData, in document order,
+// EnvelopedData, DigestedData, EncryptedData (set1's EncK, the CA's answer
+// to a cardholder) or AuthEnvelopedData, in document order,
 // an enclosing one before those inside it. The walk also enters OCTET
 // STRINGs and implicitly tagged primitives that hold exactly one
 // constructed DER element: SignedData carries its content in an OCTET

@@ -27,7 +27,7 @@ func (t *transcript) printf(format string, args ...any) {
 
 func (t *transcript) header(opts Options, rep *Report, l *lab.Lab) {
 	t.printf("setpay demo: suite %s, %d purchase(s), %d cardholder(s)\n", rep.Suite, opts.Purchases, len(l.Wallets))
-	t.printf("  certificate authorities  root → brand → cardholder / merchant / payment CA (in process)\n")
+	t.printf("  certificate authorities  root → brand → cardholder / merchant / payment CA, each on loopback HTTP\n")
 	t.printf("  gateway   %s  store %s\n", rep.GatewayURL, rep.GatewayDir)
 	t.printf("  merchant  %s  store %s\n", rep.MerchantURL, rep.MerchantDir)
 	if rep.BankDir != "" {
@@ -49,7 +49,7 @@ func (t *transcript) purchaseStart(of int, p *Purchase, card wallet.Card) {
 // that made the gateway ask the bank, the ISO 8583 messages of that step.
 func (t *transcript) messages(msgs []Message, bank []BankMessage) {
 	for _, m := range msgs {
-		t.printf("  #%02d  %-8s → %-8s  %-8s  %5d bytes\n", m.Seq, m.From, m.To, m.Type, len(m.DER))
+		t.printf("  #%02d  %-8s → %-8s  %-13s  %5d bytes\n", m.Seq, m.From, m.To, m.Type, len(m.DER))
 		if m.To == Gateway {
 			t.bankMessages(bank)
 			bank = nil

@@ -79,7 +79,14 @@ func SealWithKey(st Suite, rand io.Reader, alg pkcs7.AlgorithmIdentifier, key []
 	if st.ID() == Set1 {
 		return pkcs7.EncryptSET(rand, ct, content, key)
 	}
-	return pkcs7.EnvelopeAuth(rand, ct, content, []pkcs7.Recipient{kekRecipient(key)})
+	// As in Seal: the SET content type travels inside the authenticated
+	// plaintext and the envelope says id-data, so no authAttrs are needed
+	// and openssl 3.0 (issue 26101) reads it.
+	sealed, err := marshalSealedContent(ct, content, nil)
+	if err != nil {
+		return nil, err
+	}
+	return pkcs7.EnvelopeAuth(rand, pkcs7.OIDData, sealed, []pkcs7.Recipient{kekRecipient(key)})
 }
 
 // OpenWithKey reverses SealWithKey with the back key the caller sent. A
@@ -119,14 +126,24 @@ func OpenWithKey(st Suite, alg pkcs7.AlgorithmIdentifier, key []byte, env []byte
 	if err != nil {
 		return nil, nil, err
 	}
-	content, err = ae.Open(kekRecipient(key))
+	if !ae.ContentType.Equal(pkcs7.OIDData) {
+		return nil, nil, fmt.Errorf("%w: modern envelopes carry id-data, got %v", ErrWrongSuite, ae.ContentType)
+	}
+	sealed, err := ae.Open(kekRecipient(key))
 	if err != nil {
 		if errors.Is(err, pkcs7.ErrDecryption) || errors.Is(err, pkcs7.ErrNoRecipient) {
 			return nil, nil, fmt.Errorf("%w: %w", ErrDecrypt, err)
 		}
 		return nil, nil, err
 	}
-	return ae.ContentType, content, nil
+	ct, content, extra, err := parseSealedContent(sealed)
+	if err != nil {
+		return nil, nil, err
+	}
+	if extra != nil {
+		return nil, nil, fmt.Errorf("%w: unexpected extra data under a back key", ErrDecrypt)
+	}
+	return ct, content, nil
 }
 
 func kekRecipient(key []byte) pkcs7.KEKRecipient {

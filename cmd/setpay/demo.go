@@ -52,7 +52,7 @@ directory removed at exit. --out DIR writes what crossed the wire, for
   setpay demo --suite set1 --purchases 5 --cardholders 2
   setpay demo --data /tmp/setpay --out /tmp/run --quiet
   setpay demo --issuer-addr 127.0.0.1:8583
-  setpay inspect /tmp/run/messages/03-wallet-merchant-PReq.der`,
+  setpay inspect /tmp/run/messages/17-wallet-merchant-PReq.der`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Zero means "default" to demo.Options; on the command line it is a mistake.

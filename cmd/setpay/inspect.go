@@ -24,7 +24,7 @@ names, the tag, the content length and, for simple values, the value.
 FILE must hold exactly one DER element ("-" reads standard input).
 Encrypted parts stay encrypted: inspect shows what a network observer sees.`,
 		Example: `  setpay demo --out /tmp/run
-  setpay inspect /tmp/run/messages/03-wallet-merchant-PReq.der
+  setpay inspect /tmp/run/messages/17-wallet-merchant-PReq.der
   setpay inspect --json /tmp/run/certs/merchant-signature.der`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
