@@ -1,7 +1,8 @@
 // Package banklink puts a bank's issuer host behind the payment gateway:
 // it implements gateway.Issuer over an ISO 8583 link (bank/iso8583), so
-// that SET authorizations become 0100 requests and captures 0220
-// completion advices; authorization reversals become 0400 (DE 4 the amount
+// that SET authorizations become 0100 requests, sales (authorizations
+// with captureNow) 0200 financial requests with processing code 000000,
+// and captures 0220 completion advices; authorization reversals become 0400 (DE 4 the amount
 // released), capture reversals 0420 and credits 0200, both with processing
 // code 200000 (a refund) and DE 4 the amount returned. Every follow-up
 // names the authorization in DE 90. The issuer host takes no credit
@@ -159,14 +160,20 @@ func (l *Link) request(mti string, xid msg.XID, merchantID string, currency, amo
 	return m, nil
 }
 
-// Authorize sends a 0100. No answer after every attempt is noReply (the
-// client has already reversed the request, so no hold is left behind).
+// Authorize sends a 0100, or for a sale (req.Capture) a 0200 that the
+// issuer approves by posting the debit at once. No answer after every
+// attempt is noReply (the client has already reversed the request, so no
+// hold or debit is left behind).
 func (l *Link) Authorize(ctx context.Context, req gateway.IssuerRequest) (gateway.IssuerDecision, error) {
 	amount, ok := minorUnits(req.Amount)
 	if !ok || req.Amount.Currency <= 0 || req.Amount.Currency > 999 {
 		return gateway.IssuerDecision{Code: msg.AuthAmountError}, nil
 	}
-	m, err := l.request(iso8583.MTIAuthorizationRequest, req.XID, req.MerchantID, int64(req.Amount.Currency), amount)
+	mti := iso8583.MTIAuthorizationRequest
+	if req.Capture {
+		mti = iso8583.MTIFinancialRequest // DE 3 stays 000000: a purchase, not a refund
+	}
+	m, err := l.request(mti, req.XID, req.MerchantID, int64(req.Amount.Currency), amount)
 	if err != nil {
 		return gateway.IssuerDecision{}, err
 	}
@@ -177,6 +184,9 @@ func (l *Link) Authorize(ctx context.Context, req gateway.IssuerRequest) (gatewa
 	resp, err := l.c.Send(ctx, m)
 	if errors.Is(err, iso8583.ErrTimeout) || (err != nil && ctx.Err() != nil) {
 		l.cfg.Log.Warn("banklink: issuer did not answer", "err", err)
+		if te, ok := errors.AsType[*iso8583.TimeoutError](err); ok && req.Capture {
+			l.refundLostSale(ctx, req, te.STAN, m.Fields[iso8583.FieldTransmissionTime], amount)
+		}
 		return gateway.IssuerDecision{Code: msg.AuthNoReply, ResponseCode: string(iso8583.IssuerUnavailable)}, nil
 	}
 	if err != nil {
@@ -200,6 +210,32 @@ func (l *Link) Authorize(ctx context.Context, req gateway.IssuerRequest) (gatewa
 	}
 	l.mu.Unlock()
 	return d, nil
+}
+
+// refundLostSale returns the debit a sale that went unanswered may have
+// posted. The client's 0400 after the timeout releases holds only, and a
+// sale leaves none: what it captured needs a refund (0420, DE 3 200000)
+// naming it. An issuer that never saw the sale answers 25, and nothing
+// moves.
+func (l *Link) refundLostSale(ctx context.Context, req gateway.IssuerRequest, stan, transmitted string, amount int64) {
+	m, err := l.request(iso8583.MTIReversalAdvice, req.XID, req.MerchantID, int64(req.Amount.Currency), amount)
+	if err != nil {
+		l.cfg.Log.Error("banklink: refund of an unanswered sale", "err", err)
+		return
+	}
+	m.Set(iso8583.FieldProcessingCode, "200000")
+	od, err := l.original(authRef{stan: stan, transmitted: transmitted})
+	if err != nil {
+		l.cfg.Log.Error("banklink: refund of an unanswered sale", "err", err)
+		return
+	}
+	m.Set(iso8583.FieldOriginalData, od)
+	resp, err := l.c.Send(context.WithoutCancel(ctx), m)
+	if err != nil {
+		l.cfg.Log.Error("banklink: refund of an unanswered sale", "err", err)
+		return
+	}
+	l.cfg.Log.Warn("banklink: refunded an unanswered sale", "stan", stan, "code", string(resp.ResponseCode()))
 }
 
 // original encodes DE 90 naming the authorization ref.
@@ -240,16 +276,25 @@ func (l *Link) Capture(ctx context.Context, req gateway.CaptureRequest) (msg.Cap
 	return CapCode(resp.ResponseCode()), nil
 }
 
-// Reverse sends a 0400 for the approval d, releasing its hold.
+// Reverse sends a 0400 for the approval d, releasing its hold; the
+// approval of a sale has no hold left but a debit, which a 0420 refund
+// advice (DE 3 200000) returns.
 func (l *Link) Reverse(ctx context.Context, req gateway.IssuerRequest, d gateway.IssuerDecision) error {
 	stan, transmitted, ok := strings.Cut(d.Ref, "/")
 	if !ok {
 		return fmt.Errorf("banklink: reverse: %q is not this link's reference", d.Ref)
 	}
 	amount, _ := minorUnits(req.Amount)
-	m, err := l.request(iso8583.MTIReversalRequest, req.XID, req.MerchantID, int64(req.Amount.Currency), amount)
+	mti := iso8583.MTIReversalRequest
+	if req.Capture {
+		mti = iso8583.MTIReversalAdvice
+	}
+	m, err := l.request(mti, req.XID, req.MerchantID, int64(req.Amount.Currency), amount)
 	if err != nil {
 		return err
+	}
+	if req.Capture {
+		m.Set(iso8583.FieldProcessingCode, "200000")
 	}
 	od, err := l.original(authRef{stan: stan, transmitted: transmitted})
 	if err != nil {

@@ -280,7 +280,9 @@ func (g *Gateway) remember(ctx context.Context, kind string, expiry time.Time, r
 // HandleAuthReq runs the gateway's authorization steps in order: open and
 // check the merchant's request, check freshness, open the cardholder's PI,
 // check the dual signature and that cardholder and merchant describe the
-// same purchase, decide, record, answer.
+// same purchase, decide, record, answer. A request with captureNow is a
+// sale: approved, it is recorded as captured and the answer carries the
+// capture's outcome (CapResPayload).
 func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.AuthRes, error) {
 	cfg := g.cfg
 	st := cfg.Suite
@@ -326,10 +328,14 @@ func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.Aut
 	if err != nil {
 		return nil, msg.Errorf(msg.DecodingFailure, "PANData: %w", err)
 	}
-	ireq := IssuerRequest{PAN: pi.pan.PAN, Expiry: pi.pan.CardExpiry, Amount: data.AuthReqItem.AuthReqPayload.AuthReqAmt,
-		MerchantID: mr.merchantID, XID: tags.TransIDs.XID}
+	amt := data.AuthReqItem.AuthReqPayload.AuthReqAmt
+	// captureNow makes the request a sale: the issuer captures all of the
+	// amount with its approval, and no CapReq follows.
+	ireq := IssuerRequest{PAN: pi.pan.PAN, Expiry: pi.pan.CardExpiry, Amount: amt,
+		MerchantID: mr.merchantID, XID: tags.TransIDs.XID, Capture: data.CaptureNow}
 	decision := g.decide(ctx, ireq)
 	code, approval := decision.Code, decision.ApprovalCode
+	sold := data.CaptureNow && code == msg.AuthApproved
 	auth := &store.Authorization{
 		XID:          store.XID(tags.TransIDs.XID),
 		MerchantID:   mr.merchantID,
@@ -341,6 +347,12 @@ func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.Aut
 		ApprovalCode: approval,
 		State:        authState(code),
 	}
+	if sold {
+		// Recorded as captured, so that a CapReq for the XID is a
+		// duplicate and reversals and credits treat it as any capture.
+		auth.State = "captured"
+		auth.Captured = amt.Amount
+	}
 	// Write before acknowledging: the authorization is on disk before the
 	// merchant hears of it.
 	if err := cfg.Store.CreateAuthorization(ctx, auth); err != nil {
@@ -348,10 +360,10 @@ func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.Aut
 		if !errors.Is(err, store.ErrConflict) {
 			return nil, err
 		}
-		code, approval = msg.AuthPIPreviouslyUsed, ""
+		code, approval, sold = msg.AuthPIPreviouslyUsed, "", false
 	}
 	cfg.Log.Info("authorization", "xid", hex.EncodeToString(tags.TransIDs.XID[:4]), "merchant", mr.merchantID,
-		"pan", auth.PANMasked, "result", code.String())
+		"pan", auth.PANMasked, "result", code.String(), "sale", data.CaptureNow)
 
 	resData := msg.AuthResData{
 		AuthTags: *tags,
@@ -363,6 +375,12 @@ func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.Aut
 	}
 	if approval != "" {
 		resData.AuthResPayload.AuthHeader.ResponseData.AuthValCodes = &msg.AuthValCodes{ApprovalCode: approval}
+	}
+	if sold {
+		// SET's AuthResPayload carries the capture's outcome when the
+		// authorization captured at once; a declined sale has none, as
+		// nothing was captured.
+		resData.AuthResPayload.CapResPayload = &msg.CapResPayload{CapCode: msg.CapSuccess, CapAmt: amt}
 	}
 	if st.ID() != suite.Set1 {
 		// Deviation 2: name the merchant and the request answered.

@@ -61,6 +61,10 @@ type IssuerRequest struct {
 	Amount     msg.CurrencyAmount
 	MerchantID string
 	XID        msg.XID
+	// Capture asks for a sale: authorization and capture of all of Amount
+	// at once (the merchant's AuthReq said captureNow). An approval then
+	// means the debit is posted, not held; Reverse of it returns the money.
+	Capture bool
 }
 
 // String masks the PAN.
@@ -69,7 +73,11 @@ func (r IssuerRequest) String() string {
 	if err != nil {
 		m = "(card)"
 	}
-	return fmt.Sprintf("authorize %s %v for %q", m, r.Amount, r.MerchantID)
+	what := "authorize"
+	if r.Capture {
+		what = "sale"
+	}
+	return fmt.Sprintf("%s %s %v for %q", what, m, r.Amount, r.MerchantID)
 }
 
 // GoString masks as String does.
@@ -97,6 +105,8 @@ type CaptureRequest struct {
 // an account may spend up to Limit in total. The spending is recorded
 // atomically in Store when approved. Captures need nothing from it;
 // reversals and credits give spending back, credit reversals take it again.
+// A sale (IssuerRequest.Capture) is therefore an authorization like any
+// other: the spending it records is the capture.
 //
 // Which account an XID's approval charged is kept in the process's memory
 // (the store keeps no PAN and no link from XID to account): a gateway
@@ -115,7 +125,7 @@ type LimitIssuer struct {
 	accounts map[msg.XID][]byte // approved XID → account digest
 }
 
-// Authorize applies the rule.
+// Authorize applies the rule, to a sale as to an authorization.
 func (li *LimitIssuer) Authorize(ctx context.Context, req IssuerRequest) (IssuerDecision, error) {
 	now := li.Now().UTC()
 	if req.Expiry < now.Format("200601") {

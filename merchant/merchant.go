@@ -85,6 +85,14 @@ type Config struct {
 	// after it was made (deviation 3). Default 5 minutes.
 	RequestLifetime time.Duration
 
+	// CaptureNow makes every purchase a sale: the AuthReq asks the gateway
+	// to capture with the authorization (captureNow), for merchants that
+	// deliver at once, such as digital goods. An order the gateway
+	// captured is recorded captured and answered capturePerformed; no
+	// CapReq follows. If the gateway authorizes without capturing, the
+	// order is authorized and Capture takes it later.
+	CaptureNow bool
+
 	SWIdent string
 	Rand    io.Reader
 	Now     func() time.Time
@@ -321,10 +329,18 @@ func (m *Merchant) HandlePReq(ctx context.Context, req *msg.PReq) (*msg.PRes, er
 		return nil, err
 	}
 	approved := result.code == msg.AuthApproved
+	// The gateway's signed word that it captured: only for a sale asked
+	// for, and only for the whole amount authorized.
+	captured := approved && cfg.CaptureNow && result.capture != nil &&
+		result.capture.CapCode == msg.CapSuccess && result.capture.CapAmt == result.amount
 	if _, err := cfg.Store.UpdateOrder(ctx, order.XID, func(o *store.Order) error {
 		if approved {
 			o.State = store.StateAuthorized
 			o.AuthAmount = result.amount.Amount
+			if captured {
+				o.State = store.StateCaptured
+				o.CaptureAmount = result.capture.CapAmt.Amount
+			}
 		} else {
 			o.State = store.StateDeclined
 		}
@@ -335,7 +351,10 @@ func (m *Merchant) HandlePReq(ctx context.Context, req *msg.PReq) (*msg.PRes, er
 		return nil, err
 	}
 	completion := msg.OrderRejected
-	if approved {
+	switch {
+	case captured:
+		completion = msg.CapturePerformed
+	case approved:
 		completion = msg.AuthorizationAccepted
 	}
 	var proof []byte
@@ -404,6 +423,7 @@ func (m *Merchant) authReq(ds *msg.PReqDualSigned, oi *msg.OIData, amount msg.Cu
 		data.PGThumb = &thumb
 		data.Expiry = now.Add(cfg.RequestLifetime)
 	}
+	data.CaptureNow = cfg.CaptureNow
 	tbs, err := (&msg.AuthReqTBS{AuthReqData: data, HPI: hPI}).Marshal()
 	if err != nil {
 		return nil, rrpid, nil, err
@@ -416,9 +436,10 @@ func (m *Merchant) authReq(ds *msg.PReqDualSigned, oi *msg.OIData, amount msg.Cu
 }
 
 type authResult struct {
-	code   msg.AuthCode
-	amount msg.CurrencyAmount
-	signed []byte // the gateway's SignedData over AuthResTBS
+	code    msg.AuthCode
+	amount  msg.CurrencyAmount
+	capture *msg.CapResPayload // present when the gateway captured at once
+	signed  []byte             // the gateway's SignedData over AuthResTBS
 }
 
 // checkAuthRes opens the gateway's answer and checks it answers this
@@ -455,7 +476,7 @@ func (m *Merchant) checkAuthRes(res *msg.AuthRes, rrpid msg.RRPID, oi *msg.OIDat
 		}
 	}
 	h := d.AuthResPayload.AuthHeader
-	return &authResult{code: h.AuthCode, amount: h.AuthAmt, signed: signed}, nil
+	return &authResult{code: h.AuthCode, amount: h.AuthAmt, capture: d.AuthResPayload.CapResPayload, signed: signed}, nil
 }
 
 // pres builds the signed purchase response.
