@@ -176,6 +176,8 @@ func (c *CA) Serve(ctx context.Context, req []byte) ([]byte, error) {
 				return c.HandleMeAqCInitReq(ctx, r)
 			case *msg.CertReq:
 				return c.handleEECertReq(ctx, r)
+			case *msg.CertInqReq:
+				return c.HandleCertInqReq(ctx, r)
 			default:
 				return nil, msg.Errorf(msg.MessageNotSupported, "%s does not accept %s", c.kind(), w.Message.Name())
 			}

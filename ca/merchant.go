@@ -349,26 +349,50 @@ func (c *CA) handleEECertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRe
 		res.CertStatus = msg.CertStatus{CertStatusCode: ref.Code, EEMessage: truncate(ref.Message, 128), FailedItemSeq: ref.Failed}
 		return c.certRes(res, nil, data.CABackKeyData)
 	}
+	var def *Deferral
+	if errors.As(err, &def) {
+		return c.deferEE(ctx, data, def, res)
+	}
 	if err != nil {
 		return nil, msg.Errorf(msg.UnspecifiedFailure, "acquirer policy: %w", err)
 	}
+	status, thumbs, certs, err := c.issueEE(ctx, data, appr)
+	if err != nil {
+		return nil, err
+	}
+	res.CertStatus, res.CertThumbs = status, thumbs
+	return c.certRes(res, certs, data.CABackKeyData)
+}
+
+// eeTemplates builds the two certificate templates of an approved merchant
+// or gateway request.
+func (c *CA) eeTemplates(data *msg.CertReqData, appr *Approval, now time.Time) (sigT, exT *pki.Template, err error) {
 	pubS, err := pki.ParsePublicKey(data.PublicKeySorE.PublicKeyS)
 	if err != nil {
-		return nil, msg.Errorf(msg.DecodingFailure, "CertReq publicKeyS: %w", err)
+		return nil, nil, msg.Errorf(msg.DecodingFailure, "CertReq publicKeyS: %w", err)
 	}
 	pubE, err := pki.ParsePublicKey(data.PublicKeySorE.PublicKeyE)
 	if err != nil {
-		return nil, msg.Errorf(msg.DecodingFailure, "CertReq publicKeyE: %w", err)
+		return nil, nil, msg.Errorf(msg.DecodingFailure, "CertReq publicKeyE: %w", err)
 	}
-	now := c.cfg.Now()
-	var sigT, exT *pki.Template
 	switch {
 	case data.RequestType.Merchant() && appr != nil && appr.Merchant != nil:
-		sigT, exT = pki.MerchantSignatureTemplate(pubS, *appr.Merchant, now), pki.MerchantExchangeTemplate(pubE, *appr.Merchant, now)
+		return pki.MerchantSignatureTemplate(pubS, *appr.Merchant, now), pki.MerchantExchangeTemplate(pubE, *appr.Merchant, now), nil
 	case data.RequestType.Gateway() && appr != nil && appr.GatewayName != "":
-		sigT, exT = pki.GatewaySignatureTemplate(pubS, appr.GatewayName, now), pki.GatewayExchangeTemplate(pubE, appr.GatewayName, now)
+		return pki.GatewaySignatureTemplate(pubS, appr.GatewayName, now), pki.GatewayExchangeTemplate(pubE, appr.GatewayName, now), nil
 	default:
-		return nil, msg.Errorf(msg.UnspecifiedFailure, "acquirer policy approved no identity for %v", data.RequestType)
+		return nil, nil, msg.Errorf(msg.UnspecifiedFailure, "acquirer policy approved no identity for %v", data.RequestType)
+	}
+}
+
+// issueEE issues an approved merchant's or gateway's two certificates, or
+// says in the status why not (a key certified before). Errors are the CA's
+// failures.
+func (c *CA) issueEE(ctx context.Context, data *msg.CertReqData, appr *Approval) (msg.CertStatus, []msg.CertThumb, [][]byte, error) {
+	st := c.cfg.Suite
+	sigT, exT, err := c.eeTemplates(data, appr, c.cfg.Now())
+	if err != nil {
+		return msg.CertStatus{}, nil, nil, err
 	}
 	// The key registry is consulted last, just before issuing, so a
 	// refused request burns no key. Both keys are recorded; a request
@@ -378,24 +402,22 @@ func (c *CA) handleEECertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRe
 		d.Write(k)
 		if err := c.cfg.Store.RecordKey(ctx, d.Sum(nil)); err != nil {
 			if !errors.Is(err, ErrKeyCertified) {
-				return nil, msg.Errorf(msg.UnspecifiedFailure, "key registry: %w", err)
+				return msg.CertStatus{}, nil, nil, msg.Errorf(msg.UnspecifiedFailure, "key registry: %w", err)
 			}
-			res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "a public key of this request is already certified"}
-			return c.certRes(res, nil, data.CABackKeyData)
+			return msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "a public key of this request is already certified"}, nil, nil, nil
 		}
 	}
 	sig, err := c.issue(ctx, sigT)
 	if err != nil {
-		return nil, msg.Errorf(msg.UnspecifiedFailure, "issuing the signature certificate: %w", err)
+		return msg.CertStatus{}, nil, nil, msg.Errorf(msg.UnspecifiedFailure, "issuing the signature certificate: %w", err)
 	}
 	ex, err := c.issue(ctx, exT)
 	if err != nil {
-		return nil, msg.Errorf(msg.UnspecifiedFailure, "issuing the key-exchange certificate: %w", err)
+		return msg.CertStatus{}, nil, nil, msg.Errorf(msg.UnspecifiedFailure, "issuing the key-exchange certificate: %w", err)
 	}
 	c.cfg.Log.Info("ca: "+c.kind()+" certificates issued", "signature", sig.SerialNumber, "exchange", ex.SerialNumber, "subject", sig.Subject.CommonName)
-	res.CertStatus = msg.CertStatus{CertStatusCode: msg.RequestComplete}
-	res.CertThumbs = []msg.CertThumb{msg.ThumbOf(st.Hash(), sig.Raw), msg.ThumbOf(st.Hash(), ex.Raw)}
-	return c.certRes(res, [][]byte{sig.Raw, ex.Raw}, data.CABackKeyData)
+	thumbs := []msg.CertThumb{msg.ThumbOf(st.Hash(), sig.Raw), msg.ThumbOf(st.Hash(), ex.Raw)}
+	return msg.CertStatus{CertStatusCode: msg.RequestComplete}, thumbs, [][]byte{sig.Raw, ex.Raw}, nil
 }
 
 // checkEEPoP is deviation 6's proof of possession for both new keys: the

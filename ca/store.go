@@ -50,6 +50,7 @@ type MemoryStore struct {
 	challenges map[msg.Challenge]Challenge
 	order      []msg.Challenge // insertion order, for eviction
 	keys       map[string]bool
+	pending    map[msg.Challenge]*PendingRequest
 	// MaxChallenges bounds outstanding challenges; 0 means 100000.
 	MaxChallenges int
 }
@@ -111,4 +112,73 @@ func (s *MemoryStore) RecordKey(_ context.Context, keyDigest []byte) error {
 	}
 	s.keys[string(keyDigest)] = true
 	return nil
+}
+
+var _ PendingStore = (*MemoryStore)(nil)
+
+// PutPending implements PendingStore.
+func (s *MemoryStore) PutPending(_ context.Context, id msg.Challenge, p *PendingRequest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil {
+		s.pending = map[msg.Challenge]*PendingRequest{}
+	}
+	if _, dup := s.pending[id]; dup {
+		return errors.New("ca: a pending request with this chall-EE3 exists")
+	}
+	cp := *p
+	s.pending[id] = &cp
+	return nil
+}
+
+// Pending implements PendingStore. It returns a copy.
+func (s *MemoryStore) Pending(_ context.Context, id msg.Challenge) (*PendingRequest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.pending[id]
+	if !ok {
+		return nil, ErrNoPending
+	}
+	cp := *p
+	return &cp, nil
+}
+
+// DecidePending implements PendingStore.
+func (s *MemoryStore) DecidePending(_ context.Context, id msg.Challenge, status msg.CertStatus, thumbs []msg.CertThumb, certs [][]byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.pending[id]
+	if !ok {
+		return ErrNoPending
+	}
+	if p.Decided() {
+		return ErrDecided
+	}
+	p.Status, p.Thumbs, p.Certs = status, thumbs, certs
+	return nil
+}
+
+// TakePending implements PendingStore.
+func (s *MemoryStore) TakePending(_ context.Context, id msg.Challenge) (*PendingRequest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.pending[id]
+	if !ok {
+		return nil, ErrNoPending
+	}
+	delete(s.pending, id)
+	return p, nil
+}
+
+// PendingIDs implements PendingStore.
+func (s *MemoryStore) PendingIDs(_ context.Context) ([]msg.Challenge, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []msg.Challenge
+	for id, p := range s.pending {
+		if !p.Decided() {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
 }

@@ -480,7 +480,9 @@ func Register(ctx context.Context, rt wire.RoundTripper, cfg RegisterConfig) (*R
 	}
 	out, err := reg.HandleCertRes(certRes)
 	if err != nil {
-		return nil, fmt.Errorf("CertRes: %w", err)
+		// A pended request is no failure: the *PendingError carries the
+		// Registration to Wait on.
+		return nil, fmt.Errorf("CertRes: %w", reg.pendingErr(err))
 	}
 	return out, nil
 }

@@ -27,7 +27,11 @@ type regCAs struct {
 	now      time.Time
 }
 
-func newRegCAs(t testing.TB, st suite.Suite) *regCAs {
+func newRegCAs(t testing.TB, st suite.Suite) *regCAs { return newRegCAsWith(t, st, nil) }
+
+// newRegCAsWith is newRegCAs with the acquirer's records wrapped by wrap
+// (nil: used as they are).
+func newRegCAsWith(t testing.TB, st suite.Suite, wrap func(*ca.AcquirerRecords) ca.AcquirerPolicy) *regCAs {
 	t.Helper()
 	ms, err := sqlite.Open(":memory:")
 	if err != nil {
@@ -49,6 +53,10 @@ func newRegCAs(t testing.TB, st suite.Suite) *regCAs {
 		{AcquirerBIN: "400000", MerID: "MER-0042", Name: "Harbour Books", City: "Springfield"},
 		{AcquirerBIN: "400000", BusinessID: "17", Name: "SETpay Acquirer Gateway"},
 	}}
+	var policy ca.AcquirerPolicy = records
+	if wrap != nil {
+		policy = wrap(records)
+	}
 	store := ca.NewMemoryStore()
 	for _, x := range []struct {
 		a    *pki.Authority
@@ -65,7 +73,7 @@ func newRegCAs(t testing.TB, st suite.Suite) *regCAs {
 			t.Fatal(err)
 		}
 		if *x.dst, err = ca.New(ca.Config{Suite: st, BrandID: "SETpay", Authority: x.a, ExchangeKey: ca.NewExchangeKey(exKey), ExchangeCert: exCert,
-			Roots: r.lab.Roots, Store: store, Acquirer: records, Now: clock, Log: discard}); err != nil {
+			Roots: r.lab.Roots, Store: store, Acquirer: policy, Now: clock, Log: discard}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -99,48 +107,58 @@ func TestRegisterThenPurchase(t *testing.T) {
 			if err != nil {
 				t.Fatalf("merchant.Register: %v", err)
 			}
-			gstore, err := sqlite.Open(":memory:")
-			if err != nil {
-				t.Fatal(err)
-			}
-			mstore, err := sqlite.Open(":memory:")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { gstore.Close(); mstore.Close() })
-			gw, err := gateway.New(gateway.Config{
-				Suite: st, Name: "SETpay Acquirer Gateway",
-				SigningKey: g.SigKey, SigningCert: g.SigCert, ExchangeKey: g.ExKey, ExchangeCert: g.ExCert, Chain: g.Chain,
-				Roots: r.lab.Roots, Store: gstore, Limit: func(string) int64 { return 100000 }, Now: clock, Log: regQuietLog(),
-			})
-			if err != nil {
-				t.Fatalf("gateway.New with registered credentials: %v", err)
-			}
-			mer, err := merchant.New(merchant.Config{
-				Suite: st, MerchantID: "MER-0042", BrandID: "SETpay",
-				SigningKey: m.SigKey, SigningCert: m.SigCert, ExchangeKey: m.ExKey, ExchangeCert: m.ExCert, Chain: m.Chain,
-				GatewayCert: g.ExCert, GatewayChain: g.Chain, Roots: r.lab.Roots, Store: mstore,
-				Gateway: &wire.GatewayClient{Endpoint: &wire.Endpoint{Suite: st, Now: clock}, RT: wire.ServeFunc(gw.Serve)},
-				Now:     clock, Log: regQuietLog(),
-			})
-			if err != nil {
-				t.Fatalf("merchant.New with registered credentials: %v", err)
-			}
-			offer, err := mer.Checkout(ctx, "1 × A Pattern Language", lab.USD(3500))
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, res, err := r.lab.Wallets[0].Pay(ctx, wire.ServeFunc(mer.Serve), lab.OfferFor(offer))
-			if err != nil {
-				t.Fatalf("Pay: %v", err)
-			}
-			if res.Completion != msg.AuthorizationAccepted {
-				t.Fatalf("completion = %v", res.Completion)
-			}
-			if code, err := mer.Capture(ctx, p.TransIDs().XID); err != nil || code != msg.CapSuccess {
-				t.Fatalf("Capture = %v, %v", code, err)
-			}
+			purchaseWith(t, r, g, m)
 		})
+	}
+}
+
+// purchaseWith builds a gateway and a merchant from nothing but what
+// registration returned and has the lab's cardholder buy from the
+// merchant, through capture.
+func purchaseWith(t *testing.T, r *regCAs, g *gateway.Registered, m *merchant.Registered) {
+	t.Helper()
+	ctx, st := context.Background(), r.lab.Suite
+	clock := func() time.Time { return r.now }
+	gstore, err := sqlite.Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mstore, err := sqlite.Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gstore.Close(); mstore.Close() })
+	gw, err := gateway.New(gateway.Config{
+		Suite: st, Name: "SETpay Acquirer Gateway",
+		SigningKey: g.SigKey, SigningCert: g.SigCert, ExchangeKey: g.ExKey, ExchangeCert: g.ExCert, Chain: g.Chain,
+		Roots: r.lab.Roots, Store: gstore, Limit: func(string) int64 { return 100000 }, Now: clock, Log: regQuietLog(),
+	})
+	if err != nil {
+		t.Fatalf("gateway.New with registered credentials: %v", err)
+	}
+	mer, err := merchant.New(merchant.Config{
+		Suite: st, MerchantID: "MER-0042", BrandID: "SETpay",
+		SigningKey: m.SigKey, SigningCert: m.SigCert, ExchangeKey: m.ExKey, ExchangeCert: m.ExCert, Chain: m.Chain,
+		GatewayCert: g.ExCert, GatewayChain: g.Chain, Roots: r.lab.Roots, Store: mstore,
+		Gateway: &wire.GatewayClient{Endpoint: &wire.Endpoint{Suite: st, Now: clock}, RT: wire.ServeFunc(gw.Serve)},
+		Now:     clock, Log: regQuietLog(),
+	})
+	if err != nil {
+		t.Fatalf("merchant.New with registered credentials: %v", err)
+	}
+	offer, err := mer.Checkout(ctx, "1 × A Pattern Language", lab.USD(3500))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, res, err := r.lab.Wallets[0].Pay(ctx, wire.ServeFunc(mer.Serve), lab.OfferFor(offer))
+	if err != nil {
+		t.Fatalf("Pay: %v", err)
+	}
+	if res.Completion != msg.AuthorizationAccepted {
+		t.Fatalf("completion = %v", res.Completion)
+	}
+	if code, err := mer.Capture(ctx, p.TransIDs().XID); err != nil || code != msg.CapSuccess {
+		t.Fatalf("Capture = %v, %v", code, err)
 	}
 }
 
