@@ -28,34 +28,8 @@ const MerchantID = "MER-0001"
 // enough for the longest demo run (MaxPurchases purchases on one card).
 const SeedLimit = 100_000_00
 
-// testPANs are the card numbers lab gives its cardholders, in order (see
-// lab.newCardholder): well-known test numbers, then generated ones. A test
-// checks that the two agree.
-var testPANs = []string{"4111111111111111", "4012888888881881", "5555555555554444", "5105105105105100", "4222222222222220"}
-
 // CardPAN returns the card number lab gives its cardholder i (from 0).
-func CardPAN(i int) string {
-	if i < len(testPANs) {
-		return testPANs[i]
-	}
-	pan := fmt.Sprintf("4%014d", 100000000+i)
-	return pan + luhnDigit(pan)
-}
-
-func luhnDigit(payload string) string {
-	sum := 0
-	for i := len(payload) - 1; i >= 0; i-- {
-		d := int(payload[i] - '0')
-		if (len(payload)-i)%2 == 1 {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-	}
-	return fmt.Sprint((10 - sum%10) % 10)
-}
+func CardPAN(i int) string { return lab.CardPAN(i) }
 
 // SeedBank opens, in l, the settlement account of the demo's merchant and
 // the card accounts of the demo's first n cardholders (CardPAN), each with

@@ -110,16 +110,19 @@ func New(opts Options) (*Lab, error) {
 		l.Certificates[name] = a.Cert.Raw
 	}
 
-	gw, gwEx, err := l.newGateway()
+	const gatewayName = "SETpay Payment Gateway"
+	gc, err := l.IssueGateway(gatewayName, l.opts.Now())
 	if err != nil {
 		return nil, err
 	}
-	l.Gateway = gw
-	rt := opts.GatewayRT
-	if rt == nil {
-		rt = wire.ServeFunc(gw.Serve)
+	if l.Gateway, err = l.buildGateway(gatewayName, gc); err != nil {
+		return nil, err
 	}
-	if err := l.newMerchant(gwEx, rt); err != nil {
+	mc, err := l.IssueMerchant(l.MerchantID, "Corner Bookshop", l.opts.Now())
+	if err != nil {
+		return nil, err
+	}
+	if err := l.buildMerchant(mc, gc, l.gatewayRT()); err != nil {
 		return nil, err
 	}
 	for i := range opts.Cardholders {
@@ -130,81 +133,12 @@ func New(opts Options) (*Lab, error) {
 	return l, nil
 }
 
-func (l *Lab) newGateway() (*gateway.Gateway, []byte, error) {
-	const name = "SETpay Payment Gateway"
-	c, err := l.IssueGateway(name, l.opts.Now())
-	if err != nil {
-		return nil, nil, err
-	}
-	l.Certificates["gateway-signature"] = c.Cert
-	l.Certificates["gateway-exchange"] = c.ExchangeCert
-	limit := l.opts.Limit
-	gw, err := gateway.New(gateway.Config{
-		Suite: l.Suite, Name: name,
-		SigningKey: gateway.NewSigningKey(c.Key), SigningCert: c.Cert,
-		ExchangeKey: gateway.NewExchangeKey(c.ExchangeKey), ExchangeCert: c.ExchangeCert,
-		Chain: c.Chain, Roots: l.Roots, Store: l.opts.GatewayStore,
-		Issuer: l.opts.Issuer, Revocation: l.opts.Revocation,
-		Limit: func(string) int64 {
-			if limit > 0 {
-				return limit
-			}
-			return 500000
-		},
-		Rand: l.opts.Rand, Now: l.opts.Now, Log: l.opts.GatewayLog,
-	})
-	return gw, c.ExchangeCert, err
-}
-
-func (l *Lab) newMerchant(gatewayCert []byte, rt wire.RoundTripper) error {
-	c, err := l.IssueMerchant(l.MerchantID, "Corner Bookshop", l.opts.Now())
-	if err != nil {
-		return err
-	}
-	l.Certificates["merchant-signature"] = c.Cert
-	l.Certificates["merchant-exchange"] = c.ExchangeCert
-	st, r := l.Suite, l.opts.Rand
-	ep := &wire.Endpoint{Suite: st, SWIdent: "setpay-merchant/0.1", Rand: r, Now: l.opts.Now}
-	l.gwClient = &wire.GatewayClient{Endpoint: ep, RT: rt}
-	m, err := merchant.New(merchant.Config{
-		Suite: st, MerchantID: l.MerchantID, BrandID: l.opts.Brand,
-		SigningKey: merchant.NewSigningKey(c.Key), SigningCert: c.Cert,
-		ExchangeKey: merchant.NewExchangeKey(c.ExchangeKey), ExchangeCert: c.ExchangeCert,
-		Chain:       c.Chain,
-		GatewayCert: gatewayCert, GatewayChain: chain(l.Hierarchy.PCA),
-		Roots: l.Roots, Store: l.opts.MerchantStore, Revocation: l.opts.Revocation,
-		Gateway: l.gwClient,
-		Rand:    r, Now: l.opts.Now, Log: l.opts.MerchantLog,
-	})
-	if err != nil {
-		return err
-	}
-	l.Merchant = m
-	return nil
-}
-
 func (l *Lab) newCardholder(i int) error {
-	pan := testPANs[i%len(testPANs)]
-	if i >= len(testPANs) {
-		// More cardholders than test numbers: vary the account digits.
-		pan = fmt.Sprintf("4%014d", 100000000+i)
-		pan += luhnDigit(pan)
-	}
-	card, c, err := l.IssueCardholder(pan, l.opts.Now())
+	card, c, err := l.IssueCardholder(CardPAN(i), l.opts.Now())
 	if err != nil {
 		return err
 	}
-	l.Certificates[fmt.Sprintf("cardholder-%d", i+1)] = c.Cert
-	w, err := wallet.New(wallet.Config{
-		Suite: l.Suite, Key: wallet.NewSigningKey(c.Key), Cert: c.Cert, Chain: c.Chain,
-		Card: card, Roots: l.Roots, Revocation: l.opts.Revocation, Rand: l.opts.Rand, Now: l.opts.Now,
-	})
-	if err != nil {
-		return err
-	}
-	l.Wallets = append(l.Wallets, w)
-	l.Cards = append(l.Cards, card)
-	return nil
+	return l.addWallet(i, card, wallet.NewSigningKey(c.Key), c.Cert, c.Chain)
 }
 
 // luhnDigit returns the Luhn check digit for the digits in s.

@@ -188,6 +188,9 @@ func (a *Authorities) Register(ctx context.Context, rts RoundTrippers) (*Lab, er
 		return rt
 	}
 	l := &Lab{Suite: st, Hierarchy: a.Hierarchy, Roots: a.Roots, Certificates: map[string][]byte{}, MerchantID: labMerchantID, opts: opts}
+	if l.opts.Revocation == nil {
+		l.opts.Revocation = &l.crls.published
+	}
 	for k, v := range a.Certificates {
 		l.Certificates[k] = v
 	}
@@ -213,17 +216,13 @@ func (a *Authorities) Register(ctx context.Context, rts RoundTrippers) (*Lab, er
 	if err != nil {
 		return nil, fmt.Errorf("lab: registering the merchant: %w", err)
 	}
-	rt := opts.GatewayRT
-	if rt == nil {
-		rt = wire.ServeFunc(l.Gateway.Serve)
-	}
 	mc := Credential{Key: m.RawSigKey, Cert: m.SigCert, ExchangeKey: m.RawExKey, ExchangeCert: m.ExCert, Chain: m.Chain}
-	if err := l.buildMerchant(mc, gc, rt); err != nil {
+	if err := l.buildMerchant(mc, gc, l.gatewayRT()); err != nil {
 		return nil, err
 	}
 
 	for i := range opts.Cardholders {
-		card := wallet.Card{PAN: testPAN(i), Expiry: opts.Now().AddDate(3, 0, 0).Format("200601"), BrandID: opts.Brand}
+		card := wallet.Card{PAN: CardPAN(i), Expiry: opts.Now().AddDate(3, 0, 0).Format("200601"), BrandID: opts.Brand}
 		r, err := wallet.Register(ctx, pick(rts.CCA, a.CCA), wallet.RegisterConfig{
 			Suite: st, Card: card, Roots: a.Roots, Answers: cardholderAnswers,
 			Rand: opts.Rand, Now: opts.Now,
@@ -231,28 +230,45 @@ func (a *Authorities) Register(ctx context.Context, rts RoundTrippers) (*Lab, er
 		if err != nil {
 			return nil, fmt.Errorf("lab: registering cardholder %d: %w", i+1, err)
 		}
-		l.Certificates[fmt.Sprintf("cardholder-%d", i+1)] = r.Cert
-		w, err := wallet.New(wallet.Config{
-			Suite: st, Key: r.Key, Cert: r.Cert, Chain: r.Chain,
-			Card: r.Card, Roots: a.Roots, Rand: opts.Rand, Now: opts.Now,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("lab: cardholder %d: %w", i+1, err)
+		if err := l.addWallet(i, r.Card, r.Key, r.Cert, r.Chain); err != nil {
+			return nil, err
 		}
-		l.Wallets = append(l.Wallets, w)
-		l.Cards = append(l.Cards, r.Card)
 	}
 	return l, nil
 }
 
-// testPAN is the card number of the lab's cardholder i (from 0), as New
-// assigns them.
-func testPAN(i int) string {
+// CardPAN is the card number of the lab's cardholder i (from 0): the
+// well-known test numbers, then generated ones with a valid check digit.
+func CardPAN(i int) string {
 	if i < len(testPANs) {
 		return testPANs[i]
 	}
 	pan := fmt.Sprintf("4%014d", 100000000+i)
 	return pan + luhnDigit(pan)
+}
+
+// gatewayRT is how the merchant reaches the gateway: Options.GatewayRT,
+// or the gateway core called directly.
+func (l *Lab) gatewayRT() wire.RoundTripper {
+	if l.opts.GatewayRT != nil {
+		return l.opts.GatewayRT
+	}
+	return wire.ServeFunc(l.Gateway.Serve)
+}
+
+// addWallet builds cardholder i's wallet on its card and credential.
+func (l *Lab) addWallet(i int, card wallet.Card, key wallet.SigningKey, cert []byte, chain [][]byte) error {
+	l.Certificates[fmt.Sprintf("cardholder-%d", i+1)] = cert
+	w, err := wallet.New(wallet.Config{
+		Suite: l.Suite, Key: key, Cert: cert, Chain: chain,
+		Card: card, Roots: l.Roots, Revocation: l.opts.Revocation, Rand: l.opts.Rand, Now: l.opts.Now,
+	})
+	if err != nil {
+		return fmt.Errorf("lab: cardholder %d: %w", i+1, err)
+	}
+	l.Wallets = append(l.Wallets, w)
+	l.Cards = append(l.Cards, card)
+	return nil
 }
 
 // buildGateway builds the lab's gateway on credential c.
@@ -265,7 +281,7 @@ func (l *Lab) buildGateway(name string, c Credential) (*gateway.Gateway, error) 
 		SigningKey: gateway.NewSigningKey(c.Key), SigningCert: c.Cert,
 		ExchangeKey: gateway.NewExchangeKey(c.ExchangeKey), ExchangeCert: c.ExchangeCert,
 		Chain: c.Chain, Roots: l.Roots, Store: l.opts.GatewayStore,
-		Issuer: l.opts.Issuer,
+		Issuer: l.opts.Issuer, Revocation: l.opts.Revocation,
 		Limit: func(string) int64 {
 			if limit > 0 {
 				return limit
@@ -294,7 +310,7 @@ func (l *Lab) buildMerchant(c, g Credential, rt wire.RoundTripper) error {
 		ExchangeKey: merchant.NewExchangeKey(c.ExchangeKey), ExchangeCert: c.ExchangeCert,
 		Chain:       c.Chain,
 		GatewayCert: g.ExchangeCert, GatewayChain: g.Chain,
-		Roots: l.Roots, Store: l.opts.MerchantStore,
+		Roots: l.Roots, Store: l.opts.MerchantStore, Revocation: l.opts.Revocation,
 		Gateway: l.gwClient,
 		Rand:    r, Now: l.opts.Now, Log: l.opts.MerchantLog,
 	})

@@ -85,3 +85,31 @@ func TestRegisteredPurchase(t *testing.T) {
 
 // cardholderName is the name of cardholder i (from 0) in Lab.Certificates.
 func cardholderName(i int) string { return "cardholder-" + string(rune('1'+i)) }
+
+// TestRegisteredRevocation: parties built from registration check
+// revocation like the others — a revoked cardholder certificate stops the
+// next purchase with revokedCertificate.
+func TestRegisteredRevocation(t *testing.T) {
+	st := suites(t)[0]
+	ms, err := sqlite.Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs, err := sqlite.Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ms.Close(); gs.Close() })
+	l, _, err := NewRegistered(context.Background(), Options{Suite: st, MerchantStore: ms, GatewayStore: gs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := pay(t, l, 0); err != nil || !ok {
+		t.Fatalf("purchase before revocation: %v, %v", ok, err)
+	}
+	mustRevoke(t, l, "cardholder-1")
+	_, err = pay(t, l, 0)
+	if code, _ := errCode(t, err); err == nil || code != msg.RevokedCertificate {
+		t.Fatalf("purchase with a revoked certificate: %v", err)
+	}
+}
