@@ -96,10 +96,14 @@ const (
 	EntrySettle  EntryKind = "settle"  // a batch settled to the merchant
 )
 
+// EntryCreditReversal takes back (part of) a credit: the issuer's answer
+// to a reversal of a refund.
+const EntryCreditReversal EntryKind = "credit-reversal"
+
 // Valid reports whether k is one of the defined kinds.
 func (k EntryKind) Valid() bool {
 	switch k {
-	case EntryOpen, EntryHold, EntryRelease, EntryCapture, EntryCredit, EntrySettle:
+	case EntryOpen, EntryHold, EntryRelease, EntryCapture, EntryCredit, EntryCreditReversal, EntrySettle:
 		return true
 	}
 	return false

@@ -54,6 +54,18 @@ type Revocation struct {
 	Reason int // RFC 5280 CRLReason
 }
 
+// CAPending is a certificate request the CA holds for an operator's
+// decision (SET's requestPended). The store keeps the CA's records of the
+// request and of the decision as opaque bytes: what they hold is the CA's
+// business, and it keeps no card number in them.
+type CAPending struct {
+	ID      []byte // the request's chall-EE3
+	Created time.Time
+	Request []byte // the CA's record of the request
+	// Answer is the CA's record of the decision; nil while undecided.
+	Answer []byte
+}
+
 // CAStore persists a certificate authority's state. Times come back in UTC
 // with nanosecond precision.
 type CAStore interface {
@@ -86,6 +98,22 @@ type CAStore interface {
 	// Revocations returns every revocation, oldest first (ties broken by
 	// the serial's big-endian bytes, compared as bytes).
 	Revocations(ctx context.Context) ([]*Revocation, error)
+
+	// PutCAPending stores a new, undecided request (its Answer is
+	// ignored); ErrConflict if its ID exists.
+	PutCAPending(ctx context.Context, p *CAPending) error
+	// CAPending returns the request with this ID, or ErrNotFound.
+	CAPending(ctx context.Context, id []byte) (*CAPending, error)
+	// DecideCAPending records the answer of an undecided request in one
+	// step, so two deciders cannot both decide it: ErrNotFound if there is
+	// no such request, ErrConflict if it is decided already.
+	DecideCAPending(ctx context.Context, id, answer []byte) error
+	// TakeCAPending returns the request and deletes it in one step, so
+	// its answer is delivered once; ErrNotFound when it is not there.
+	TakeCAPending(ctx context.Context, id []byte) (*CAPending, error)
+	// UndecidedCAPending returns the undecided requests, oldest first
+	// (ties broken by ID, compared as bytes).
+	UndecidedCAPending(ctx context.Context) ([]*CAPending, error)
 }
 
 // CheckSerial returns an error unless serial is positive, as RFC 5280

@@ -80,6 +80,14 @@ type Order struct {
 	ChallC, ChallM []byte // the cardholder's and the merchant's challenges
 	AuthRRPID      []byte // RRPID of the AuthReq, named again at capture
 
+	// Split shipments and payment plans (merchant/split.go).
+	// FirstAuthAmount is what the first authorization asks when it is
+	// less than Amount (a split shipment's first part); 0 asks Amount.
+	// AuthToken is the gateway's latest AuthToken for the purchase,
+	// opaque to the merchant; nil when nothing is left to authorize.
+	FirstAuthAmount int64
+	AuthToken       []byte
+
 	// Created and Updated are set by the store when zero; see MerchantStore.
 	Created, Updated time.Time
 }

@@ -251,3 +251,128 @@ func (db *DB) Revocations(ctx context.Context) ([]*store.Revocation, error) {
 	}
 	return out, nil
 }
+
+// caPendingSchema is the migration that adds the certificate requests a
+// CA holds for an operator's decision. answer is NULL while undecided.
+const caPendingSchema = `CREATE TABLE ca_pending (
+		id      BLOB   NOT NULL PRIMARY KEY,
+		created BIGINT NOT NULL,
+		request BLOB   NOT NULL,
+		answer  BLOB
+	);
+	CREATE INDEX ca_pending_created ON ca_pending (created, id);`
+
+// PutCAPending stores a new undecided request.
+func (db *DB) PutCAPending(ctx context.Context, p *store.CAPending) error {
+	if p == nil || len(p.ID) == 0 || len(p.Request) == 0 {
+		return errors.New("sqlite: PutCAPending: need an ID and a request")
+	}
+	res, err := db.db.ExecContext(ctx, `INSERT INTO ca_pending (id, created, request, answer)
+		VALUES (?, ?, ?, NULL) ON CONFLICT (id) DO NOTHING`, p.ID, fromTime(p.Created), p.Request)
+	if err != nil {
+		return fmt.Errorf("sqlite: put CA pending request: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: put CA pending request: %w", err)
+	} else if n == 0 {
+		return fmt.Errorf("CA pending request %x already exists: %w", p.ID, store.ErrConflict)
+	}
+	return nil
+}
+
+func scanCAPending(r rowScanner) (*store.CAPending, error) {
+	var p store.CAPending
+	var created int64
+	if err := r.Scan(&p.ID, &created, &p.Request, &p.Answer); err != nil {
+		return nil, err
+	}
+	p.Created = toTime(created)
+	p.Answer = nilIfEmpty(p.Answer)
+	return &p, nil
+}
+
+// CAPending returns the request with this ID.
+func (db *DB) CAPending(ctx context.Context, id []byte) (*store.CAPending, error) {
+	p, err := scanCAPending(db.db.QueryRowContext(ctx, `SELECT id, created, request, answer FROM ca_pending WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("CA pending request: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: CA pending request: %w", err)
+	}
+	return p, nil
+}
+
+// DecideCAPending sets the answer of an undecided request in one
+// statement; when it changes nothing, a second look says why.
+func (db *DB) DecideCAPending(ctx context.Context, id, answer []byte) error {
+	if len(answer) == 0 {
+		return errors.New("sqlite: DecideCAPending: empty answer")
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE ca_pending SET answer = ? WHERE id = ? AND answer IS NULL`, answer, id)
+		if err != nil {
+			return fmt.Errorf("sqlite: decide CA pending request: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("sqlite: decide CA pending request: %w", err)
+		} else if n == 1 {
+			return nil
+		}
+		var one int
+		err = tx.QueryRowContext(ctx, `SELECT 1 FROM ca_pending WHERE id = ?`, id).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("CA pending request: %w", store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: decide CA pending request: %w", err)
+		}
+		return fmt.Errorf("CA pending request %x already decided: %w", id, store.ErrConflict)
+	})
+}
+
+// TakeCAPending reads and deletes the request in one IMMEDIATE
+// transaction, as TakeCAChallenge does.
+func (db *DB) TakeCAPending(ctx context.Context, id []byte) (*store.CAPending, error) {
+	var p *store.CAPending
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		got, err := scanCAPending(tx.QueryRowContext(ctx, `SELECT id, created, request, answer FROM ca_pending WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("CA pending request: %w", store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: take CA pending request: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM ca_pending WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("sqlite: take CA pending request: %w", err)
+		}
+		p = got
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// UndecidedCAPending returns the undecided requests, oldest first.
+func (db *DB) UndecidedCAPending(ctx context.Context) ([]*store.CAPending, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT id, created, request, answer FROM ca_pending
+		WHERE answer IS NULL ORDER BY created, id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: undecided CA pending requests: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.CAPending
+	for rows.Next() {
+		p, err := scanCAPending(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: undecided CA pending requests: %w", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: undecided CA pending requests: %w", err)
+	}
+	return out, nil
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/setpay/setpay/store"
@@ -194,4 +195,289 @@ func (db *DB) AddSpent(ctx context.Context, account []byte, delta int64, limit i
 		return nil
 	})
 	return total, err
+}
+
+// gatewayBatchSchema holds the gateway's settlement batches and what its
+// issuers remember between an authorization and what follows it.
+// A merchant has at most one open batch (the partial unique index); an
+// entry is in one batch at most (its primary key).
+const gatewayBatchSchema = `CREATE TABLE gateway_batches (
+		id            BIGINT  NOT NULL PRIMARY KEY,
+		merchant_id   TEXT    NOT NULL,
+		state         TEXT    NOT NULL,
+		opened        BIGINT  NOT NULL,
+		closed        BIGINT  NOT NULL,
+		currency      INTEGER NOT NULL,
+		amt_exp10     INTEGER NOT NULL,
+		capture_count BIGINT  NOT NULL,
+		capture_total BIGINT  NOT NULL,
+		credit_count  BIGINT  NOT NULL,
+		credit_total  BIGINT  NOT NULL
+	);
+	CREATE UNIQUE INDEX gateway_batches_open ON gateway_batches (merchant_id) WHERE state = 'open';
+	CREATE TABLE gateway_batch_entries (
+		xid      BLOB   NOT NULL,
+		kind     TEXT   NOT NULL,
+		batch_id BIGINT NOT NULL REFERENCES gateway_batches (id),
+		seq      BIGINT NOT NULL,
+		amount   BIGINT NOT NULL,
+		PRIMARY KEY (xid, kind)
+	);
+	CREATE TABLE issuer_refs (
+		issuer TEXT NOT NULL,
+		xid    BLOB NOT NULL,
+		ref    BLOB NOT NULL,
+		PRIMARY KEY (issuer, xid)
+	);`
+
+var (
+	_ store.GatewayBatchStore = (*DB)(nil)
+	_ store.IssuerRefStore    = (*DB)(nil)
+)
+
+const gwBatchColumns = `id, merchant_id, state, opened, closed, currency, amt_exp10,
+	capture_count, capture_total, credit_count, credit_total`
+
+// A zero Closed is stored as 0, so that it reads back zero.
+func fromOptionalTime(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return fromTime(t)
+}
+
+func toOptionalTime(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return toTime(n)
+}
+
+func scanGatewayBatch(r rowScanner) (*store.GatewayBatch, error) {
+	var (
+		b              store.GatewayBatch
+		opened, closed int64
+	)
+	if err := r.Scan(&b.ID, &b.MerchantID, &b.State, &opened, &closed, &b.Currency, &b.AmtExp10,
+		&b.CaptureCount, &b.CaptureTotal, &b.CreditCount, &b.CreditTotal); err != nil {
+		return nil, err
+	}
+	b.Opened, b.Closed = toTime(opened), toOptionalTime(closed)
+	return &b, nil
+}
+
+func validBatchState(s store.BatchState) bool {
+	switch s {
+	case store.BatchOpen, store.BatchClosed, store.BatchSettled, store.BatchPurged:
+		return true
+	}
+	return false
+}
+
+// OpenBatch stores a new open batch; its ID is one more than the largest
+// so far, taken inside the write transaction.
+func (db *DB) OpenBatch(ctx context.Context, b *store.GatewayBatch) error {
+	if b == nil || b.MerchantID == "" {
+		return errors.New("sqlite: OpenBatch: no merchant")
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var open int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM gateway_batches WHERE merchant_id = ? AND state = ?`,
+			b.MerchantID, store.BatchOpen).Scan(&open); err != nil {
+			return fmt.Errorf("sqlite: open batch: %w", err)
+		}
+		if open > 0 {
+			return fmt.Errorf("merchant %q has an open batch: %w", b.MerchantID, store.ErrConflict)
+		}
+		var id int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM gateway_batches`).Scan(&id); err != nil {
+			return fmt.Errorf("sqlite: open batch: %w", err)
+		}
+		if b.Opened.IsZero() {
+			b.Opened = db.now()
+		}
+		nb := *b
+		nb.ID, nb.State, nb.Opened, nb.Closed = id, store.BatchOpen, b.Opened.UTC(), time.Time{}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO gateway_batches (`+gwBatchColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			nb.ID, nb.MerchantID, nb.State, fromTime(nb.Opened), int64(0), nb.Currency, nb.AmtExp10,
+			nb.CaptureCount, nb.CaptureTotal, nb.CreditCount, nb.CreditTotal); err != nil {
+			return fmt.Errorf("sqlite: open batch: %w", err)
+		}
+		*b = nb
+		return nil
+	})
+}
+
+// Batch returns merchantID's batch id.
+func (db *DB) Batch(ctx context.Context, merchantID string, id int64) (*store.GatewayBatch, error) {
+	return gatewayBatchQuery(ctx, db.db, merchantID, id)
+}
+
+func gatewayBatchQuery(ctx context.Context, q queryer, merchantID string, id int64) (*store.GatewayBatch, error) {
+	b, err := scanGatewayBatch(q.QueryRowContext(ctx, `SELECT `+gwBatchColumns+` FROM gateway_batches
+		WHERE id = ? AND merchant_id = ?`, id, merchantID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("batch %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: batch %d: %w", id, err)
+	}
+	return b, nil
+}
+
+// CurrentBatch returns merchantID's open batch.
+func (db *DB) CurrentBatch(ctx context.Context, merchantID string) (*store.GatewayBatch, error) {
+	b, err := scanGatewayBatch(db.db.QueryRowContext(ctx, `SELECT `+gwBatchColumns+` FROM gateway_batches
+		WHERE merchant_id = ? AND state = ?`, merchantID, store.BatchOpen))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("open batch of %q: %w", merchantID, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open batch of %q: %w", merchantID, err)
+	}
+	return b, nil
+}
+
+// UpdateBatch is read-modify-write in one transaction.
+func (db *DB) UpdateBatch(ctx context.Context, merchantID string, id int64, update func(b *store.GatewayBatch) error) (*store.GatewayBatch, error) {
+	var out *store.GatewayBatch
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		b, err := gatewayBatchQuery(ctx, tx, merchantID, id)
+		if err != nil {
+			return err
+		}
+		if err := update(b); err != nil {
+			return fmt.Errorf("update batch %d: %w", id, err)
+		}
+		switch {
+		case b.ID != id || b.MerchantID != merchantID:
+			return fmt.Errorf("sqlite: update batch %d: update changed its ID or merchant", id)
+		case !validBatchState(b.State):
+			return fmt.Errorf("sqlite: update batch %d: state %q", id, b.State)
+		}
+		b.Opened, b.Closed = b.Opened.UTC(), b.Closed.UTC()
+		if _, err := tx.ExecContext(ctx, `UPDATE gateway_batches SET state = ?, opened = ?, closed = ?,
+			currency = ?, amt_exp10 = ?, capture_count = ?, capture_total = ?, credit_count = ?, credit_total = ?
+			WHERE id = ?`,
+			b.State, fromTime(b.Opened), fromOptionalTime(b.Closed), b.Currency, b.AmtExp10,
+			b.CaptureCount, b.CaptureTotal, b.CreditCount, b.CreditTotal, id); err != nil {
+			if strings.Contains(err.Error(), "UNIQUE") {
+				return fmt.Errorf("batch %d: merchant has another open batch: %w", id, store.ErrConflict)
+			}
+			return fmt.Errorf("sqlite: update batch %d: %w", id, err)
+		}
+		out = b
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AddToBatch records e in the open batch id, once.
+func (db *DB) AddToBatch(ctx context.Context, merchantID string, id int64, e store.GatewayBatchEntry) (*store.GatewayBatch, int64, error) {
+	if e.Kind != store.EntryCapture && e.Kind != store.EntryCredit {
+		return nil, 0, fmt.Errorf("sqlite: batch entry kind %q", e.Kind)
+	}
+	if e.Amount <= 0 {
+		return nil, 0, fmt.Errorf("sqlite: batch entry amount %d: %w", e.Amount, store.ErrConflict)
+	}
+	var (
+		out *store.GatewayBatch
+		seq int64
+	)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var prev int64
+		err := tx.QueryRowContext(ctx, `SELECT batch_id, seq FROM gateway_batch_entries WHERE xid = ? AND kind = ?`,
+			e.XID[:], e.Kind).Scan(&prev, &seq)
+		if err == nil {
+			var owner string
+			if err := tx.QueryRowContext(ctx, `SELECT merchant_id FROM gateway_batches WHERE id = ?`, prev).Scan(&owner); err != nil {
+				return fmt.Errorf("sqlite: batch entry: %w", err)
+			}
+			out, err = gatewayBatchQuery(ctx, tx, owner, prev)
+			return err
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("sqlite: batch entry: %w", err)
+		}
+		b, err := gatewayBatchQuery(ctx, tx, merchantID, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case b.State != store.BatchOpen:
+			return fmt.Errorf("batch %d is %s: %w", id, b.State, store.ErrConflict)
+		case b.Currency != e.Currency || b.AmtExp10 != e.AmtExp10:
+			return fmt.Errorf("batch %d settles in another currency: %w", id, store.ErrConflict)
+		}
+		total := &b.CaptureTotal
+		count := &b.CaptureCount
+		if e.Kind == store.EntryCredit {
+			total, count = &b.CreditTotal, &b.CreditCount
+		}
+		if *total > math.MaxInt64-e.Amount {
+			return fmt.Errorf("batch %d total overflows: %w", id, store.ErrConflict)
+		}
+		*total += e.Amount
+		*count++
+		seq = b.CaptureCount + b.CreditCount
+		if _, err := tx.ExecContext(ctx, `INSERT INTO gateway_batch_entries (xid, kind, batch_id, seq, amount)
+			VALUES (?, ?, ?, ?, ?)`, e.XID[:], e.Kind, id, seq, e.Amount); err != nil {
+			return fmt.Errorf("sqlite: batch entry: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE gateway_batches SET capture_count = ?, capture_total = ?,
+			credit_count = ?, credit_total = ? WHERE id = ?`,
+			b.CaptureCount, b.CaptureTotal, b.CreditCount, b.CreditTotal, id); err != nil {
+			return fmt.Errorf("sqlite: batch entry: %w", err)
+		}
+		out = b
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, seq, nil
+}
+
+// PutIssuerRef records ref for xid unless it has one.
+func (db *DB) PutIssuerRef(ctx context.Context, issuer string, xid store.XID, ref []byte) error {
+	if issuer == "" || len(ref) == 0 {
+		return errors.New("sqlite: PutIssuerRef: empty issuer or reference")
+	}
+	res, err := db.db.ExecContext(ctx, `INSERT INTO issuer_refs (issuer, xid, ref) VALUES (?, ?, ?)
+		ON CONFLICT (issuer, xid) DO NOTHING`, issuer, xid[:], ref)
+	if err != nil {
+		return fmt.Errorf("sqlite: issuer reference %s: %w", xid, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: issuer reference %s: %w", xid, err)
+	} else if n == 0 {
+		return fmt.Errorf("issuer reference %s exists: %w", xid, store.ErrConflict)
+	}
+	return nil
+}
+
+// IssuerRef returns xid's reference.
+func (db *DB) IssuerRef(ctx context.Context, issuer string, xid store.XID) ([]byte, error) {
+	var ref []byte
+	err := db.db.QueryRowContext(ctx, `SELECT ref FROM issuer_refs WHERE issuer = ? AND xid = ?`, issuer, xid[:]).Scan(&ref)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("issuer reference %s: %w", xid, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: issuer reference %s: %w", xid, err)
+	}
+	return ref, nil
+}
+
+// DeleteIssuerRef deletes xid's reference if it is ref.
+func (db *DB) DeleteIssuerRef(ctx context.Context, issuer string, xid store.XID, ref []byte) error {
+	if _, err := db.db.ExecContext(ctx, `DELETE FROM issuer_refs WHERE issuer = ? AND xid = ? AND ref = ?`,
+		issuer, xid[:], ref); err != nil {
+		return fmt.Errorf("sqlite: delete issuer reference %s: %w", xid, err)
+	}
+	return nil
 }

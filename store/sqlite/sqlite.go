@@ -121,8 +121,13 @@ var migrations = []string{
 		account BLOB   NOT NULL PRIMARY KEY,
 		spent   BIGINT NOT NULL
 	);`,
-	bankSchema, // store/sqlite/bank.go
-	caSchema,   // store/sqlite/ca.go
+	bankSchema,         // store/sqlite/bank.go
+	caSchema,           // store/sqlite/ca.go
+	caPendingSchema,    // store/sqlite/ca.go: pending certificate requests
+	gatewayBatchSchema, // store/sqlite/gateway.go: settlement batches, issuer references
+	// merchant/split.go: a split shipment's first part, the latest AuthToken.
+	`ALTER TABLE orders ADD COLUMN first_auth_amount BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE orders ADD COLUMN auth_token BLOB;`,
 }
 
 // migrate applies pending migrations in one transaction, so that processes

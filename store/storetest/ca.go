@@ -27,6 +27,8 @@ func runCA(t *testing.T, open func(t *testing.T) Backend) {
 		{"CAKeysConcurrent", testCAKeysConcurrent},
 		{"CAIssuedCerts", testCAIssuedCerts},
 		{"CARevocations", testCARevocations},
+		{"CAPending", testCAPending},
+		{"CAPendingConcurrent", testCAPendingConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -292,5 +294,119 @@ func testCARevocations(t *testing.T, b store.CAStore) {
 		if got[i].Serial.Cmp(want.Serial) != 0 || !got[i].Time.Equal(want.Time) || got[i].Reason != want.Reason {
 			t.Errorf("Revocations[%d] = %+v, want %+v", i, got[i], want)
 		}
+	}
+}
+
+func samplePending(n byte, created time.Time) *store.CAPending {
+	return &store.CAPending{ID: bytes.Repeat([]byte{n}, 20), Created: created, Request: []byte{'r', n}}
+}
+
+// testCAPending: a pending request is stored once, listed while undecided
+// (oldest first), decided once, and taken once.
+func testCAPending(t *testing.T, b store.CAStore) {
+	ctx := context.Background()
+	if got, err := b.UndecidedCAPending(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("UndecidedCAPending of a fresh store = %v, %v", got, err)
+	}
+	// Stored out of time order, with a tie broken by ID.
+	reqs := []*store.CAPending{samplePending(3, at.Add(time.Hour)), samplePending(2, at), samplePending(1, at)}
+	for _, p := range reqs {
+		if err := b.PutCAPending(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.PutCAPending(ctx, samplePending(2, at)); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("PutCAPending of a used ID: %v, want ErrConflict", err)
+	}
+	if err := b.PutCAPending(ctx, &store.CAPending{ID: []byte{9}, Created: at}); err == nil {
+		t.Error("PutCAPending accepted an empty request")
+	}
+	got, err := b.CAPending(ctx, reqs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.ID, reqs[0].ID) || !got.Created.Equal(reqs[0].Created) || !bytes.Equal(got.Request, reqs[0].Request) || got.Answer != nil {
+		t.Errorf("CAPending = %+v, want %+v", got, reqs[0])
+	}
+	if _, err := b.CAPending(ctx, []byte("nothing")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CAPending of an unknown ID: %v, want ErrNotFound", err)
+	}
+	list, err := b.UndecidedCAPending(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []byte
+	for _, p := range list {
+		ids = append(ids, p.ID[0])
+	}
+	if !bytes.Equal(ids, []byte{1, 2, 3}) {
+		t.Errorf("UndecidedCAPending order %v, want [1 2 3]", ids)
+	}
+
+	if err := b.DecideCAPending(ctx, reqs[1].ID, []byte("yes")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.DecideCAPending(ctx, reqs[1].ID, []byte("no")); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("deciding twice: %v, want ErrConflict", err)
+	}
+	if err := b.DecideCAPending(ctx, []byte("nothing"), []byte("no")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deciding an unknown request: %v, want ErrNotFound", err)
+	}
+	if got, err := b.CAPending(ctx, reqs[1].ID); err != nil || string(got.Answer) != "yes" {
+		t.Errorf("decided CAPending = %+v, %v; want answer yes", got, err)
+	}
+	if list, err := b.UndecidedCAPending(ctx); err != nil || len(list) != 2 {
+		t.Errorf("UndecidedCAPending after a decision = %d requests, %v; want 2", len(list), err)
+	}
+
+	took, err := b.TakeCAPending(ctx, reqs[1].ID)
+	if err != nil || string(took.Answer) != "yes" || !bytes.Equal(took.Request, reqs[1].Request) {
+		t.Fatalf("TakeCAPending = %+v, %v", took, err)
+	}
+	if _, err := b.TakeCAPending(ctx, reqs[1].ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("second TakeCAPending: %v, want ErrNotFound", err)
+	}
+	if err := b.DecideCAPending(ctx, reqs[1].ID, []byte("no")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deciding a taken request: %v, want ErrNotFound", err)
+	}
+}
+
+// testCAPendingConcurrent: of concurrent deciders exactly one decides, and
+// of concurrent takers exactly one takes.
+func testCAPendingConcurrent(t *testing.T, b store.CAStore) {
+	ctx := context.Background()
+	p := samplePending(7, at)
+	if err := b.PutCAPending(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	var decided, took atomic.Int32
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			err := b.DecideCAPending(ctx, p.ID, []byte{byte(i) + 1})
+			switch {
+			case err == nil:
+				decided.Add(1)
+			case !errors.Is(err, store.ErrConflict):
+				t.Errorf("DecideCAPending: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	for range n {
+		wg.Go(func() {
+			_, err := b.TakeCAPending(ctx, p.ID)
+			switch {
+			case err == nil:
+				took.Add(1)
+			case !errors.Is(err, store.ErrNotFound):
+				t.Errorf("TakeCAPending: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if decided.Load() != 1 || took.Load() != 1 {
+		t.Errorf("%d deciders and %d takers succeeded, want 1 and 1", decided.Load(), took.Load())
 	}
 }

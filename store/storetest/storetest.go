@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}
 	runBank(t, open)
+	runGatewayBatch(t, open)
 	runCA(t, open)
 }
 
