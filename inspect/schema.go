@@ -146,6 +146,8 @@ var contentTypes = map[string]string{
 	"2.23.42.0.45":               "CertReqData",
 	"2.23.42.0.47":               "CertResData",
 	"2.23.42.0.48":               "CertInqReqTBS",
+	"2.23.42.0.80":               "CRLNotificationTBS",
+	"2.23.42.0.81":               "CRLNotificationResTBS",
 }
 
 // schemas holds the types inspect can name, after the specification's ASN.1
@@ -171,7 +173,10 @@ var schemas = map[string]schema{
 	"TransIDs": seq(f("lid-C", "LocalID"), imp(0, "lid-M", "LocalID"), f("xID", "XID"), f("pReqDate", "Date"),
 		imp(1, "paySysID", "PaySysID"), f("language", "Language")),
 	"CurrencyAmount": seq(f("currency", "INTEGER"), f("amount", "INTEGER"), f("amtExp10", "INTEGER")),
-	"CertThumb":      seq(f("digestAlgorithm", "AlgorithmIdentifier"), f("thumbprint", "OCTET STRING")),
+	// CRL distribution (reconstructed; docs/spec-gaps.md)
+	"CRLNotificationTBS":    seq(f("date", "Date"), f("thumbs", "Thumbs"), exp(0, "brandCRLIdentifier", "BrandCRLIdentifier")),
+	"CRLNotificationResTBS": seq(f("date", "Date"), f("thumbs", "Thumbs")),
+	"CertThumb":             seq(f("digestAlgorithm", "AlgorithmIdentifier"), f("thumbprint", "OCTET STRING")),
 	"Thumbs": seq(f("digestAlgorithm", "AlgorithmIdentifier"), imp(0, "certThumbs", "Digests"),
 		imp(1, "crlThumbs", "Digests"), imp(2, "brandCRLIdThumbs", "Digests")),
 	"RRTags":     seq(f("rrpid", "RRPID"), f("merTermIDs", "MerTermIDs"), f("currentDate", "Date")),
@@ -242,7 +247,8 @@ var schemas = map[string]schema{
 	"CapPayload": seq(f("capDate", "Date"), f("capReqAmt", "CurrencyAmount"), imp(0, "authReqItem", "AuthReqItem"),
 		imp(1, "authResPayload", "AuthResPayload"), imp(2, "saleDetail", "SaleDetail"), imp(3, "cPayExtensions", "MsgExtensions")),
 	"CapResData": seq(f("capRRTags", "RRTags"), exp(0, "brandCRLIdentifier", "BrandCRLIdentifier"), exp(1, "peThumb", "CertThumb"),
-		imp(2, "batchStatusSeq", "BatchStatusSeq"), f("capResItemSeq", "CapResItemSeq"), imp(3, "cRsExtensions", "MsgExtensions")),
+		imp(2, "batchStatusSeq", "BatchStatusSeq"), f("capResItemSeq", "CapResItemSeq"), imp(3, "cRsExtensions", "MsgExtensions"),
+		exp(10, "merchantThumb", "CertThumb"), imp(11, "hCapReq", "OCTET STRING")),
 	"CapResItemSeq": seqOf("CapResItem"),
 	"CapResItem":    seq(f("transIDs", "TransIDs"), f("authRRPID", "RRPID"), f("capResPayload", "CapResPayload")),
 	"CapResPayload": seq(f("capCode", "CapCode"), f("capAmt", "CurrencyAmount"), imp(0, "batchID", "BatchID"),

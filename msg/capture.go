@@ -402,7 +402,9 @@ func UnmarshalCapRes(b []byte) (*CapRes, error) {
 //	  peThumb            [1] EXPLICIT CertThumb OPTIONAL,
 //	  batchStatusSeq     [2] OPTIONAL,                              -- opaque
 //	  capResItemSeq      SEQUENCE OF CapResItem,
-//	  cRsExtensions      [3] MsgExtensions OPTIONAL }
+//	  cRsExtensions      [3] MsgExtensions OPTIONAL,
+//	  merchantThumb      [10] EXPLICIT CertThumb OPTIONAL,  -- setpay deviation 2
+//	  hCapReq            [11] OCTET STRING OPTIONAL }       -- setpay deviation 2
 type CapResData struct {
 	CapRRTags          RRTags
 	BrandCRLIdentifier []byte     // optional: DER of one element, kept opaque
@@ -410,6 +412,8 @@ type CapResData struct {
 	BatchStatusSeq     []byte     // optional, opaque
 	CapResItemSeq      []CapResItem
 	CRsExtensions      MsgExtensions // optional: empty when absent
+	MerchantThumb      *CertThumb    // optional: the merchant signature certificate answered
+	HCapReq            []byte        // optional: digest of the CapReqTBS answered (1..64 octets)
 
 	raw []byte
 }
@@ -430,6 +434,8 @@ func (d *CapResData) add(b *cryptobyte.Builder) {
 			}
 		})
 		addOptionalExtensions(b, 3, d.CRsExtensions)
+		addOptionalCertThumb(b, 10, d.MerchantThumb)
+		addOptionalOctets(b, der.Implicit(11), d.HCapReq, typ, "hCapReq", 1, maxDigestLen)
 	})
 }
 
@@ -457,6 +463,12 @@ func (d *CapResData) read(s *cryptobyte.String) error {
 		return err
 	}
 	if d.CRsExtensions, err = readOptionalExtensions(&in, 3, typ, "cRsExtensions"); err != nil {
+		return err
+	}
+	if d.MerchantThumb, err = readOptionalCertThumb(&in, 10, typ, "merchantThumb"); err != nil {
+		return err
+	}
+	if d.HCapReq, err = readOptionalOctets(&in, der.Implicit(11), typ, "hCapReq", 1, maxDigestLen); err != nil {
 		return err
 	}
 	return expectEnd(in, typ, "")

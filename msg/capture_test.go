@@ -61,6 +61,8 @@ func fullCapResData(t testing.TB) CapResData {
 			{TransIDs: testTransIDs(), AuthRRPID: RRPID(fill20(0x36)), CapResPayload: CapResPayload{CapCode: CapSuccess, CapAmt: amount}},
 		},
 		CRsExtensions: testExts(),
+		MerchantThumb: testThumb(0xcc),
+		HCapReq:       bytes.Repeat([]byte{0xdd}, 32),
 	}
 }
 
@@ -128,6 +130,8 @@ func TestCapMarshalRejects(t *testing.T) {
 		{"capCode", resData(func(d *CapResData) { d.CapResItemSeq[1].CapResPayload.CapCode = 12 }), "capCode"},
 		{"batchID negative", resData(func(d *CapResData) { d.CapResItemSeq[0].CapResPayload.BatchID = ptr[int64](-5) }), "batchID"},
 		{"batchStatusSeq empty", resData(func(d *CapResData) { d.BatchStatusSeq = []byte{} }), "batchStatusSeq"},
+		{"hCapReq long", resData(func(d *CapResData) { d.HCapReq = make([]byte, 65) }), "hCapReq"},
+		{"hCapReq empty", resData(func(d *CapResData) { d.HCapReq = []byte{} }), "hCapReq"},
 		{"capRes garbage", &CapRes{CapResTBE: []byte{0x30, 0x01}}, ""},
 	})
 }

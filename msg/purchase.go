@@ -712,10 +712,13 @@ func (v *PReqUnsigned) read(s *cryptobyte.String) error {
 
 // PIData ::= SEQUENCE { piHead PIHead, panData PANData }: what the
 // cardholder's dual signature covers on the payment side. Printing it never
-// shows the full PAN.
+// shows the full PAN. The panData position is a PIAccount (account.go):
+// with AcctPIData set, a bank account travels there instead of PANData,
+// which is then left zero.
 type PIData struct {
-	PIHead  PIHead
-	PANData PANData
+	PIHead     PIHead
+	PANData    PANData
+	AcctPIData *AcctPIData // a bank account instead of a card
 
 	raw []byte
 }
@@ -726,6 +729,10 @@ func (v *PIData) Raw() []byte { return v.raw }
 func (v *PIData) add(b *cryptobyte.Builder) {
 	addSequence(b, func(b *cryptobyte.Builder) {
 		v.PIHead.add(b)
+		if v.AcctPIData != nil {
+			addExplicit(b, 0, v.AcctPIData.add)
+			return
+		}
 		v.PANData.add(b)
 	})
 }
@@ -740,9 +747,14 @@ func (v *PIData) read(s *cryptobyte.String) error {
 	if err := out.PIHead.read(&seq); err != nil {
 		return der.Wrap(typ, "piHead", err)
 	}
-	if err := out.PANData.read(&seq); err != nil {
+	var acct PIAccount
+	if err := acct.read(&seq); err != nil {
 		return der.Wrap(typ, "panData", err)
 	}
+	if acct.PANData != nil {
+		out.PANData = *acct.PANData
+	}
+	out.AcctPIData = acct.AcctPIData
 	if err := expectEnd(seq, typ, ""); err != nil {
 		return err
 	}
@@ -759,6 +771,10 @@ func UnmarshalPIData(b []byte) (*PIData, error) { return unmarshalNew[PIData](b,
 // Format prints v with the PAN masked, whatever the verb: raw bytes and
 // the PAN never reach a log.
 func (v PIData) Format(f fmt.State, _ rune) {
+	if v.AcctPIData != nil {
+		fmt.Fprintf(f, "PIData{PIHead: %s, AcctPIData: %s}", v.PIHead.summary(), v.AcctPIData.String())
+		return
+	}
 	fmt.Fprintf(f, "PIData{PIHead: %s, PANData: %s}", v.PIHead.summary(), v.PANData.String())
 }
 
