@@ -13,13 +13,21 @@
 //	cca-exchange.der  mca-exchange.der  pca-exchange.der  (and .pem)
 //	*.key                    every private key, sealed, mode 0600
 //	cca.db  mca.db  pca.db   each issuing CA's database (SQLite)
-//	brand.crl  cca.crl …    the current CRL of each CA (after the first)
+//	root.db  brand.db        the certificates the root and the brand CA
+//	                         issued (the CAs below them) and revoked
+//	root.crl brand.crl cca.crl mca.crl pca.crl   the current CRL of each CA
+//	brand.bci                the current BrandCRLIdentifier naming them
+//
+// Init issues a first CRL of every CA and a BrandCRLIdentifier, so that
+// parties can require CRLs from the start; Revoke replaces the revoking
+// CA's CRL and the BCI, WriteCRLs all of them.
 //
 // PEM copies exist only so openssl can read the certificates; setpay reads
 // the DER.
 package cadir
 
 import (
+	"context"
 	"crypto"
 	"crypto/rand"
 	"encoding/json"
@@ -66,6 +74,11 @@ type Config struct {
 	Brand     string     `json:"brand"`
 	BINRanges []BINRange `json:"bin_ranges"`
 	Acquirers []Acquirer `json:"acquirers"`
+	// Review lists who registers only after an operator's decision
+	// ('setpay ca pending'): any of "cardholders", "merchants",
+	// "gateways" (review.go). Absent, everyone passing the checks is
+	// certified at once.
+	Review []string `json:"review,omitempty"`
 }
 
 // Defaults for a new directory: the lab's test BINs, the demo's merchant
@@ -181,6 +194,9 @@ func Init(dir string, opts InitOptions) error {
 			return fmt.Errorf("cadir: %s database: %w", name, err)
 		}
 	}
+	if err := initRevocation(dir, h, opts); err != nil {
+		return err
+	}
 	cfg := Config{Suite: st.ID(), Brand: opts.Brand, BINRanges: opts.BINRanges, Acquirers: opts.Acquirers}
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
@@ -190,6 +206,36 @@ func Init(dir string, opts InitOptions) error {
 		return fmt.Errorf("cadir: %w", err)
 	}
 	return nil
+}
+
+// initRevocation records the CA certificates the root and the brand CA
+// issued in root.db and brand.db, so that they can be revoked by serial,
+// and issues the first CRL of every CA and the first BrandCRLIdentifier.
+func initRevocation(dir string, h *pki.Hierarchy, opts InitOptions) error {
+	ctx := context.Background()
+	for name, issued := range map[string][]*pki.Certificate{Root: {h.Brand.Cert}, Brand: {h.CCA.Cert, h.MCA.Cert, h.PCA.Cert}} {
+		db, err := sqlite.Open(filepath.Join(dir, name+".db"))
+		if err != nil {
+			return fmt.Errorf("cadir: %s database: %w", name, err)
+		}
+		for _, c := range issued {
+			if err := recordIn(ctx, db, c); err != nil {
+				db.Close()
+				return fmt.Errorf("cadir: recording %v at the %s: %w", c, name, err)
+			}
+		}
+		if err := db.Close(); err != nil {
+			return fmt.Errorf("cadir: %s database: %w", name, err)
+		}
+	}
+	auths := map[string]*pki.Authority{Root: h.Root, Brand: h.Brand, CCA: h.CCA, MCA: h.MCA, PCA: h.PCA}
+	for _, name := range AllCAs {
+		if _, err := writeCRL(dir, name, auths[name], nil, opts.Now, opts.Rand); err != nil {
+			return err
+		}
+	}
+	_, err := writeBCI(dir, opts.Brand, auths, h.Brand, opts.Now, opts.Rand)
+	return err
 }
 
 // issueExchangeCert has the brand CA certify name's key-exchange key, with
@@ -262,13 +308,17 @@ func ReadCert(dir, name string) (*pki.Certificate, error) {
 }
 
 // Hierarchy is an opened CA directory: the three issuing CAs, ready to
-// serve, and what revocation needs.
+// serve, and what revocation needs. Each issuing CA checks its own
+// certificate against the directory's current CRLs before every request,
+// so a CA revoked by 'setpay ca revoke' in another process refuses to
+// register anyone (revokedCertificate) from then on.
 type Hierarchy struct {
 	Dir    string
 	Config Config
 	Suite  suite.Suite
-	// PKI holds the authorities. The root's key is not loaded: the root
-	// signs nothing after Init, and an offline root is the point of it.
+	// PKI holds the authorities. The root's key is loaded only with
+	// OpenOptions.RootKey: the root signs nothing but its CRL, and an
+	// offline root is the point of it.
 	PKI *pki.Hierarchy
 	// CAs are the running issuing CAs, by short name (CCA, MCA, PCA).
 	CAs map[string]*ca.CA
@@ -283,6 +333,12 @@ type OpenOptions struct {
 	Now  func() time.Time // default time.Now
 	Rand io.Reader        // default crypto/rand
 	Log  *slog.Logger     // default slog.Default()
+	// RootKey also opens the root's key, which signing the root's CRL
+	// needs (revoking the brand CA, WriteCRLs). A server leaves it closed.
+	RootKey bool
+	// Review replaces config.json's review list when not nil (an empty
+	// list reviews no one).
+	Review []string
 }
 
 // Open loads the hierarchy in dir, opening every key it needs with
@@ -313,11 +369,7 @@ func Open(dir string, passphrase []byte, opts OpenOptions) (_ *Hierarchy, err er
 		return nil, err
 	}
 	h.PKI.Root = &pki.Authority{Cert: root, Hash: st.Hash(), Chain: []*pki.Certificate{root}}
-	load := func(name string, parent *pki.Authority) (*pki.Authority, error) {
-		cert, err := ReadCert(dir, name)
-		if err != nil {
-			return nil, err
-		}
+	openKey := func(name string) (crypto.Signer, error) {
 		kb, err := keyfile.ReadFile(filepath.Join(dir, name+".key"))
 		if err != nil {
 			return nil, fmt.Errorf("cadir: %w", err)
@@ -326,10 +378,38 @@ func Open(dir string, passphrase []byte, opts OpenOptions) (_ *Hierarchy, err er
 		if err != nil {
 			return nil, fmt.Errorf("cadir: opening %s.key: %w", name, err)
 		}
+		return k, nil
+	}
+	if opts.RootKey {
+		if h.PKI.Root.Key, err = openKey(Root); err != nil {
+			return nil, err
+		}
+	}
+	load := func(name string, parent *pki.Authority) (*pki.Authority, error) {
+		cert, err := ReadCert(dir, name)
+		if err != nil {
+			return nil, err
+		}
+		k, err := openKey(name)
+		if err != nil {
+			return nil, err
+		}
 		return &pki.Authority{Cert: cert, Key: k, Hash: st.Hash(), Chain: append([]*pki.Certificate{cert}, parent.Chain...)}, nil
 	}
 	if h.PKI.Brand, err = load(Brand, h.PKI.Root); err != nil {
 		return nil, err
+	}
+	// The root's and the brand's databases, and what they issued: a
+	// directory made before they existed gains them here.
+	for _, name := range []string{Root, Brand} {
+		db, err := sqlite.Open(filepath.Join(dir, name+".db"))
+		if err != nil {
+			return nil, fmt.Errorf("cadir: %s database: %w", name, err)
+		}
+		h.dbs[name] = db
+	}
+	if err := recordIn(context.Background(), h.dbs[Root], h.PKI.Brand.Cert); err != nil {
+		return nil, fmt.Errorf("cadir: root database: %w", err)
 	}
 	issuers := make([]ca.Issuer, len(cfg.BINRanges))
 	for i, r := range cfg.BINRanges {
@@ -338,6 +418,13 @@ func Open(dir string, passphrase []byte, opts OpenOptions) (_ *Hierarchy, err er
 	records := &ca.AcquirerRecords{}
 	for _, a := range cfg.Acquirers {
 		records.Records = append(records.Records, ca.AcquirerRecord(a))
+	}
+	if opts.Review == nil {
+		opts.Review = cfg.Review
+	}
+	review, err := reviewSet(opts.Review)
+	if err != nil {
+		return nil, err
 	}
 	for _, name := range IssuingCAs {
 		a, err := load(name, h.PKI.Brand)
@@ -351,6 +438,9 @@ func Open(dir string, passphrase []byte, opts OpenOptions) (_ *Hierarchy, err er
 			h.PKI.MCA = a
 		case PCA:
 			h.PKI.PCA = a
+		}
+		if err := recordIn(context.Background(), h.dbs[Brand], a.Cert); err != nil {
+			return nil, fmt.Errorf("cadir: brand database: %w", err)
 		}
 		exCert, err := os.ReadFile(filepath.Join(dir, name+"-exchange.der"))
 		if err != nil {
@@ -373,13 +463,15 @@ func Open(dir string, passphrase []byte, opts OpenOptions) (_ *Hierarchy, err er
 			Suite: st, BrandID: cfg.Brand, Authority: a,
 			ExchangeKey: ca.NewExchangeKey(exKey), ExchangeCert: exCert,
 			Roots: []*pki.Certificate{root}, Store: ca.NewSQLStore(db, 0),
-			Rand: opts.Rand, Now: opts.Now, Log: opts.Log,
+			Revocation: DirRevocation(dir),
+			Rand:       opts.Rand, Now: opts.Now, Log: opts.Log,
 		}
 		if name == CCA {
 			c.Issuers = issuers
 		} else {
 			c.Acquirer = records
 		}
+		applyReview(&c, name, review)
 		if h.CAs[name], err = ca.New(c); err != nil {
 			return nil, fmt.Errorf("cadir: %s: %w", name, err)
 		}
@@ -387,9 +479,12 @@ func Open(dir string, passphrase []byte, opts OpenOptions) (_ *Hierarchy, err er
 	return h, nil
 }
 
-// Authority returns the CA called name (Brand, CCA, MCA or PCA).
+// Authority returns the CA called name (Root, Brand, CCA, MCA or PCA).
+// The root's Key is nil unless opened with OpenOptions.RootKey.
 func (h *Hierarchy) Authority(name string) (*pki.Authority, error) {
 	switch name {
+	case Root:
+		return h.PKI.Root, nil
 	case Brand:
 		return h.PKI.Brand, nil
 	case CCA:
@@ -399,7 +494,7 @@ func (h *Hierarchy) Authority(name string) (*pki.Authority, error) {
 	case PCA:
 		return h.PKI.PCA, nil
 	}
-	return nil, fmt.Errorf("cadir: no issuing CA %q (want cca, mca or pca)", name)
+	return nil, fmt.Errorf("cadir: no CA %q (want root, brand, cca, mca or pca)", name)
 }
 
 // Close closes the CA databases.

@@ -47,7 +47,7 @@ func testLifecycle(t *testing.T, st suite.Suite) {
 	if err := cadir.Init(dir, cadir.InitOptions{Suite: st, Passphrase: pass, KDF: fastKDF}); err == nil {
 		t.Fatal("Init over an existing CA directory succeeded")
 	}
-	h, err := cadir.Open(dir, pass, cadir.OpenOptions{})
+	h, err := cadir.Open(dir, pass, cadir.OpenOptions{RootKey: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func testLifecycle(t *testing.T, st suite.Suite) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 9 {
+	if len(files) != 11 {
 		t.Fatalf("wrote %v", files)
 	}
 	var crls []*pki.CRL
@@ -179,7 +179,16 @@ func testLifecycle(t *testing.T, st suite.Suite) {
 		t.Fatal(err)
 	}
 	crls = append(crls, bcrl)
-	if err := bci.Covers(crls, []*pki.Certificate{h.PKI.Brand.Cert, h.PKI.CCA.Cert, h.PKI.MCA.Cert, h.PKI.PCA.Cert}); err != nil {
+	b, err = os.ReadFile(filepath.Join(out, "root.crl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcrl, err := pki.ParseCRL(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crls = append(crls, rcrl)
+	if err := bci.Covers(crls, []*pki.Certificate{h.PKI.Root.Cert, h.PKI.Brand.Cert, h.PKI.CCA.Cert, h.PKI.MCA.Cert, h.PKI.PCA.Cert}); err != nil {
 		t.Fatal(err)
 	}
 	// With every CRL the brand lists, a chain can be held to them all.
@@ -191,7 +200,7 @@ func testLifecycle(t *testing.T, st suite.Suite) {
 	if _, err := cert.Verify(strict); !errors.Is(err, pki.ErrRevoked) {
 		t.Fatalf("revoked cardholder certificate with the brand's CRLs and BCI: %v", err)
 	}
-	if len(bci.CRLIdentifiers) != 4 || !bci.CurrentAt(time.Now()) {
+	if len(bci.CRLIdentifiers) != 5 || !bci.CurrentAt(time.Now()) {
 		t.Fatalf("BCI: %d identifiers, current %v", len(bci.CRLIdentifiers), bci.CurrentAt(time.Now()))
 	}
 

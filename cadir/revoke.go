@@ -6,19 +6,36 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
 	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/setpay/setpay/crldist"
+	"github.com/setpay/setpay/encap"
 	"github.com/setpay/setpay/pki"
 	"github.com/setpay/setpay/store"
+	"github.com/setpay/setpay/store/sqlite"
 )
 
 // CRLValidity is how long a CRL or BrandCRLIdentifier written here stays
 // current: parties must fetch a fresh one within a week.
 const CRLValidity = 7 * 24 * time.Hour
+
+// Root is the short name of the SET root CA, whose CRL lists revoked brand
+// CAs.
+const Root = "root"
+
+// BCIFile is the name of the brand's current BrandCRLIdentifier in a CA
+// directory (and in the output of WriteCRLs).
+const BCIFile = "brand.bci"
+
+// AllCAs lists every CA of the hierarchy, root first: each has a CRL.
+var AllCAs = []string{Root, Brand, CCA, MCA, PCA}
 
 // Reasons maps the names RFC 5280 gives CRL reason codes (as openssl
 // spells them) to the codes.
@@ -44,23 +61,39 @@ func ParseReason(s string) (pki.CRLReason, error) {
 	return 0, fmt.Errorf("cadir: unknown revocation reason %q (want keyCompromise, superseded, affiliationChanged, cessationOfOperation, …)", s)
 }
 
-// ErrUnknownSerial means no issuing CA of the hierarchy has a record of
-// issuing the serial.
+// ErrUnknownSerial means no CA of the hierarchy has a record of issuing
+// the serial.
 var ErrUnknownSerial = errors.New("cadir: no CA of this hierarchy recorded issuing that serial")
 
-// Revoke revokes the certificate with serial, at whichever issuing CA
-// recorded issuing it, and writes that CA's fresh CRL to DIR/NAME.crl. It
-// returns the CA's short name and the CRL.
+// ErrRootKeyClosed means an operation needs the root's key (signing the
+// root's CRL, to revoke a brand CA or publish every CRL) and the hierarchy
+// was opened without OpenOptions.RootKey.
+var ErrRootKeyClosed = errors.New("cadir: the root CA's key is not open (OpenOptions.RootKey)")
+
+// Revoke revokes the certificate with serial, at whichever CA of the
+// hierarchy recorded issuing it (an issuing CA for end entities, the brand
+// CA for the issuing CAs, the root for the brand CA), writes that CA's
+// fresh CRL to DIR/NAME.crl and a fresh BrandCRLIdentifier to
+// DIR/brand.bci, so 'setpay ca serve' hands out the new state at once. It
+// returns the CA's short name and the CRL. The revocation is in the CA's
+// database before any file is written.
 func (h *Hierarchy) Revoke(ctx context.Context, serial *big.Int, reason pki.CRLReason) (string, []byte, error) {
-	for _, name := range IssuingCAs {
-		_, err := h.dbs[name].IssuedCert(ctx, serial)
+	for _, name := range AllCAs {
+		db := h.dbs[name]
+		if db == nil {
+			continue
+		}
+		_, err := db.IssuedCert(ctx, serial)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return "", nil, fmt.Errorf("cadir: %s database: %w", name, err)
 		}
-		if err := h.dbs[name].Revoke(ctx, &store.Revocation{Serial: serial, Time: h.now().UTC(), Reason: int(reason)}); err != nil {
+		if a, _ := h.Authority(name); a == nil || a.Key == nil {
+			return "", nil, fmt.Errorf("cadir: serial %d was issued by the %s: %w", serial, name, ErrRootKeyClosed)
+		}
+		if err := db.Revoke(ctx, &store.Revocation{Serial: serial, Time: h.now().UTC(), Reason: int(reason)}); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return "", nil, fmt.Errorf("cadir: serial %d is already revoked by the %s", serial, name)
 			}
@@ -70,15 +103,19 @@ func (h *Hierarchy) Revoke(ctx context.Context, serial *big.Int, reason pki.CRLR
 		if err != nil {
 			return "", nil, err
 		}
+		if _, err := h.IssueBCI(); err != nil {
+			return "", nil, err
+		}
 		return name, crl, nil
 	}
 	return "", nil, fmt.Errorf("%w: %d", ErrUnknownSerial, serial)
 }
 
 // RevokeCert revokes a certificate given whole: it must chain to this
-// hierarchy's root through one of its issuing CAs, which then records it
-// as issued (if it had not) and revokes it. This is how a certificate
-// whose issuance the CA did not record can still be revoked.
+// hierarchy's root through one of its CAs, which then records it as issued
+// (if it had not) and revokes it. This is how a certificate whose issuance
+// the CA did not record can still be revoked. An issuing CA's certificate
+// is revoked at the brand CA, the brand CA's at the root.
 func (h *Hierarchy) RevokeCert(ctx context.Context, der []byte, reason pki.CRLReason) (string, *big.Int, []byte, error) {
 	cert, err := pki.ParseCertificate(der)
 	if err != nil {
@@ -97,38 +134,83 @@ func (h *Hierarchy) RevokeCert(ctx context.Context, der []byte, reason pki.CRLRe
 		return "", nil, nil, errors.New("cadir: refusing to revoke a root certificate")
 	}
 	name := ""
-	for _, n := range IssuingCAs {
+	for _, n := range AllCAs {
 		a, _ := h.Authority(n)
 		if bytes.Equal(chain[1].Raw, a.Cert.Raw) {
 			name = n
 		}
 	}
-	if name == "" {
-		return "", nil, nil, errors.New("cadir: the certificate to revoke was not issued by the cardholder, merchant or payment CA")
+	if name == "" || h.dbs[name] == nil {
+		return "", nil, nil, errors.New("cadir: the certificate to revoke was not issued by a CA of this directory")
 	}
-	err = h.dbs[name].PutIssuedCert(ctx, &store.IssuedCert{
-		Serial: cert.SerialNumber, Subject: cert.Subject.CommonName, CertType: int(cert.CertType),
-		NotAfter: cert.NotAfter, DER: cert.Raw,
-	})
-	if err != nil && !errors.Is(err, store.ErrConflict) {
-		return "", nil, nil, fmt.Errorf("cadir: recording the certificate at the %s: %w", name, err)
+	if err := h.record(ctx, name, cert); err != nil {
+		return "", nil, nil, err
 	}
 	n, crl, err := h.Revoke(ctx, cert.SerialNumber, reason)
 	return n, cert.SerialNumber, crl, err
 }
 
-// IssueCRL signs a fresh CRL of the issuing CA name (or of Brand, whose
-// CRL is always empty: revoking an issuing CA is not supported here)
-// listing every revocation in its database, valid for CRLValidity, and keeps it as the
-// CA's current CRL in DIR/NAME.crl.
-//
-// CRL numbers must increase. They are the time in nanoseconds, or one more
-// than the current CRL's number if that is larger (a clock set back), so
-// no counter needs to be kept besides the current CRL itself.
+// record notes cert as issued by the CA name, if not already noted.
+func (h *Hierarchy) record(ctx context.Context, name string, cert *pki.Certificate) error {
+	if err := recordIn(ctx, h.dbs[name], cert); err != nil {
+		return fmt.Errorf("cadir: recording %v at the %s: %w", cert, name, err)
+	}
+	return nil
+}
+
+// recordIn notes cert as issued in db, if not already noted.
+func recordIn(ctx context.Context, db *sqlite.DB, cert *pki.Certificate) error {
+	err := db.PutIssuedCert(ctx, &store.IssuedCert{
+		Serial: cert.SerialNumber, Subject: cert.Subject.CommonName, CertType: int(cert.CertType),
+		NotAfter: cert.NotAfter, DER: cert.Raw,
+	})
+	if err != nil && !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	return nil
+}
+
+// DirRevocation is a pki.RevocationSource reading the current CRLs and
+// BrandCRLIdentifier of the CA directory dir at every call: what a CA
+// served from dir checks its own certificate against, so a revocation
+// written by another process takes effect at the next request. Files that
+// that do not parse are an error (the CA then refuses to act); missing
+// ones are left out.
+func DirRevocation(dir string) pki.RevocationSource { return dirSource(dir) }
+
+type dirSource string
+
+func (d dirSource) Revocation(context.Context) ([]*pki.CRL, *pki.BrandCRLIdentifier, error) {
+	p, err := ReadPublished(string(d))
+	if err != nil {
+		return nil, nil, err
+	}
+	crls := make([]*pki.CRL, len(p.CRLs))
+	for i, b := range p.CRLs {
+		if crls[i], err = pki.ParseCRL(b); err != nil {
+			return nil, nil, fmt.Errorf("cadir: CRL in %s: %w", string(d), err)
+		}
+	}
+	var bci *pki.BrandCRLIdentifier
+	if p.BCI != nil {
+		if bci, err = pki.ParseBrandCRLIdentifier(p.BCI); err != nil {
+			return nil, nil, fmt.Errorf("cadir: %s: %w", BCIFile, err)
+		}
+	}
+	return crls, bci, nil
+}
+
+// IssueCRL signs a fresh CRL of the CA name (Root, Brand, CCA, MCA or
+// PCA) listing every revocation in its database, valid for CRLValidity,
+// and keeps it as the CA's current CRL in DIR/NAME.crl. The root's CRL
+// needs OpenOptions.RootKey.
 func (h *Hierarchy) IssueCRL(ctx context.Context, name string) ([]byte, error) {
 	a, err := h.Authority(name)
 	if err != nil {
 		return nil, err
+	}
+	if a.Key == nil {
+		return nil, fmt.Errorf("cadir: %s CRL: %w", name, ErrRootKeyClosed)
 	}
 	var revs []*store.Revocation
 	if db := h.dbs[name]; db != nil {
@@ -140,46 +222,159 @@ func (h *Hierarchy) IssueCRL(ctx context.Context, name string) ([]byte, error) {
 	for i, r := range revs {
 		list[i] = pki.RevokedCertificate{Serial: r.Serial, RevocationTime: r.Time, Reason: pki.CRLReason(r.Reason)}
 	}
-	now := h.now().UTC().Truncate(time.Second)
-	number := big.NewInt(h.now().UnixNano())
-	path := filepath.Join(h.Dir, name+".crl")
+	return writeCRL(h.Dir, name, a, list, h.now(), h.rand)
+}
+
+// writeCRL signs a's CRL listing list and writes it to dir/name.crl.
+//
+// CRL numbers must increase. They are the time in nanoseconds, or one more
+// than the current CRL's number if that is larger (a clock set back), so
+// no counter needs to be kept besides the current CRL itself.
+func writeCRL(dir, name string, a *pki.Authority, list []pki.RevokedCertificate, clock time.Time, rand io.Reader) ([]byte, error) {
+	now := clock.UTC().Truncate(time.Second)
+	number := big.NewInt(clock.UnixNano())
+	path := filepath.Join(dir, name+".crl")
 	if prev, err := os.ReadFile(path); err == nil {
 		if c, err := pki.ParseCRL(prev); err == nil && c.Number.Cmp(number) >= 0 {
 			number = new(big.Int).Add(c.Number, big.NewInt(1))
 		}
 	}
-	crl, err := a.IssueCRL(h.rand, list, number, now, now.Add(CRLValidity))
+	crl, err := a.IssueCRL(rand, list, number, now, now.Add(CRLValidity))
 	if err != nil {
 		return nil, fmt.Errorf("cadir: %s CRL: %w", name, err)
 	}
-	if err := os.WriteFile(path, crl, 0o644); err != nil {
-		return nil, fmt.Errorf("cadir: %w", err)
+	if err := writeFileAtomic(path, crl); err != nil {
+		return nil, err
 	}
 	return crl, nil
 }
 
-// WriteCRLs issues a fresh CRL for every issuing CA and a
-// BrandCRLIdentifier listing them with the brand CA's own, and writes them
-// to outDir: brand.crl, cca.crl, mca.crl, pca.crl (DER, with .crl.pem copies for openssl) and
-// brand.bci (DER). It returns the paths written.
+// writeFileAtomic replaces path with data so that a reader (a serving
+// process) sees the old file or the new one, never half of one.
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("cadir: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("cadir: %w", err)
+	}
+	return nil
+}
+
+// IssueBCI signs a fresh BrandCRLIdentifier naming the current CRL of
+// every CA of the hierarchy (DIR/NAME.crl, root included) and writes it to
+// DIR/brand.bci.
+func (h *Hierarchy) IssueBCI() ([]byte, error) {
+	auths := map[string]*pki.Authority{}
+	for _, name := range AllCAs {
+		auths[name], _ = h.Authority(name)
+	}
+	return writeBCI(h.Dir, h.Config.Brand, auths, h.PKI.Brand, h.now(), h.rand)
+}
+
+// writeBCI reads the current CRL of each CA in auths from dir and writes
+// the BrandCRLIdentifier naming them, signed by brand, to dir/brand.bci.
+func writeBCI(dir, brandID string, auths map[string]*pki.Authority, brand *pki.Authority, clock time.Time, rand io.Reader) ([]byte, error) {
+	now := clock.UTC().Truncate(time.Second)
+	// The sequence number, like the CRL numbers, follows the clock (in
+	// seconds: it is an INTEGER of at most 31 bits until 2038), or one more
+	// than the current BCI's.
+	bci := &pki.BrandCRLIdentifier{BrandID: brandID, SequenceNum: int(now.Unix()), NotBefore: now, NotAfter: now.Add(CRLValidity)}
+	path := filepath.Join(dir, BCIFile)
+	if prev, err := os.ReadFile(path); err == nil {
+		if b, err := pki.ParseBrandCRLIdentifier(prev); err == nil && b.SequenceNum >= bci.SequenceNum {
+			bci.SequenceNum = b.SequenceNum + 1
+		}
+	}
+	for _, name := range AllCAs {
+		a := auths[name]
+		b, err := os.ReadFile(filepath.Join(dir, name+".crl"))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // a directory made before every CA had a CRL
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cadir: BrandCRLIdentifier: %w", err)
+		}
+		crl, err := pki.ParseCRL(b)
+		if err != nil {
+			return nil, fmt.Errorf("cadir: %s.crl: %w", name, err)
+		}
+		bci.CRLIdentifiers = append(bci.CRLIdentifiers, pki.NewCRLIdentifier(a.Cert, crl, a.Hash))
+	}
+	der, err := brand.IssueBCI(rand, bci)
+	if err != nil {
+		return nil, fmt.Errorf("cadir: BrandCRLIdentifier: %w", err)
+	}
+	if err := writeFileAtomic(path, der); err != nil {
+		return nil, err
+	}
+	return der, nil
+}
+
+// Published is the hierarchy's current revocation state as kept in its
+// directory: the CRL of every CA (root first) and the BrandCRLIdentifier.
+// A directory made before Init issued them all may lack some: those are
+// left out (BCI nil if none).
+type Published struct {
+	CRLs [][]byte
+	BCI  []byte
+}
+
+// ReadPublished reads the current CRLs and BrandCRLIdentifier of the CA
+// directory dir, as Init, Revoke and WriteCRLs leave them. It reads the
+// files at every call, so a server sees what another process revoked.
+func ReadPublished(dir string) (*Published, error) {
+	p := &Published{}
+	for _, name := range AllCAs {
+		b, err := os.ReadFile(filepath.Join(dir, name+".crl"))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cadir: %w", err)
+		}
+		p.CRLs = append(p.CRLs, b)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, BCIFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("cadir: %w", err)
+	}
+	p.BCI = b
+	return p, nil
+}
+
+// WriteCRLs issues a fresh CRL for every CA of the hierarchy (root, brand,
+// cca, mca, pca; the root's needs OpenOptions.RootKey) and a
+// BrandCRLIdentifier listing them, keeps them as the current ones in the
+// directory, and writes copies to outDir: root.crl, brand.crl, cca.crl,
+// mca.crl, pca.crl (DER, with .crl.pem copies for openssl) and brand.bci
+// (DER). It returns the paths written to outDir.
 func (h *Hierarchy) WriteCRLs(ctx context.Context, outDir string) ([]string, error) {
+	if h.PKI.Root.Key == nil {
+		return nil, ErrRootKeyClosed
+	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("cadir: %w", err)
 	}
 	var written []string
-	bci := &pki.BrandCRLIdentifier{BrandID: h.Config.Brand}
-	now := h.now().UTC().Truncate(time.Second)
-	for _, name := range append([]string{Brand}, IssuingCAs...) {
+	for _, name := range AllCAs {
 		der, err := h.IssueCRL(ctx, name)
 		if err != nil {
 			return written, err
 		}
-		crl, err := pki.ParseCRL(der)
-		if err != nil {
-			return written, fmt.Errorf("cadir: %s CRL: %w", name, err)
-		}
-		a, _ := h.Authority(name)
-		bci.CRLIdentifiers = append(bci.CRLIdentifiers, pki.NewCRLIdentifier(a.Cert, crl, h.Suite.Hash()))
 		p := filepath.Join(outDir, name+".crl")
 		if err := os.WriteFile(p, der, 0o644); err != nil {
 			return written, fmt.Errorf("cadir: %w", err)
@@ -190,17 +385,32 @@ func (h *Hierarchy) WriteCRLs(ctx context.Context, outDir string) ([]string, err
 		}
 		written = append(written, p, pp)
 	}
-	// The sequence number, like the CRL numbers, follows the clock: a BCI
-	// written later supersedes an earlier one.
-	bci.SequenceNum = int(now.Unix())
-	bci.NotBefore, bci.NotAfter = now, now.Add(CRLValidity)
-	der, err := h.PKI.Brand.IssueBCI(h.rand, bci)
+	der, err := h.IssueBCI()
 	if err != nil {
-		return written, fmt.Errorf("cadir: BrandCRLIdentifier: %w", err)
+		return written, err
 	}
-	p := filepath.Join(outDir, "brand.bci")
+	p := filepath.Join(outDir, BCIFile)
 	if err := os.WriteFile(p, der, 0o644); err != nil {
 		return written, fmt.Errorf("cadir: %w", err)
 	}
 	return append(written, p), nil
+}
+
+// Notifier serves the directory's current revocation state (ReadPublished,
+// read at every request) as CRLNotifications signed by the brand CA: what
+// 'setpay ca serve' answers GET /crl with (package crldist).
+func (h *Hierarchy) Notifier(log *slog.Logger) *crldist.Notifier {
+	return &crldist.Notifier{
+		Suite: h.Suite,
+		Signer: encap.Signer{Key: h.PKI.Brand.Key, Cert: h.PKI.Brand.Cert.Raw,
+			Chain: [][]byte{h.PKI.CCA.Cert.Raw, h.PKI.MCA.Cert.Raw, h.PKI.PCA.Cert.Raw}},
+		State: func(context.Context) ([][]byte, []byte, error) {
+			p, err := ReadPublished(h.Dir)
+			if err != nil {
+				return nil, nil, err
+			}
+			return p.CRLs, p.BCI, nil
+		},
+		Rand: h.rand, Now: h.now, Log: log,
+	}
 }
