@@ -77,7 +77,15 @@ type Config struct {
 	// Acquirer approves merchants (at a merchant CA) or payment gateways
 	// (at a payment CA); required there, unused by a cardholder CA.
 	Acquirer AcquirerPolicy
-	Store    Store
+	// IssuerPolicy approves cardholders at a cardholder CA; nil issues
+	// every request that passes the CA's checks at once.
+	IssuerPolicy IssuerPolicy
+	Store        Store
+	// Revocation is what a renewed certificate is checked against (with
+	// the Store's own records, when it keeps them); nil checks only those.
+	// The CA also checks its own certificate chain against it before every
+	// request, and refuses all of them once it is revoked (revoked.go).
+	Revocation pki.RevocationSource
 	// ChallengeTTL is how long a chall-CA stays good; 0 means 30 minutes.
 	ChallengeTTL time.Duration
 
@@ -170,6 +178,9 @@ func IssueExchangeCert(r io.Reader, brand *pki.Authority, pub crypto.PublicKey, 
 // merchant or payment CA. Every rejection becomes a SET Error message.
 func (c *CA) Serve(ctx context.Context, req []byte) ([]byte, error) {
 	return c.endpoint.Serve(ctx, req, func(ctx context.Context, w *msg.MessageWrapper) (msg.Message, error) {
+		if err := c.checkOwnCertificate(ctx); err != nil {
+			return nil, err // a revoked CA issues nothing (revoked.go)
+		}
 		if !c.cardholderCA() {
 			switch r := w.Message.(type) {
 			case *msg.MeAqCInitReq:
@@ -189,6 +200,8 @@ func (c *CA) Serve(ctx context.Context, req []byte) ([]byte, error) {
 			return c.HandleRegFormReq(ctx, r)
 		case *msg.CertReq:
 			return c.HandleCertReq(ctx, r)
+		case *msg.CertInqReq:
+			return c.HandleCertInqReq(ctx, r)
 		default:
 			return nil, msg.Errorf(msg.MessageNotSupported, "cardholder CA does not accept %s", w.Message.Name())
 		}
@@ -222,17 +235,27 @@ func (c *CA) HandleRegFormReq(ctx context.Context, req *msg.RegFormReq) (*msg.Re
 	if err != nil {
 		return nil, msg.Errorf(msg.DecodingFailure, "RegFormReqData: %w", err)
 	}
-	pan, err := msg.UnmarshalPANOnly(p)
+	ra, err := msg.UnmarshalRegFormAcct(p) // PANOnly, or a bank account (account.go)
 	if err != nil {
 		return nil, msg.Errorf(msg.DecodingFailure, "RegFormReq PANOnly: %w", err)
 	}
-	if data.RequestType != msg.CardInitialSig {
-		// Renewal needs the old certificate's signature; not yet built.
+	pan := ra.PANOnly
+	if data.RequestType != msg.CardInitialSig && data.RequestType != msg.CardRenewalSig {
 		return nil, msg.Errorf(msg.UnspecifiedFailure, "RegFormReq: request type %v not supported by this CA", data.RequestType)
 	}
 	res := &msg.RegFormResTBS{
 		RRPID: data.RRPID, LIDEE: data.LIDEE, ChallEE2: data.ChallEE2, LIDCA: data.LIDCA,
 		CAEThumb: &c.caeThumb, RequestType: data.RequestType,
+	}
+	if ra.AcctData != nil {
+		if err := c.accountRegForm(ctx, ra.AcctData, res); err != nil {
+			return nil, err
+		}
+		signed, err := c.sign(msg.OIDRegFormResTBS, res)
+		if err != nil {
+			return nil, err
+		}
+		return &msg.RegFormRes{SignedData: signed}, nil
 	}
 	issuer := c.issuerFor(pan.PAN)
 	if issuer == nil {
@@ -282,8 +305,14 @@ func (c *CA) HandleCertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRes,
 	if err != nil {
 		return nil, msg.Errorf(msg.DecodingFailure, "CertReq AcctInfo: %w", err)
 	}
+	if acct.AcctData != nil {
+		return c.accountCertReq(ctx, data, acct.AcctData, signerCert) // account.go
+	}
 	if acct.PANData0 == nil {
 		return nil, msg.Errorf(msg.DecodingFailure, "cardholder CertReq without PANData0")
+	}
+	if data.RequestType == msg.CardRenewalSig {
+		return c.handleCardRenewal(ctx, data, acct, signerCert) // renew.go
 	}
 	if data.RequestType != msg.CardInitialSig {
 		return nil, msg.Errorf(msg.UnspecifiedFailure, "CertReq: request type %v not supported by this CA", data.RequestType)
@@ -333,6 +362,9 @@ func (c *CA) HandleCertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRes,
 	if err != nil {
 		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "card data not accepted"}
 		return c.certRes(res, nil, data.CABackKeyData)
+	}
+	if r, done, err := c.askIssuer(ctx, issuer, data, acct.PANData0.PAN[:6], nonceCCA, tmpl, res); done {
+		return r, err // refused or pended by the issuer (pending_card.go)
 	}
 	// The key registry is consulted last, just before issuing, so a
 	// refused request does not burn the cardholder's key.

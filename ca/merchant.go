@@ -202,13 +202,14 @@ func IssueCAExchangeCert(r io.Reader, brand *pki.Authority, pub crypto.PublicKey
 func (c *CA) cardholderCA() bool { return c.cfg.Authority.Cert.CertType&pki.CertTypeCCA != 0 }
 
 // serves reports whether c registers the requester of t: merchants at an
-// MCA, gateways at a PCA, and only the initial "both keys" requests.
+// MCA, gateways at a PCA, and only the "both keys" requests, initial or
+// renewal.
 func (c *CA) serves(t msg.RequestType) bool {
 	ct := c.cfg.Authority.Cert.CertType
 	switch t {
-	case msg.MerInitialBoth:
+	case msg.MerInitialBoth, msg.MerRenewalBoth:
 		return ct&pki.CertTypeMCA != 0
-	case msg.PgwyInitialBoth:
+	case msg.PgwyInitialBoth, msg.PgwyRenewalBoth:
 		return ct&pki.CertTypePCA != 0
 	}
 	return false
@@ -302,6 +303,9 @@ func (c *CA) handleEECertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRe
 	data, err := msg.UnmarshalCertReqData(t)
 	if err != nil {
 		return nil, msg.Errorf(msg.DecodingFailure, "CertReqData: %w", err)
+	}
+	if data.RequestType.Renewal() {
+		return c.handleEERenewal(ctx, data, signerCert) // renew.go
 	}
 	if !c.serves(data.RequestType) {
 		return nil, msg.Errorf(msg.UnspecifiedFailure, "CertReq: request type %v not registered by this %s", data.RequestType, c.kind())

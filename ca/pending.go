@@ -19,15 +19,16 @@ import (
 	"github.com/setpay/setpay/pki"
 )
 
-// Deferral is an AcquirerPolicy's "not yet": Approve returns it when the
-// decision needs an operator. Approval is the identity the certificates
-// will carry if the operator approves.
+// Deferral is an AcquirerPolicy's or IssuerPolicy's "not yet": Approve
+// returns it when the decision needs an operator. Approval is the identity
+// a merchant's or gateway's certificates will carry if the operator
+// approves; nil for a cardholder.
 type Deferral struct {
 	Approval *Approval
 	Message  string // shown to the applicant; "" for a default
 }
 
-func (d *Deferral) Error() string { return "ca: acquirer deferred the decision: " + d.Message }
+func (d *Deferral) Error() string { return "ca: decision deferred to an operator: " + d.Message }
 
 // ErrNoPending is returned by PendingStore for a request it does not hold
 // (never pended, or its final answer already delivered).
@@ -43,8 +44,12 @@ type PendingRequest struct {
 	// Data is the DER of the CertReqData the CA validated: the keys, the
 	// back key, the request's identifiers.
 	Data []byte
-	// Approval is the identity the certificates will carry.
+	// Approval is the identity a merchant's or gateway's certificates
+	// will carry; nil for a cardholder.
 	Approval *Approval
+	// Card is what a cardholder's certificate needs besides Data; nil for
+	// a merchant or gateway.
+	Card *CardPending
 	// Status is the final answer; its code is zero while undecided.
 	Status msg.CertStatus
 	Thumbs []msg.CertThumb
@@ -55,7 +60,7 @@ type PendingRequest struct {
 func (p *PendingRequest) Decided() bool { return p.Status.CertStatusCode != 0 }
 
 // PendingStore is implemented by stores that can keep pended requests
-// (MemoryStore does). A CA whose store does not answers a Deferral as the
+// (MemoryStore and SQLStore do). A CA whose store does not answers a Deferral as the
 // CA's failure. Requests are named by the chall-EE3 of their CertReq.
 type PendingStore interface {
 	// PutPending records a new undecided request; an error if id is
@@ -69,7 +74,8 @@ type PendingStore interface {
 	// TakePending returns and forgets a request, so a final answer is
 	// delivered once; ErrNoPending if it is not there.
 	TakePending(ctx context.Context, id msg.Challenge) (*PendingRequest, error)
-	// PendingIDs lists the undecided requests, for the operator.
+	// PendingIDs lists the undecided requests, for the operator, oldest
+	// first where the store knows the order.
 	PendingIDs(ctx context.Context) ([]msg.Challenge, error)
 }
 
@@ -142,17 +148,30 @@ func (c *CA) pendingHere(ctx context.Context, ps PendingStore, id msg.Challenge)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ca: pending request %x: %w", id[:], err)
 	}
-	if !c.serves(data.RequestType) {
+	if !c.servesPending(data.RequestType) {
 		return nil, nil, ErrNoPending
 	}
 	return p, data, nil
 }
 
+// servesPending reports whether c decides and answers pended requests of
+// type t: cardholders' initial requests at a cardholder CA, the requests
+// serves names at a merchant or payment CA.
+func (c *CA) servesPending(t msg.RequestType) bool {
+	if c.cardholderCA() {
+		return t == msg.CardInitialSig
+	}
+	return c.serves(t)
+}
+
 // Decide is the operator's decision on a pending request: approve issues
 // its certificates (unless a key was certified meanwhile, which refuses
-// it), refuse answers rejectByAgent. The answer waits for the applicant's
-// next CertInqReq.
+// it), refuse is Refuse with the default reason. The answer waits for the
+// applicant's next CertInqReq.
 func (c *CA) Decide(ctx context.Context, id msg.Challenge, approve bool) error {
+	if !approve {
+		return c.Refuse(ctx, id, "")
+	}
 	ps, err := c.pendingStore()
 	if err != nil {
 		return err
@@ -164,16 +183,95 @@ func (c *CA) Decide(ctx context.Context, id msg.Challenge, approve bool) error {
 	if p.Decided() {
 		return ErrDecided
 	}
-	if !approve {
-		return ps.DecidePending(ctx, id, msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "refused by the acquirer"}, nil, nil)
-	}
 	// Two concurrent approvals both reach here; the key registry lets
 	// only the first issue, and the second's DecidePending fails.
-	status, thumbs, certs, err := c.issueEE(ctx, data, p.Approval)
+	var status msg.CertStatus
+	var thumbs []msg.CertThumb
+	var certs [][]byte
+	if c.cardholderCA() {
+		status, thumbs, certs, err = c.issueCard(ctx, data, p.Card)
+	} else {
+		status, thumbs, certs, err = c.issueEE(ctx, data, p.Approval)
+	}
 	if err != nil {
 		return fmt.Errorf("ca: pending request %x: %w", id[:], err)
 	}
+	c.cfg.Log.Info("ca: pending request decided", "request", fmt.Sprintf("%x", id[:]), "status", status.CertStatusCode.String())
 	return ps.DecidePending(ctx, id, status, thumbs, certs)
+}
+
+// Refuse is the operator's refusal of a pending request: its answer is
+// rejectByAgent at a merchant or payment CA and rejectByIssuer at a
+// cardholder CA (the operator decides for the issuer there), with reason
+// as the message shown to the applicant ("" for a default). reason must be
+// printable ASCII (a VisibleString) of at most 128 characters.
+func (c *CA) Refuse(ctx context.Context, id msg.Challenge, reason string) error {
+	if len(reason) > 128 {
+		return fmt.Errorf("ca: refusal reason longer than 128 characters")
+	}
+	for i := 0; i < len(reason); i++ {
+		if reason[i] < 0x20 || reason[i] > 0x7e {
+			return fmt.Errorf("ca: refusal reason must be printable ASCII")
+		}
+	}
+	ps, err := c.pendingStore()
+	if err != nil {
+		return err
+	}
+	p, _, err := c.pendingHere(ctx, ps, id)
+	if err != nil {
+		return err
+	}
+	if p.Decided() {
+		return ErrDecided
+	}
+	status := msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "refused by the acquirer"}
+	if c.cardholderCA() {
+		status = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "refused by the issuer"}
+	}
+	if reason != "" {
+		status.EEMessage = reason
+	}
+	c.cfg.Log.Info("ca: pending request refused", "request", fmt.Sprintf("%x", id[:]))
+	return ps.DecidePending(ctx, id, status, nil, nil)
+}
+
+// PendingInfo describes a pending request for the operator.
+type PendingInfo struct {
+	ID          msg.Challenge
+	Created     time.Time
+	RequestType msg.RequestType
+	// Subject is whom the request is for: the merchant's or gateway's
+	// approved identity; for a cardholder, the issuer's BIN range (the
+	// CA keeps no card number).
+	Subject string
+	Decided bool
+}
+
+// PendingInfo returns what an operator needs to decide request id.
+func (c *CA) PendingInfo(ctx context.Context, id msg.Challenge) (*PendingInfo, error) {
+	ps, err := c.pendingStore()
+	if err != nil {
+		return nil, err
+	}
+	p, data, err := c.pendingHere(ctx, ps, id)
+	if err != nil {
+		return nil, err
+	}
+	info := &PendingInfo{ID: id, Created: p.Created, RequestType: data.RequestType, Decided: p.Decided()}
+	switch {
+	case p.Approval != nil && p.Approval.Merchant != nil:
+		md := p.Approval.Merchant
+		info.Subject = fmt.Sprintf("merchant %s at acquirer %s", md.MerID, md.MerAcquirerBIN)
+		if len(md.MerNames) > 0 {
+			info.Subject += fmt.Sprintf(" (%q)", md.MerNames[0].Name)
+		}
+	case p.Approval != nil && p.Approval.GatewayName != "":
+		info.Subject = fmt.Sprintf("payment gateway %q", p.Approval.GatewayName)
+	case p.Card != nil:
+		info.Subject = "cardholder of BIN range " + p.Card.BINRange
+	}
+	return info, nil
 }
 
 // HandleCertInqReq answers a CertInqReq about a pended request: still

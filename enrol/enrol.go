@@ -56,6 +56,10 @@ type Config struct {
 	// ones.
 	SigKey crypto.Signer
 	ExKey  suite.ExchangeKey
+	// Revocation, if set, is checked when the CA's signature is: a
+	// Me-AqCInitRes or CertRes signed by a revoked CA (or under a revoked
+	// brand) is refused with revokedCertificate.
+	Revocation pki.RevocationSource
 
 	Language string           // default "en"
 	SWIdent  string           // default Role.SWIdent
@@ -112,6 +116,8 @@ type Registration[R any] struct {
 
 	sigKey crypto.Signer
 	exKey  suite.ExchangeKey
+
+	renew *Current // the credential renewed; nil in a first registration (renew.go)
 }
 
 // New starts a registration and returns the Me-AqCInitReq. result turns
@@ -154,7 +160,7 @@ func fillRandom(who string, r io.Reader, bufs ...[]byte) error {
 // openCA opens S{CA, t}, which must be signed by a CA of the right type,
 // the same one throughout.
 func (r *Registration[R]) openCA(signed []byte, ct asn1.ObjectIdentifier, what string) ([]byte, *pkcs7.SignedData, error) {
-	v := pki.CertVerifier(pki.VerifyOptions{Roots: r.cfg.Roots, Now: r.cfg.Now(), CertType: r.role.CAType, KeyUsage: x509.KeyUsageDigitalSignature})
+	v := pki.RevocationVerifier(r.cfg.Revocation, pki.VerifyOptions{Roots: r.cfg.Roots, Now: r.cfg.Now(), CertType: r.role.CAType, KeyUsage: x509.KeyUsageDigitalSignature})
 	t, signer, err := encap.OpenS(r.cfg.Suite, signed, ct, v)
 	if err != nil {
 		return nil, nil, msg.Classify(err, msg.SignatureFailure, what)
@@ -235,6 +241,11 @@ func (r *Registration[R]) CertReqData(res *msg.MeAqCInitRes) (*msg.CertReqData, 
 	if err := r.role.AddPoP(st, r.cfg.Rand, data, msg.PoPKeyE, exSigner); err != nil {
 		return nil, err
 	}
+	if r.renew != nil {
+		if err := r.renewalData(data); err != nil {
+			return nil, err
+		}
+	}
 	return data, nil
 }
 
@@ -284,8 +295,11 @@ func (role Role) AddPoP(st suite.Suite, rand io.Reader, data *msg.CertReqData, w
 }
 
 // Seal makes the CertReq (MR3) from data: Enc{EE, CA, CertReqData}
-// signed with the new signature key.
+// signed with the new signature key (a renewal's with the current one).
 func (r *Registration[R]) Seal(data *msg.CertReqData) (*msg.CertReq, error) {
+	if r.renew != nil {
+		return r.sealRenewal(data)
+	}
 	return r.role.SealCertReq(r.cfg.Suite, r.cfg.Rand, r.sigKey, r.exchangeCert, data, r.cfg.Now())
 }
 
@@ -485,6 +499,12 @@ func Register[R any](ctx context.Context, rt wire.RoundTripper, role Role, cfg C
 	if err != nil {
 		return zero, err
 	}
+	return run(ctx, rt, reg, init)
+}
+
+// run is Register's flow from the Me-AqCInitReq on, shared with Renew.
+func run[R any](ctx context.Context, rt wire.RoundTripper, reg *Registration[R], init *msg.MeAqCInitReq) (R, error) {
+	var zero R
 	ep := reg.endpoint()
 	m, err := ep.Call(ctx, rt, "CA", nil, &init.RRPID, init)
 	if err != nil {

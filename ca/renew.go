@@ -1,0 +1,329 @@
+package ca
+
+// Certificate renewal (request types cardRenewalSig, merRenewalBoth and
+// pgwyRenewalBoth). A renewing end entity runs registration again with the
+// renewal request type. Its CertReq names the certificate it renews in
+// eeThumb and is signed with that certificate's key, the certificate being
+// the signer certificate of the request's SignedData; each new key proves
+// possession with a PoPSignature. So the signature says "the holder of the
+// current certificate asks" and the PoPs say "and holds the new keys"
+// (docs/spec-gaps.md, "renewal"). The renewed certificate stays valid
+// until it expires or is revoked.
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/x509"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+
+	"github.com/setpay/setpay/internal/pkcs7"
+	"github.com/setpay/setpay/msg"
+	"github.com/setpay/setpay/pki"
+	"github.com/setpay/setpay/suite"
+)
+
+// RevocationRecords is implemented by stores that keep the CA's own
+// revocations (SQLStore does), so that a renewal of a certificate revoked
+// here is refused even before any CRL lists it.
+type RevocationRecords interface {
+	Revoked(ctx context.Context, serial *big.Int) (bool, error)
+}
+
+var _ RevocationRecords = (*SQLStore)(nil)
+
+// Revoked implements RevocationRecords.
+func (s *SQLStore) Revoked(ctx context.Context, serial *big.Int) (bool, error) {
+	rs, err := s.db.Revocations(ctx)
+	if err != nil {
+		return false, fmt.Errorf("ca: revocations: %w", err)
+	}
+	for _, r := range rs {
+		if r.Serial.Cmp(serial) == 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// checkCurrent checks the certificate a renewal renews: the request's
+// signer certificate (whose key made the request's signature, verified in
+// OpenEnc or OpenEncX) must be the one eeThumb names, of the requester's
+// type, chain to the roots through this CA's hierarchy, be within its
+// validity and not be revoked. Every failure is a SET Error: the request
+// is not authentic as a renewal.
+func (c *CA) checkCurrent(ctx context.Context, data *msg.CertReqData, signerCert []byte, eeType pki.CertType) (*pki.Certificate, error) {
+	if data.EEThumb == nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "renewal CertReq without eeThumb")
+	}
+	if !data.EEThumb.Matches(signerCert) {
+		// Typically signed with the new key alone: the holder of the
+		// certificate being renewed did not sign.
+		return nil, msg.Errorf(msg.SignatureFailure, "renewal CertReq is not signed with the key of the certificate its eeThumb names")
+	}
+	cur, err := pki.ParseCertificate(signerCert)
+	if err != nil {
+		return nil, msg.Errorf(msg.InvalidCertificate, "certificate to renew: %w", err)
+	}
+	opts := pki.VerifyOptions{
+		Roots: c.cfg.Roots, Intermediates: c.cfg.Authority.Chain, Now: c.cfg.Now(),
+		CertType: eeType, KeyUsage: x509.KeyUsageDigitalSignature,
+	}
+	if c.cfg.Revocation != nil {
+		crls, bci, err := c.cfg.Revocation.Revocation(ctx)
+		if err != nil {
+			// Not knowing whether it is revoked is no ground to renew it.
+			return nil, msg.Errorf(msg.InvalidCertificate, "revocation status of the certificate to renew: %w", err)
+		}
+		opts.CRLs, opts.BrandCRLIdentifier = crls, bci
+	}
+	if _, err := cur.Verify(opts); err != nil {
+		return nil, &msg.ProtocolError{Code: pki.ErrorCode(err), Err: fmt.Errorf("certificate to renew: %w", err)}
+	}
+	if rr, ok := c.cfg.Store.(RevocationRecords); ok {
+		revoked, err := rr.Revoked(ctx, cur.SerialNumber)
+		if err != nil {
+			return nil, msg.Errorf(msg.UnspecifiedFailure, "revocation records: %w", err)
+		}
+		if revoked {
+			return nil, msg.Errorf(msg.RevokedCertificate, "certificate to renew (serial %d) is revoked", cur.SerialNumber)
+		}
+	}
+	return cur, nil
+}
+
+// checkRenewalPoP requires a PoPSignature by every key the renewal asks
+// to have certified, and checks each. The request's own signature is the
+// current key's, so unlike an initial request none of the new keys is
+// proved by it.
+func checkRenewalPoP(data *msg.CertReqData) error {
+	k := data.PublicKeySorE
+	if k.PublicKeyS != nil && bytes.Equal(k.PublicKeyS, k.PublicKeyE) {
+		return msg.Errorf(msg.SignatureFailure, "CertReq: signature and key-exchange keys are the same")
+	}
+	input, err := data.PoPInput()
+	if err != nil {
+		return msg.Errorf(msg.DecodingFailure, "PoPInput: %w", err)
+	}
+	var proved [2]bool
+	for _, pop := range data.PoPSignatures {
+		spki := k.PublicKeyS
+		if pop.PoPKey == msg.PoPKeyE {
+			spki = k.PublicKeyE
+		}
+		pub, err := pki.ParsePublicKey(spki)
+		if err != nil {
+			return msg.Errorf(msg.DecodingFailure, "CertReq public key: %w", err)
+		}
+		if err := pkcs7.VerifySignature(pub, pop.SignatureAlgorithm, input, pop.Signature); err != nil {
+			return msg.Errorf(msg.SignatureFailure, "PoPSignature for key %d: %w", pop.PoPKey, err)
+		}
+		proved[pop.PoPKey] = true
+	}
+	if (k.PublicKeyS != nil && !proved[msg.PoPKeyS]) || (k.PublicKeyE != nil && !proved[msg.PoPKeyE]) {
+		return msg.Errorf(msg.SignatureFailure, "renewal CertReq without proof of possession of every new key")
+	}
+	return nil
+}
+
+// reusesKey reports whether the renewal asks to certify again the key of
+// the certificate it renews.
+func reusesKey(data *msg.CertReqData, cur *pki.Certificate) bool {
+	k := data.PublicKeySorE
+	return bytes.Equal(k.PublicKeyS, cur.RawSubjectPublicKeyInfo) || bytes.Equal(k.PublicKeyE, cur.RawSubjectPublicKeyInfo)
+}
+
+// sameSubject reports whether tmpl would name the subject cur names.
+func sameSubject(tmpl *pki.Template, cur *pki.Certificate) bool {
+	name, err := asn1.Marshal(tmpl.Subject.ToRDNSequence())
+	return err == nil && bytes.Equal(name, cur.RawSubject)
+}
+
+// handleCardRenewal is CR5 → CR6 for cardRenewalSig. Besides what an
+// initial request proves (the card, through AcctInfo), the renewer proves
+// it holds the current certificate (its key signed) and that the
+// certificate is this card's: AcctInfo's CardSecret is, in a renewal, the
+// PANSecret bound into the current certificate, and hex(HMAC(PANSecret,
+// PAN ‖ expiry)) must be that certificate's subject. The new certificate
+// binds a fresh PANSecret, CardSecret ⊕ NonceCCA as always.
+func (c *CA) handleCardRenewal(ctx context.Context, data *msg.CertReqData, acct *msg.AcctInfo, signerCert []byte) (*msg.CertRes, error) {
+	st := c.cfg.Suite
+	cur, err := c.checkCurrent(ctx, data, signerCert, pki.CertTypeCard)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRenewalPoP(data); err != nil {
+		return nil, err
+	}
+	if b := data.CABackKeyData; b != nil {
+		if err := suite.CheckBackKey(st, b.BackAlgID, b.BackKey); err != nil {
+			return nil, msg.Errorf(msg.DecodingFailure, "CertReq caBackKeyData: %w", err)
+		}
+	}
+	ch, err := c.takeChallenge(ctx, data.ChallCA)
+	if err != nil {
+		return nil, err
+	}
+
+	res := &msg.CertResData{RRPID: data.RRPID, LIDEE: data.LIDEE, ChallEE3: data.ChallEE3, LIDCA: data.LIDCA}
+	card := acct.PANData0
+	issuer := c.issuerFor(card.PAN)
+	if issuer == nil {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.InvalidBIN, EEMessage: "this CA does not register cards of this BIN"}
+		return c.certRes(res, nil, data.CABackKeyData)
+	}
+	if !hmac.Equal(ch.PANMAC, c.panMAC(card.PAN)) {
+		return nil, msg.Errorf(msg.ChallengeMismatch, "CertReq: chall-CA was issued for another card")
+	}
+	if failed := checkForm(issuer.Form, ch.RegFormID, data); failed != nil {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "registration form not accepted", FailedItemSeq: failed}
+		return c.certRes(res, nil, data.CABackKeyData)
+	}
+	old, err := pki.CardholderTemplate(cur.PublicKey, card.PAN, card.CardExpiry, card.CardSecret[:], st.Hash(), c.cfg.Now())
+	if err != nil || !sameSubject(old, cur) {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "the certificate to renew is not this card's"}
+		return c.certRes(res, nil, data.CABackKeyData)
+	}
+	if reusesKey(data, cur) {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "a renewal must certify a new key"}
+		return c.certRes(res, nil, data.CABackKeyData)
+	}
+	pub, err := pki.ParsePublicKey(data.PublicKeySorE.PublicKeyS)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "CertReq publicKeyS: %w", err)
+	}
+	var nonceCCA msg.Nonce
+	if _, err := io.ReadFull(c.cfg.Rand, nonceCCA[:]); err != nil {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "nonceCCA: %w", err)
+	}
+	panSecret := PANSecret(card.CardSecret, nonceCCA)
+	tmpl, err := pki.CardholderTemplate(pub, card.PAN, card.CardExpiry, panSecret[:], st.Hash(), c.cfg.Now())
+	if err != nil {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "card data not accepted"}
+		return c.certRes(res, nil, data.CABackKeyData)
+	}
+	if refused, err := c.recordKeys(ctx, data, res); refused != nil || err != nil {
+		return refused, err
+	}
+	cert, err := c.issue(ctx, tmpl)
+	if err != nil {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "issuing: %w", err)
+	}
+	c.cfg.Log.Info("ca: cardholder certificate renewed", "serial", cert.SerialNumber, "renews", cur.SerialNumber, "subject", cert.Subject.CommonName)
+	res.CertStatus = msg.CertStatus{CertStatusCode: msg.RequestComplete, NonceCCA: &nonceCCA}
+	res.CertThumbs = []msg.CertThumb{msg.ThumbOf(st.Hash(), cert.Raw)}
+	return c.certRes(res, [][]byte{cert.Raw}, data.CABackKeyData)
+}
+
+// recordKeys enters the new keys in the registry of certified keys, last
+// before issuing; a key certified before is refused with a CertRes.
+func (c *CA) recordKeys(ctx context.Context, data *msg.CertReqData, res *msg.CertResData) (*msg.CertRes, error) {
+	for _, k := range [][]byte{data.PublicKeySorE.PublicKeyS, data.PublicKeySorE.PublicKeyE} {
+		if k == nil {
+			continue
+		}
+		d := c.cfg.Suite.Hash().New()
+		d.Write(k)
+		if err := c.cfg.Store.RecordKey(ctx, d.Sum(nil)); err != nil {
+			if !errors.Is(err, ErrKeyCertified) {
+				return nil, msg.Errorf(msg.UnspecifiedFailure, "key registry: %w", err)
+			}
+			res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "this public key is already certified"}
+			return c.certRes(res, nil, data.CABackKeyData)
+		}
+	}
+	return nil, nil
+}
+
+// handleEERenewal is MR3 → MR4 for merRenewalBoth and pgwyRenewalBoth.
+// The acquirer approves the renewal as it would a first registration, and
+// the identity it approves must be the one the current certificate names.
+func (c *CA) handleEERenewal(ctx context.Context, data *msg.CertReqData, signerCert []byte) (*msg.CertRes, error) {
+	st := c.cfg.Suite
+	if !c.serves(data.RequestType) {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "CertReq: request type %v not renewed by this %s", data.RequestType, c.kind())
+	}
+	if data.IDData == nil {
+		return nil, msg.Errorf(msg.ChallengeMismatch, "CertReq without idData")
+	}
+	eeType := pki.CertTypeMer
+	if data.RequestType.Gateway() {
+		eeType = pki.CertTypePgwy
+	}
+	cur, err := c.checkCurrent(ctx, data, signerCert, eeType)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRenewalPoP(data); err != nil {
+		return nil, err
+	}
+	if b := data.CABackKeyData; b != nil {
+		if err := suite.CheckBackKey(st, b.BackAlgID, b.BackKey); err != nil {
+			return nil, msg.Errorf(msg.DecodingFailure, "CertReq caBackKeyData: %w", err)
+		}
+	}
+	ch, err := c.takeChallenge(ctx, data.ChallCA)
+	if err != nil {
+		return nil, err
+	}
+	if !hmac.Equal(ch.PANMAC, c.identityMAC(data.RequestType, data.IDData)) {
+		return nil, msg.Errorf(msg.ChallengeMismatch, "CertReq: chall-CA was issued for another identity or request type")
+	}
+
+	res := &msg.CertResData{RRPID: data.RRPID, LIDEE: data.LIDEE, ChallEE3: data.ChallEE3, LIDCA: data.LIDCA}
+	app := &Applicant{RequestType: data.RequestType, ID: *data.IDData, Form: data.RegForm}
+	form, _, err := c.cfg.Acquirer.RegForm(ctx, app)
+	if errors.Is(err, ErrNotInRecords) {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.InvalidBIN, EEMessage: "the acquirer has no record of this merchant or gateway"}
+		return c.certRes(res, nil, data.CABackKeyData)
+	}
+	if err != nil {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "acquirer policy: %w", err)
+	}
+	if failed := checkForm(form, ch.RegFormID, data); failed != nil {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "registration form not accepted", FailedItemSeq: failed}
+		return c.certRes(res, nil, data.CABackKeyData)
+	}
+	appr, err := c.cfg.Acquirer.Approve(ctx, app)
+	var ref *Refusal
+	if errors.As(err, &ref) {
+		res.CertStatus = msg.CertStatus{CertStatusCode: ref.Code, EEMessage: truncate(ref.Message, 128), FailedItemSeq: ref.Failed}
+		return c.certRes(res, nil, data.CABackKeyData)
+	}
+	var def *Deferral
+	if errors.As(err, &def) {
+		appr = def.Approval
+	} else if err != nil {
+		return nil, msg.Errorf(msg.UnspecifiedFailure, "acquirer policy: %w", err)
+	}
+	sigT, _, err := c.eeTemplates(data, appr, c.cfg.Now())
+	if err != nil {
+		return nil, err
+	}
+	if !sameSubject(sigT, cur) {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "the certificate to renew was issued to another subject"}
+		return c.certRes(res, nil, data.CABackKeyData)
+	}
+	if reusesKey(data, cur) {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "a renewal must certify new keys"}
+		return c.certRes(res, nil, data.CABackKeyData)
+	}
+	if def != nil {
+		// Every renewal check passed; what is left is the acquirer's
+		// decision, taken like a first registration's.
+		return c.deferEE(ctx, data, def, res)
+	}
+	status, thumbs, certs, err := c.issueEE(ctx, data, appr)
+	if err != nil {
+		return nil, err
+	}
+	if status.CertStatusCode == msg.RequestComplete {
+		c.cfg.Log.Info("ca: "+c.kind()+" certificates renewed", "renews", cur.SerialNumber)
+	}
+	res.CertStatus, res.CertThumbs = status, thumbs
+	return c.certRes(res, certs, data.CABackKeyData)
+}
