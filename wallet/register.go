@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +34,10 @@ type RegisterConfig struct {
 	Answers map[string]string
 	// Key is the signing key to have certified; nil makes a fresh one.
 	Key crypto.Signer
+	// Revocation, if set, is checked when the CA's signature is: a
+	// CardCInitRes, RegFormRes or CertRes signed by a revoked CA (or
+	// under a revoked brand) is refused with revokedCertificate.
+	Revocation pki.RevocationSource
 
 	Language string           // default "en"
 	SWIdent  string           // default "setpay-wallet/0.1"
@@ -97,8 +99,8 @@ func NewRegistration(cfg RegisterConfig) (*Registration, *msg.CardCInitReq, erro
 	if cfg.Suite == nil || len(cfg.Roots) == 0 {
 		return nil, nil, errors.New("wallet: registration needs a suite and roots")
 	}
-	if len(cfg.Card.PAN) < 12 || len(cfg.Card.PAN) > 19 {
-		return nil, nil, errors.New("wallet: PAN must have 12 to 19 digits")
+	if err := cfg.Card.check(); err != nil { // a card or a bank account (account.go)
+		return nil, nil, err
 	}
 	if cfg.Language == "" {
 		cfg.Language = "en"
@@ -121,7 +123,7 @@ func NewRegistration(cfg RegisterConfig) (*Registration, *msg.CardCInitReq, erro
 
 // caVerifier accepts a cardholder CA's signature certificate.
 func (r *Registration) caVerifier() encap.CertVerifier {
-	return pki.CertVerifier(pki.VerifyOptions{Roots: r.cfg.Roots, Now: r.cfg.Now(), CertType: pki.CertTypeCCA, KeyUsage: x509.KeyUsageDigitalSignature})
+	return pki.RevocationVerifier(r.cfg.Revocation, pki.VerifyOptions{Roots: r.cfg.Roots, Now: r.cfg.Now(), CertType: pki.CertTypeCCA, KeyUsage: x509.KeyUsageDigitalSignature})
 }
 
 // openCA opens S{CA, t}, which must be signed by a cardholder CA (and the
@@ -172,7 +174,7 @@ func (r *Registration) HandleCardCInitRes(res *msg.CardCInitRes) (*msg.RegFormRe
 	if err != nil {
 		return nil, fmt.Errorf("wallet: RegFormReqData: %w", err)
 	}
-	pb, err := pan.Marshal()
+	pb, err := r.cfg.Card.regFormExtra(pan) // account.go
 	if err != nil {
 		return nil, fmt.Errorf("wallet: PANOnly: %w", err)
 	}
@@ -265,6 +267,9 @@ func (r *Registration) HandleRegFormRes(res *msg.RegFormRes) (*msg.CertReq, erro
 	acct := &msg.AcctInfo{PANData0: &msg.PANData0{PAN: r.cfg.Card.PAN, CardExpiry: r.cfg.Card.Expiry, CardSecret: r.cardSecret}}
 	if err := fill(r.cfg.Rand, acct.PANData0.EXNonce[:]); err != nil {
 		return nil, err
+	}
+	if r.cfg.Card.Account != nil {
+		acct = r.cfg.Card.acctInfo(r.cardSecret) // account.go
 	}
 	return SealCertReq(st, r.cfg.Rand, r.key, r.exchangeCert, data, acct, r.cfg.Now())
 }
@@ -389,10 +394,7 @@ func (r *Registration) HandleCertRes(res *msg.CertRes) (*Registered, error) {
 	for i := range card.PANSecret {
 		card.PANSecret[i] = r.cardSecret[i] ^ nonce[i]
 	}
-	mac := hmac.New(st.Hash().New, card.PANSecret[:])
-	mac.Write([]byte(card.PAN))
-	mac.Write([]byte(card.Expiry))
-	if want := hex.EncodeToString(mac.Sum(nil)); cert.Subject.CommonName != want {
+	if want := card.holderID(st.Hash()); cert.Subject.CommonName != want { // account.go
 		return nil, msg.Errorf(msg.InvalidCertificate, "cardholder certificate subject is not this card's PANSecret hash")
 	}
 	return &Registered{Key: NewSigningKey(r.key), Cert: certDER, Chain: chain, Card: card}, nil
@@ -400,7 +402,8 @@ func (r *Registration) HandleCertRes(res *msg.CertRes) (*Registered, error) {
 
 // Register runs a whole cardholder registration against a CA reached
 // through rt: CardCInitReq → CardCInitRes, RegFormReq → RegFormRes,
-// CertReq → CertRes. rt is the only I/O.
+// CertReq → CertRes. rt is the only I/O. A pended request is a
+// *PendingError carrying the Registration to Wait on.
 func Register(ctx context.Context, rt wire.RoundTripper, cfg RegisterConfig) (*Registered, error) {
 	reg, init, err := NewRegistration(cfg)
 	if err != nil {
@@ -442,7 +445,8 @@ func Register(ctx context.Context, rt wire.RoundTripper, cfg RegisterConfig) (*R
 	}
 	out, err := reg.HandleCertRes(certRes)
 	if err != nil {
-		return nil, fmt.Errorf("CertRes: %w", err)
+		// A pended request is a *PendingError to Wait on (register_pending.go).
+		return nil, fmt.Errorf("CertRes: %w", reg.pendingErr(err))
 	}
 	return out, nil
 }

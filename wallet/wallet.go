@@ -40,13 +40,27 @@ type Card struct {
 	PANSecret  msg.Secret
 	CardSecret msg.Secret
 	BrandID    string
+	// Account, if set, is a bank account paid from instead of a card
+	// (account.go): PAN and Expiry are then empty and PANSecret is the
+	// account's secret.
+	Account *msg.BankAccount
 }
 
 // BIN is the bank identification number: the first six PAN digits.
-func (c Card) BIN() string { return c.PAN[:6] }
+func (c Card) BIN() string {
+	if c.Account != nil {
+		return accountBIN
+	}
+	return c.PAN[:6]
+}
 
 // String masks the PAN: first six and last four digits only.
-func (c Card) String() string { return "Card(" + MaskPAN(c.PAN) + ")" }
+func (c Card) String() string {
+	if c.Account != nil {
+		return "Card(" + c.Account.String() + ")"
+	}
+	return "Card(" + MaskPAN(c.PAN) + ")"
+}
 
 // MaskPAN keeps the first six and last four digits of a PAN.
 func MaskPAN(pan string) string {
@@ -89,8 +103,8 @@ func New(cfg Config) (*Wallet, error) {
 	if cfg.Suite == nil || cfg.Key.key == nil || cfg.Cert == nil {
 		return nil, fmt.Errorf("wallet: suite, key and certificate are required")
 	}
-	if len(cfg.Card.PAN) < 12 || len(cfg.Card.PAN) > 19 {
-		return nil, fmt.Errorf("wallet: PAN must have 12 to 19 digits")
+	if err := cfg.Card.check(); err != nil {
+		return nil, err
 	}
 	if cfg.Language == "" {
 		cfg.Language = "en"
@@ -115,6 +129,10 @@ type Offer struct {
 	Amount      msg.CurrencyAmount
 	Description []byte // the order description the cardholder agreed to
 	MerchantID  string
+	// Plan, if set, is the recurring or instalment plan the cardholder
+	// agrees to: signed into the PI, so that the gateway holds the
+	// merchant to it (recurring.go). Amount is then each payment's.
+	Plan *msg.InstallRecurData
 }
 
 // Purchase is one purchase in progress, from PInitReq to PRes.
@@ -250,12 +268,11 @@ func (p *Purchase) PReq() (*msg.PReq, error) {
 		thumb := msg.ThumbOf(st.Hash(), p.gatewayCert)
 		head.PGThumb = &thumb
 	}
-	pan := msg.PANData{PAN: cfg.Card.PAN, CardExpiry: cfg.Card.Expiry, PANSecret: cfg.Card.PANSecret, EXNonce: exNonce}
-	panData, err := pan.Marshal()
-	if err != nil {
+	if head.InstallRecurData, err = planField(p.offer.Plan); err != nil {
 		return nil, err
 	}
-	piData, err := (&msg.PIData{PIHead: head, PANData: pan}).Marshal()
+	// panData is the PANData position: the card, or the bank account.
+	panData, piData, err := cfg.Card.piData(head, exNonce)
 	if err != nil {
 		return nil, err
 	}
@@ -379,7 +396,10 @@ func (p *Purchase) checkGatewayProof(signed []byte) (*GatewayProof, error) {
 		return nil, msg.Errorf(msg.ThumbsMismatch, "gateway result answers another merchant")
 	}
 	h := d.AuthResPayload.AuthHeader
-	if h.AuthCode == msg.AuthApproved && h.AuthAmt != p.offer.Amount {
+	// Approved for the purchase, or for less: the first part of a split
+	// shipment (merchant.CheckoutSplit). Never for more.
+	a, o := h.AuthAmt, p.offer.Amount
+	if h.AuthCode == msg.AuthApproved && (a.Currency != o.Currency || a.AmtExp10 != o.AmtExp10 || a.Amount > o.Amount || a.Amount <= 0) {
 		return nil, msg.Errorf(msg.SignatureFailure, "gateway approved %v, the purchase was for %v", h.AuthAmt, p.offer.Amount)
 	}
 	return &GatewayProof{AuthCode: h.AuthCode, Amount: h.AuthAmt, Signed: signed}, nil
