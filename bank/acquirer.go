@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/setpay/setpay/store"
@@ -93,8 +94,8 @@ type Settlement struct {
 	MerchantID string
 	Currency   int
 	Count      int   // captures and credits in the batch
-	Sales      int64 // sum of captures
-	Refunds    int64 // sum of credits
+	Sales      int64 // sum of captures, less voided sales
+	Refunds    int64 // sum of credits, less their reversals
 	Gross      int64 // Sales − Refunds
 	Fee        int64 // interchange: Sales × bps / 10000, rounded half up
 	Net        int64 // Gross − Fee: credited to (or, if negative, debited from) the merchant
@@ -181,8 +182,15 @@ func tally(ctx context.Context, tx store.BankTx, b *store.Batch) (*Settlement, e
 			s.Count++
 			s.Sales += e.Amount
 		case store.EntryCredit:
+			if strings.HasPrefix(e.Key, "release/") {
+				// A voided sale (Issuer.voidSale) takes back the sale.
+				s.Sales -= e.Amount
+				continue
+			}
 			s.Count++
 			s.Refunds += e.Amount
+		case store.EntryCreditReversal:
+			s.Refunds -= e.Amount
 		}
 	}
 	s.Gross = s.Sales - s.Refunds

@@ -17,8 +17,8 @@ import (
 //   - every authorization's hold is accounted for exactly once: held =
 //     placed − released − captured ≥ 0, and its held postings net to what
 //     the record says is still held;
-//   - its captures and credits in the journal equal its record, and it
-//     never credited more than it captured;
+//   - its captures and credits (less credit reversals) in the journal
+//     equal its record, and it never credited more than it captured;
 //   - every customer account's balance is opening − captured + credited,
 //     with captured and credited summed from the authorization records.
 func (l *Ledger) Audit(ctx context.Context) error {
@@ -77,6 +77,8 @@ func (l *Ledger) Audit(ctx context.Context) error {
 				a.captured += e.Amount
 			case store.EntryCredit:
 				a.credited += e.Amount
+			case store.EntryCreditReversal:
+				a.credited -= e.Amount
 			}
 			for _, p := range e.Postings {
 				if store.BankAccountKind(accountKind(p.Account)) == store.BankHeld {
@@ -113,7 +115,7 @@ func (l *Ledger) Audit(ctx context.Context) error {
 				bad("authorization %s: placed %d, released %d, captured %d, held postings %d; record holds %d",
 					r.ID, a.placed, a.released, a.captured, a.heldNet, r.Held)
 			}
-			if a.captured != r.Captured || a.credited != r.Credited || r.Credited > r.Captured {
+			if a.captured != r.Captured || a.credited != r.Credited || r.Credited < 0 || r.Credited > r.Captured {
 				bad("authorization %s: journal captured/credited %d/%d, record %d/%d", r.ID, a.captured, a.credited, r.Captured, r.Credited)
 			}
 			c := customer[r.Account]

@@ -33,7 +33,7 @@ func FuzzIssuer(f *testing.F) {
 			Amount: amt, Currency: cur, MerchantID: mid}); err != nil {
 			t.Fatal(err)
 		}
-		for i, op := range []func(context.Context, FollowUp) (*Response, error){is.Capture, is.Credit, is.Reverse} {
+		for i, op := range []func(context.Context, FollowUp) (*Response, error){is.Capture, is.Credit, is.ReverseCredit, is.Reverse} {
 			m := FollowUp{ID: MessageID{acq, stan, "061512000" + string(rune('0'+i))}, Original: id, Amount: amt2}
 			if _, err := op(ctx, m); err != nil {
 				t.Fatal(err)

@@ -18,6 +18,8 @@ import (
 //	0200 / 0201  DE 3 20xxxx (refund)  Issuer.Credit of DE 4 (original in DE 90)
 //	0220 / 0221  completion advice     Issuer.Capture of DE 4 (original in DE 90)
 //	0400 / 0401  reversal request      Issuer.Reverse of DE 4, all that remains without it (DE 90)
+//	0400 / 0401  DE 3 20xxxx           Issuer.ReverseCredit of DE 4: a refund reversed (DE 90
+//	                                   names the authorization or the refund itself)
 //	0420 / 0421  reversal advice       Issuer.Reverse of DE 4, all that remains without it (DE 90)
 //	0420 / 0421  DE 3 20xxxx           Issuer.Credit of DE 4: a capture reversed (DE 90)
 //	0800 / 0801  echo                  response code 00
@@ -25,7 +27,16 @@ import (
 // The subset has no DE 95 (replacement amounts): a partial reversal names
 // the amount released in DE 4. The bank's books have no "uncapture", so a
 // capture reversal returns the money as a credit does; the cardholder's
-// balance is the same either way (opening − captured + credited).
+// balance is the same either way (opening − captured + credited). A 0400
+// naming a sale (0200) returns its debit the same way: a sale holds
+// nothing to release.
+//
+// A request names the card in DE 2, or a bank account in DE 102 (the IBAN,
+// or bank code "/" account number where there is none), never both. DE 3's from-account digits (positions
+// 3–4) say which: 00 (default) or 30 (credit) with a card; 00, 10
+// (savings) or 20 (checking) with a bank account. The bank keeps one kind
+// of deposit account, so savings and checking are both accepted; any other
+// pairing is 12.
 //
 // A repeat carries the STAN, transmission time and acquirer of the message
 // it repeats, so it has the same MessageID and the issuer answers it from
@@ -71,6 +82,10 @@ func (h *Host) Handle(ctx context.Context, req *iso8583.Message) (*iso8583.Messa
 	case iso8583.MTICompletionAdvice:
 		resp, err = h.followUp(ctx, req, h.is.Capture, true)
 	case iso8583.MTIReversalRequest:
+		if refund(req) {
+			resp, err = h.followUp(ctx, req, h.is.ReverseCredit, true)
+			break
+		}
 		resp, err = h.followUp(ctx, req, h.is.Reverse, hasAmount(req))
 	default:
 		resp = respond(FormatError)
@@ -130,9 +145,13 @@ func amountOf(req *iso8583.Message) int64 {
 
 func (h *Host) authorize(ctx context.Context, req *iso8583.Message, capture bool) (*Response, error) {
 	pan, _ := req.Get(iso8583.FieldPAN)
-	if pan == "" {
-		// The subset carries no bank account number: only cards.
+	acct, _ := req.Get(iso8583.FieldAccountID1)
+	if (pan == "") == (acct == "") {
 		return respond(FormatError), nil
+	}
+	pc, _ := req.Get(iso8583.FieldProcessingCode)
+	if !accountTypeFits(pc, pan != "") {
+		return respond(InvalidTransaction), nil
 	}
 	cur, _ := req.Get(iso8583.FieldCurrency)
 	currency, err := strconv.Atoi(cur)
@@ -142,11 +161,18 @@ func (h *Host) authorize(ctx context.Context, req *iso8583.Message, capture bool
 	expiry, _ := req.Get(iso8583.FieldExpiry)
 	term, _ := req.Get(iso8583.FieldTerminalID)
 	mer, _ := req.Get(iso8583.FieldMerchantID)
+	// DE 102 holds an IBAN, or bankcode/number for a domestic account.
+	bankCode, number, ok := strings.Cut(acct, "/")
+	if !ok {
+		bankCode, number = "", acct
+	}
 	return h.is.Authorize(ctx, AuthRequest{
-		ID:     messageID(req),
-		PAN:    pan,
-		Expiry: expiry,
-		Amount: amountOf(req),
+		ID:            messageID(req),
+		PAN:           pan,
+		Expiry:        expiry,
+		AccountNumber: number,
+		BankCode:      bankCode,
+		Amount:        amountOf(req),
 		// DE 41 and 42 are fixed-length and space-padded on the right.
 		TerminalID: strings.TrimRight(term, " "),
 		MerchantID: strings.TrimRight(mer, " "),
@@ -193,4 +219,22 @@ func (h *Host) response(req *iso8583.Message, r *Response) *iso8583.Message {
 	}
 	out.Set(iso8583.FieldResponseCode, string(r.ResponseCode))
 	return out
+}
+
+// accountTypeFits reports whether DE 3's from-account type (positions 3–4)
+// fits the account the request names: a card (DE 2) or a bank account
+// (DE 102).
+func accountTypeFits(pc string, card bool) bool {
+	if len(pc) != 6 {
+		return false
+	}
+	switch pc[2:4] {
+	case "00":
+		return true
+	case "30":
+		return card
+	case "10", "20":
+		return !card
+	}
+	return false
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/store"
 )
 
@@ -60,8 +61,8 @@ func digits(s string, lo, hi int) bool {
 }
 
 // AuthRequest is an authorization (0100) or, with Capture, a financial
-// request (0200, a sale). It names a card by PAN or a bank account by
-// number and bank code, not both.
+// request (0200, a sale). It names a card by PAN or a bank account, not
+// both: by IBAN (BankCode empty) or by number and bank code.
 type AuthRequest struct {
 	ID            MessageID
 	PAN           string // DE 2
@@ -244,6 +245,11 @@ func (is *Issuer) findAccount(ctx context.Context, tx store.BankTx, req *AuthReq
 		}
 		acct, err = tx.BankAccountByNumber(ctx, store.BankCard, req.PAN, "")
 	} else {
+		if req.BankCode == "" && msg.CheckIBAN(req.AccountNumber) != nil {
+			// Without a bank code the number is an IBAN, and a mistyped
+			// one is an invalid account number, like a Luhn failure.
+			return nil, InvalidCardNumber, nil
+		}
 		acct, err = tx.BankAccountByNumber(ctx, store.BankDeposit, req.AccountNumber, req.BankCode)
 	}
 	if errors.Is(err, store.ErrNotFound) {
@@ -273,8 +279,10 @@ func seenEntry(ctx context.Context, tx store.BankTx, key string, kind store.Entr
 	if err != nil {
 		return false, false, err
 	}
-	// A reversal's entry records what it released, not what it asked for.
-	same = prev.Kind == kind && prev.Ref == ref && (kind == store.EntryRelease || prev.Amount == amount)
+	// A reversal's entry records what it released (or, for a sale, what it
+	// returned), not what it asked for.
+	release := kind == store.EntryRelease && (prev.Kind == store.EntryRelease || prev.Kind == store.EntryCredit)
+	same = (prev.Kind == kind || release) && prev.Ref == ref && (release || prev.Amount == amount)
 	return true, same, nil
 }
 
@@ -362,9 +370,16 @@ func (is *Issuer) followUpDecide(ctx context.Context, kind store.EntryKind, m Fo
 // it, or all that remains when Amount is 0 or more than remains. A
 // reversal of an authorization never seen is answered 25 and remembered,
 // so that the authorization, should it arrive late, places no hold. What
-// was captured is not reversed here.
+// a later completion captured is not reversed here; but a sale (0200)
+// holds nothing, its approval was the debit, so its reversal returns the
+// debit (voidSale).
 func (is *Issuer) Reverse(ctx context.Context, m FollowUp) (*Response, error) {
 	return is.followUp(ctx, "release", store.EntryRelease, m, true, func(tx store.BankTx, a *store.IssuerAuth, acct *store.BankAccount, key string) (*Response, error) {
+		if sale, err := isSale(ctx, tx, a); err != nil {
+			return nil, err
+		} else if sale {
+			return is.voidSale(ctx, tx, a, acct, key, m.Amount)
+		}
 		amt := m.Amount
 		if amt == 0 || amt > a.Held {
 			amt = a.Held

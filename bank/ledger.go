@@ -19,9 +19,12 @@
 //	capture           Dr bank holds       Cr customer/held   (the hold it uses)
 //	                  Dr customer         Cr clearing        (the debit)
 //	credit (refund)   Dr clearing         Cr customer
+//	sale reversed     Dr clearing         Cr customer        (a credit keyed by the 0400)
+//	credit reversed   Dr customer         Cr clearing
 //	settlement        Dr clearing (gross) Cr merchant (net)  Cr fee income (fee)
 //
-// So a customer's balance is opening − captured + credited, its held
+// So a customer's balance is opening − captured + credited (credits less
+// their reversals), its held
 // account carries exactly the holds still outstanding, and open-to-buy is
 // balance + limit − held. Balances are sums over postings, never stored.
 //
@@ -38,6 +41,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/store"
 )
 
@@ -120,10 +124,12 @@ func (c Card) String() string {
 // GoString masks the PAN for %#v too.
 func (c Card) GoString() string { return c.String() }
 
-// Deposit describes a bank-account holder's account to open.
+// Deposit describes a bank-account holder's account to open: by IBAN
+// (BankCode empty; the IBAN holds the bank), or by account number and
+// bank code where there is none.
 type Deposit struct {
-	Number    string // IBAN-like account number
-	BankCode  string // routing / bank code
+	Number    string // IBAN, or domestic account number
+	BankCode  string // routing / bank code; empty for an IBAN
 	Holder    string
 	Currency  int
 	Overdraft int64 // how far below zero the balance may go, >= 0
@@ -146,6 +152,11 @@ func (l *Ledger) OpenCard(ctx context.Context, c Card) (string, error) {
 func (l *Ledger) OpenDeposit(ctx context.Context, d Deposit) (string, error) {
 	if d.Number == "" || len(d.Number) > 34 || strings.ContainsAny(d.Number, " /") {
 		return "", errors.New("bank: open deposit account: account number must be 1 to 34 characters without spaces")
+	}
+	if d.BankCode == "" {
+		if err := msg.CheckIBAN(d.Number); err != nil {
+			return "", fmt.Errorf("bank: open deposit account: without a bank code the number must be an IBAN: %w", err)
+		}
 	}
 	return l.openCustomer(ctx, &store.BankAccount{Kind: store.BankDeposit, Number: d.Number, BankCode: d.BankCode,
 		Holder: d.Holder, Currency: d.Currency, Limit: d.Overdraft}, d.Opening)

@@ -10,7 +10,8 @@ import (
 )
 
 // TestLedgerProperties runs random sequences of authorizations (some
-// sales), partial captures, reversals, credits and retransmissions, and
+// sales), partial captures, reversals (of a sale: its void), credits,
+// credit reversals and retransmissions, and
 // checks after every step that the ledger audits clean and that the
 // issuer's answers agree with a model of each authorization.
 func TestLedgerProperties(t *testing.T) {
@@ -38,6 +39,7 @@ func TestLedgerProperties(t *testing.T) {
 		type model struct {
 			id                       MessageID
 			held, captured, credited int64
+			sale                     bool
 		}
 		var auths []*model
 		var sent []FollowUp
@@ -49,7 +51,7 @@ func TestLedgerProperties(t *testing.T) {
 		}
 		steps := rapid.IntRange(1, 30).Draw(t, "steps")
 		for range steps {
-			op := rapid.IntRange(0, 4).Draw(t, "op")
+			op := rapid.IntRange(0, 5).Draw(t, "op")
 			if op > 0 && len(auths) == 0 {
 				op = 0
 			}
@@ -70,15 +72,15 @@ func TestLedgerProperties(t *testing.T) {
 					m := &model{id: MessageID{}, held: amt}
 					m.id, _ = idOf(resp.AuthID)
 					if sale {
-						m.held, m.captured = 0, amt
+						m.held, m.captured, m.sale = 0, amt, true
 					}
 					auths = append(auths, m)
 				}
-			case 1, 2, 3: // capture, reverse, credit
+			case 1, 2, 3, 5: // capture, reverse, credit, credit reversal
 				m := auths[rapid.IntRange(0, len(auths)-1).Draw(t, "auth")]
 				amt := rapid.Int64Range(0, 320).Draw(t, "amount")
 				f := FollowUp{ID: next(), Original: m.id, Amount: amt}
-				fn := []func(context.Context, FollowUp) (*Response, error){nil, is.Capture, is.Reverse, is.Credit}[op]
+				fn := []func(context.Context, FollowUp) (*Response, error){nil, is.Capture, is.Reverse, is.Credit, nil, is.ReverseCredit}[op]
 				resp, err := fn(ctx, f)
 				if err != nil {
 					t.Fatal(err)
@@ -93,6 +95,14 @@ func TestLedgerProperties(t *testing.T) {
 					}
 				case 2:
 					wantOK = true
+					if m.sale { // a void returns the debit
+						v := amt
+						if v == 0 || v > m.captured-m.credited {
+							v = m.captured - m.credited
+						}
+						m.credited += v
+						break
+					}
 					rel := amt
 					if rel == 0 || rel > m.held {
 						rel = m.held
@@ -102,6 +112,11 @@ func TestLedgerProperties(t *testing.T) {
 					wantOK = amt > 0 && amt <= m.captured-m.credited
 					if wantOK {
 						m.credited += amt
+					}
+				case 5:
+					wantOK = amt > 0 && amt <= m.credited
+					if wantOK {
+						m.credited -= amt
 					}
 				}
 				if (resp.ResponseCode == Approved) != wantOK {
@@ -117,7 +132,7 @@ func TestLedgerProperties(t *testing.T) {
 				}
 				i := rapid.IntRange(0, len(sent)-1).Draw(t, "retransmit")
 				before, _ := l.Funds(ctx, card)
-				fn := []func(context.Context, FollowUp) (*Response, error){nil, is.Capture, is.Reverse, is.Credit}[sentOps[i]]
+				fn := []func(context.Context, FollowUp) (*Response, error){nil, is.Capture, is.Reverse, is.Credit, nil, is.ReverseCredit}[sentOps[i]]
 				if _, err := fn(ctx, sent[i]); err != nil {
 					t.Fatal(err)
 				}

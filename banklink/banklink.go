@@ -5,19 +5,21 @@
 // and captures 0220 completion advices; authorization reversals become 0400 (DE 4 the amount
 // released), capture reversals 0420 and credits 0200, both with processing
 // code 200000 (a refund) and DE 4 the amount returned. Every follow-up
-// names the authorization in DE 90. The issuer host takes no credit
-// reversal: the link refuses it (unspecifiedFailure).
+// names the authorization in DE 90; so does a credit reversal, a 0400
+// with processing code 200000. A payment from a bank account instead of a
+// card names the account in DE 102 (account.go).
 //
 // The link remembers, per SET transaction (XID), what identifies the
 // authorization to the issuer — its STAN and transmission time, which DE
-// 90 of the completion names — from the approval until the capture. That
-// memory is the process's: a gateway restarted between authorization and
-// capture cannot capture those authorizations (it answers
-// unspecifiedFailure); the issuer's holds then wait for their reversal.
+// 90 of every follow-up names — from the approval on. It writes that to
+// Config.Store before the approval reaches the gateway, so a gateway
+// restarted between authorization and capture, reversal or credit (a new
+// Link over the same store) still names the authorization.
 package banklink
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,6 +30,7 @@ import (
 	"github.com/setpay/setpay/bank/iso8583"
 	"github.com/setpay/setpay/gateway"
 	"github.com/setpay/setpay/msg"
+	"github.com/setpay/setpay/store"
 )
 
 // Config says how the gateway presents itself on the link.
@@ -39,6 +42,10 @@ type Config struct {
 	// Now is the clock for DE 7, 12 and 13. Default time.Now.
 	Now func() time.Time
 	Log *slog.Logger
+	// Store keeps what the link must remember of each approval: usually
+	// the gateway's store. Nil keeps it in the process's memory, lost on a
+	// restart: for tests only.
+	Store store.IssuerRefStore
 }
 
 // Link is a gateway.Issuer speaking ISO 8583 to an issuer host.
@@ -46,19 +53,23 @@ type Link struct {
 	c   *iso8583.Client
 	cfg Config
 
-	mu    sync.Mutex
-	auths map[msg.XID]authRef // approved and recorded by the gateway
+	refs store.IssuerRefStore
 }
 
 var _ gateway.Issuer = (*Link)(nil)
 
 // authRef is what a completion or reversal needs of the authorization.
+// It is stored as JSON; it holds no PAN.
 type authRef struct {
-	stan, transmitted string // DE 11 and DE 7 of the 0100
-	rrn               string // DE 37
-	currency          int
-	merchantID        string
+	STAN        string `json:"stan"`        // DE 11 of the 0100
+	Transmitted string `json:"transmitted"` // DE 7 of the 0100
+	RRN         string `json:"rrn"`         // DE 37
+	Currency    int    `json:"currency"`
+	MerchantID  string `json:"merchant"`
 }
+
+// refsName names the link's references in a store.IssuerRefStore.
+const refsName = "banklink"
 
 // New returns a link sending over c, which the caller keeps and closes.
 func New(c *iso8583.Client, cfg Config) *Link {
@@ -74,7 +85,74 @@ func New(c *iso8583.Client, cfg Config) *Link {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Link{c: c, cfg: cfg, auths: make(map[msg.XID]authRef)}
+	refs := cfg.Store
+	if refs == nil {
+		refs = &memoryRefs{refs: make(map[store.XID][]byte)}
+	}
+	return &Link{c: c, cfg: cfg, refs: refs}
+}
+
+// remember records ref as XID's authorization unless one is recorded:
+// the first approval of an XID is the one the gateway records, a second
+// is reversed by the gateway (Reverse) and must not replace it.
+func (l *Link) remember(ctx context.Context, xid msg.XID, ref authRef) error {
+	b, err := json.Marshal(ref)
+	if err != nil {
+		return err
+	}
+	if err := l.refs.PutIssuerRef(ctx, refsName, store.XID(xid), b); err != nil && !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	return nil
+}
+
+// lookup returns XID's recorded authorization.
+func (l *Link) lookup(ctx context.Context, xid msg.XID) (authRef, []byte, error) {
+	b, err := l.refs.IssuerRef(ctx, refsName, store.XID(xid))
+	if err != nil {
+		return authRef{}, nil, fmt.Errorf("no authorization of this transaction on record: %w", err)
+	}
+	var ref authRef
+	if err := json.Unmarshal(b, &ref); err != nil {
+		return authRef{}, nil, fmt.Errorf("stored authorization reference: %w", err)
+	}
+	return ref, b, nil
+}
+
+// memoryRefs is a store.IssuerRefStore in memory, for a link without a
+// Store.
+type memoryRefs struct {
+	mu   sync.Mutex
+	refs map[store.XID][]byte
+}
+
+func (m *memoryRefs) PutIssuerRef(_ context.Context, _ string, xid store.XID, ref []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.refs[xid]; ok {
+		return store.ErrConflict
+	}
+	m.refs[xid] = ref
+	return nil
+}
+
+func (m *memoryRefs) IssuerRef(_ context.Context, _ string, xid store.XID) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.refs[xid]
+	if !ok {
+		return nil, fmt.Errorf("gateway restarted? %w", store.ErrNotFound)
+	}
+	return r, nil
+}
+
+func (m *memoryRefs) DeleteIssuerRef(_ context.Context, _ string, xid store.XID, ref []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if string(m.refs[xid]) == string(ref) {
+		delete(m.refs, xid)
+	}
+	return nil
 }
 
 // AuthCode maps an issuer's response code (DE 39) to SET's AuthCode. SET
@@ -177,7 +255,13 @@ func (l *Link) Authorize(ctx context.Context, req gateway.IssuerRequest) (gatewa
 	if err != nil {
 		return gateway.IssuerDecision{}, err
 	}
-	m.Set(iso8583.FieldPAN, req.PAN)
+	if req.Account != nil {
+		if !setAccount(m, req.Account) { // account.go
+			return gateway.IssuerDecision{Code: msg.AuthUnspecifiedFailure}, nil
+		}
+	} else {
+		m.Set(iso8583.FieldPAN, req.PAN)
+	}
 	if len(req.Expiry) == 6 {
 		m.Set(iso8583.FieldExpiry, req.Expiry[2:]) // YYYYMM → YYMM
 	}
@@ -199,16 +283,17 @@ func (l *Link) Authorize(ctx context.Context, req gateway.IssuerRequest) (gatewa
 	}
 	d.ApprovalCode, _ = resp.Get(iso8583.FieldApprovalCode)
 	// The client filled DE 11 into its copy; the response carries it.
-	ref := authRef{stan: resp.STAN(), transmitted: m.Fields[iso8583.FieldTransmissionTime],
-		rrn: m.Fields[iso8583.FieldRetrievalRef], currency: req.Amount.Currency, merchantID: req.MerchantID}
-	d.Ref = ref.stan + "/" + ref.transmitted
-	l.mu.Lock()
-	// The first approval of an XID is the one the gateway records; a
-	// second is reversed by the gateway (Reverse) and must not replace it.
-	if _, dup := l.auths[req.XID]; !dup {
-		l.auths[req.XID] = ref
+	ref := authRef{STAN: resp.STAN(), Transmitted: m.Fields[iso8583.FieldTransmissionTime],
+		RRN: m.Fields[iso8583.FieldRetrievalRef], Currency: req.Amount.Currency, MerchantID: req.MerchantID}
+	d.Ref = ref.STAN + "/" + ref.Transmitted
+	// On record before the gateway hears of the approval: an approval
+	// the link could not follow up is reversed now, not left as a hold.
+	if err := l.remember(ctx, req.XID, ref); err != nil {
+		if rerr := l.Reverse(context.WithoutCancel(ctx), req, d); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return gateway.IssuerDecision{}, fmt.Errorf("banklink: recording the approval: %w", err)
 	}
-	l.mu.Unlock()
 	return d, nil
 }
 
@@ -224,7 +309,7 @@ func (l *Link) refundLostSale(ctx context.Context, req gateway.IssuerRequest, st
 		return
 	}
 	m.Set(iso8583.FieldProcessingCode, "200000")
-	od, err := l.original(authRef{stan: stan, transmitted: transmitted})
+	od, err := l.original(authRef{STAN: stan, Transmitted: transmitted})
 	if err != nil {
 		l.cfg.Log.Error("banklink: refund of an unanswered sale", "err", err)
 		return
@@ -240,25 +325,23 @@ func (l *Link) refundLostSale(ctx context.Context, req gateway.IssuerRequest, st
 
 // original encodes DE 90 naming the authorization ref.
 func (l *Link) original(ref authRef) (string, error) {
-	return iso8583.OriginalData{MTI: iso8583.MTIAuthorizationRequest, STAN: ref.stan,
-		TransmissionTime: ref.transmitted, AcquirerID: l.cfg.AcquirerID}.Encode()
+	return iso8583.OriginalData{MTI: iso8583.MTIAuthorizationRequest, STAN: ref.STAN,
+		TransmissionTime: ref.Transmitted, AcquirerID: l.cfg.AcquirerID}.Encode()
 }
 
 // Capture sends a 0220 completion advice for the authorization of XID. It
 // carries neither PAN nor expiry: DE 90 names the authorization, and the
 // issuer has the card.
 func (l *Link) Capture(ctx context.Context, req gateway.CaptureRequest) (msg.CapCode, error) {
-	l.mu.Lock()
-	ref, ok := l.auths[req.XID]
-	l.mu.Unlock()
-	if !ok {
-		return 0, errors.New("banklink: capture: no authorization of this transaction on record (gateway restarted?)")
+	ref, _, err := l.lookup(ctx, req.XID)
+	if err != nil {
+		return 0, fmt.Errorf("banklink: capture: %w", err)
 	}
 	amount, ok := minorUnits(req.Amount)
-	if !ok || req.Amount.Currency != ref.currency {
+	if !ok || req.Amount.Currency != ref.Currency {
 		return msg.CapInvalidAuthData, nil
 	}
-	m, err := l.request(iso8583.MTICompletionAdvice, req.XID, req.MerchantID, int64(ref.currency), amount)
+	m, err := l.request(iso8583.MTICompletionAdvice, req.XID, req.MerchantID, int64(ref.Currency), amount)
 	if err != nil {
 		return 0, err
 	}
@@ -296,7 +379,7 @@ func (l *Link) Reverse(ctx context.Context, req gateway.IssuerRequest, d gateway
 	if req.Capture {
 		m.Set(iso8583.FieldProcessingCode, "200000")
 	}
-	od, err := l.original(authRef{stan: stan, transmitted: transmitted})
+	od, err := l.original(authRef{STAN: stan, Transmitted: transmitted})
 	if err != nil {
 		return err
 	}
@@ -305,11 +388,11 @@ func (l *Link) Reverse(ctx context.Context, req gateway.IssuerRequest, d gateway
 	if err != nil {
 		return fmt.Errorf("banklink: reverse: %w", err)
 	}
-	l.mu.Lock()
-	if r, ok := l.auths[req.XID]; ok && r.stan == stan && r.transmitted == transmitted {
-		delete(l.auths, req.XID)
+	if r, raw, err := l.lookup(ctx, req.XID); err == nil && r.STAN == stan && r.Transmitted == transmitted {
+		if err := l.refs.DeleteIssuerRef(ctx, refsName, store.XID(req.XID), raw); err != nil {
+			l.cfg.Log.Warn("banklink: reverse: forgetting the authorization", "err", err)
+		}
 	}
-	l.mu.Unlock()
 	if rc := resp.ResponseCode(); rc != iso8583.Approved {
 		return fmt.Errorf("banklink: reverse: issuer answered %s", rc)
 	}
@@ -336,17 +419,15 @@ func CapRevOrCredCode(rc iso8583.ResponseCode) msg.CapRevOrCredCode {
 // followUp sends mti with processing code pc and DE 4 amt, naming the
 // authorization of req.XID in DE 90, and returns the issuer's DE 39.
 func (l *Link) followUp(ctx context.Context, what, mti, pc string, req gateway.AdjustRequest) (iso8583.ResponseCode, error) {
-	l.mu.Lock()
-	ref, ok := l.auths[req.XID]
-	l.mu.Unlock()
-	if !ok {
-		return "", fmt.Errorf("banklink: %s: no authorization of this transaction on record (gateway restarted?)", what)
+	ref, _, err := l.lookup(ctx, req.XID)
+	if err != nil {
+		return "", fmt.Errorf("banklink: %s: %w", what, err)
 	}
 	amount, ok := minorUnits(req.Amount)
-	if !ok || req.Amount.Currency != ref.currency {
+	if !ok || req.Amount.Currency != ref.Currency {
 		return "13", nil
 	}
-	m, err := l.request(mti, req.XID, req.MerchantID, int64(ref.currency), amount)
+	m, err := l.request(mti, req.XID, req.MerchantID, int64(ref.Currency), amount)
 	if err != nil {
 		return "", err
 	}
@@ -399,8 +480,12 @@ func (l *Link) Credit(ctx context.Context, req gateway.AdjustRequest) (msg.CapRe
 	return CapRevOrCredCode(rc), nil
 }
 
-// ReverseCredit is refused: the issuer host has no operation that takes a
-// refund back (its ledger would need a debit without a hold).
-func (l *Link) ReverseCredit(context.Context, gateway.AdjustRequest) (msg.CapRevOrCredCode, error) {
-	return msg.CapRevOrCredUnspecifiedFailure, nil
+// ReverseCredit sends a 0400 with processing code 200000 taking back
+// req.Amount of what credits of the authorization returned.
+func (l *Link) ReverseCredit(ctx context.Context, req gateway.AdjustRequest) (msg.CapRevOrCredCode, error) {
+	rc, err := l.followUp(ctx, "credit reversal", iso8583.MTIReversalRequest, "200000", req)
+	if err != nil {
+		return 0, err
+	}
+	return CapRevOrCredCode(rc), nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/setpay/setpay/encap"
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/pki"
+	"github.com/setpay/setpay/store"
 	"github.com/setpay/setpay/suite"
 )
 
@@ -135,17 +136,20 @@ func (e errBatchRefused) Error() string { return "batch: " + msg.BatchAdminCode(
 // (nil when there is none to report) and the code to answer with; err is
 // for store failures only.
 func (g *Gateway) batchOp(ctx context.Context, merchantID string, op msg.BatchOperation, id *int64) (msg.BatchAdminCode, *Batch, error) {
-	bs := g.batches()
+	bs := g.cfg.Batches
 	now := g.cfg.Now().UTC().Truncate(time.Second)
 	if op == msg.BatchOpOpen {
-		// One open batch per merchant: "the open batch" is where captures
-		// will go, so a second would make that ambiguous.
-		if open, err := bs.OpenBatch(ctx, merchantID); err == nil {
+		// One open batch per merchant (the store enforces it): "the open
+		// batch" is where captures go, so a second would make that
+		// ambiguous.
+		b, err := g.openBatch(ctx, merchantID, now)
+		if errors.Is(err, store.ErrConflict) {
+			open, err := storedBatch(bs.CurrentBatch(ctx, merchantID))
+			if err != nil {
+				return msg.BatchAdminOperationRefused, nil, nil
+			}
 			return msg.BatchAdminOperationRefused, open, nil
-		} else if !errors.Is(err, ErrBatchUnknown) {
-			return 0, nil, err
 		}
-		b, err := bs.Open(ctx, merchantID, now)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -158,27 +162,27 @@ func (g *Gateway) batchOp(ctx context.Context, merchantID string, op msg.BatchOp
 	var err error
 	switch op {
 	case msg.BatchOpStatus:
-		b, err = bs.Batch(ctx, merchantID, *id)
+		b, err = storedBatch(bs.Batch(ctx, merchantID, *id))
 	case msg.BatchOpClose, msg.BatchOpPurge:
-		b, err = bs.UpdateBatch(ctx, merchantID, *id, func(b *Batch) error {
-			if b.State != msg.BatchStateOpen {
+		b, err = storedBatch(bs.UpdateBatch(ctx, merchantID, *id, func(b *store.GatewayBatch) error {
+			if b.State != store.BatchOpen {
 				return errBatchRefused(msg.BatchAdminBatchClosed)
 			}
 			b.Closed = now
 			if op == msg.BatchOpClose {
-				b.State = msg.BatchStateClosed
+				b.State = store.BatchClosed
 				return nil
 			}
-			b.State = msg.BatchStatePurged
+			b.State = store.BatchPurged
 			b.CaptureCount, b.CreditCount = 0, 0
-			b.CaptureTotal.Amount, b.CreditTotal.Amount = 0, 0
+			b.CaptureTotal, b.CreditTotal = 0, 0
 			return nil
-		})
+		}))
 	default:
 		return msg.BatchAdminOperationRefused, nil, nil
 	}
 	if refused, ok := errors.AsType[errBatchRefused](err); ok {
-		cur, cerr := bs.Batch(ctx, merchantID, *id)
+		cur, cerr := storedBatch(bs.Batch(ctx, merchantID, *id))
 		if cerr != nil {
 			return msg.BatchAdminCode(refused), nil, nil
 		}

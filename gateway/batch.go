@@ -4,15 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/setpay/setpay/msg"
+	"github.com/setpay/setpay/store"
 )
 
-// Batch is a merchant's settlement batch as the gateway keeps it: the
+// Batch is a merchant's settlement batch as the gateway reports it: the
 // captures and credits the acquirer will settle together once the
-// merchant closes it.
+// merchant closes it. Config.Batches keeps it.
 type Batch struct {
 	ID         int64
 	MerchantID string
@@ -35,110 +35,81 @@ func (b *Batch) Status() *msg.BatchStatus {
 	}
 }
 
-// settlementCurrency is the zero total a new batch starts from. The
-// acquirer's settlement currency belongs in its configuration, which comes
-// with the acquirer wiring; until then batches settle in US dollars.
+// settlementCurrency is the currency a new batch settles in. The
+// acquirer's settlement currency belongs in its configuration; until it
+// has one, batches settle in US dollars, and a capture in another
+// currency is not batched.
 var settlementCurrency = msg.CurrencyAmount{Currency: 840, AmtExp10: -2}
 
 // ErrBatchUnknown is returned, wrapped, for a batch that does not exist or
 // belongs to another merchant: the two are indistinguishable to the asker.
 var ErrBatchUnknown = errors.New("gateway: batch unknown")
 
-// BatchStore keeps merchants' settlement batches. Its implementations must
-// be safe for concurrent use.
-//
-// Only MemoryBatchStore exists so far: persistence comes with the acquirer
-// wiring (a store/sqlite table), as does feeding captures into the open
-// batch; until then a batch's counts stay at zero.
-type BatchStore interface {
-	// Open starts a new open batch for merchantID at now and returns it.
-	Open(ctx context.Context, merchantID string, now time.Time) (*Batch, error)
-	// Batch returns merchantID's batch id, or ErrBatchUnknown.
-	Batch(ctx context.Context, merchantID string, id int64) (*Batch, error)
-	// OpenBatch returns merchantID's open batch, or ErrBatchUnknown.
-	OpenBatch(ctx context.Context, merchantID string) (*Batch, error)
-	// UpdateBatch applies f to merchantID's batch id atomically; an error
-	// from f leaves the batch unchanged and is returned.
-	UpdateBatch(ctx context.Context, merchantID string, id int64, f func(*Batch) error) (*Batch, error)
+var batchStates = map[store.BatchState]msg.BatchState{
+	store.BatchOpen: msg.BatchStateOpen, store.BatchClosed: msg.BatchStateClosed,
+	store.BatchSettled: msg.BatchStateSettled, store.BatchPurged: msg.BatchStatePurged,
 }
 
-// MemoryBatchStore is a BatchStore in memory: batches vanish with the
-// process. The zero value is ready to use.
-type MemoryBatchStore struct {
-	mu      sync.Mutex
-	last    int64
-	batches map[int64]*Batch
-}
-
-// Open implements BatchStore. Batch IDs are unique across merchants, so
-// one merchant cannot name another's batch by guessing small numbers into
-// the wrong account.
-func (s *MemoryBatchStore) Open(ctx context.Context, merchantID string, now time.Time) (*Batch, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.batches == nil {
-		s.batches = map[int64]*Batch{}
+// batchOf converts a stored batch.
+func batchOf(b *store.GatewayBatch) (*Batch, error) {
+	state, ok := batchStates[b.State]
+	if !ok {
+		return nil, fmt.Errorf("gateway: batch %d has state %q", b.ID, b.State)
 	}
-	s.last++
-	b := &Batch{ID: s.last, MerchantID: merchantID, State: msg.BatchStateOpen, Opened: now.UTC().Truncate(time.Second),
-		CaptureTotal: settlementCurrency, CreditTotal: settlementCurrency}
-	s.batches[b.ID] = b
-	c := *b
-	return &c, nil
+	amt := func(n int64) msg.CurrencyAmount {
+		return msg.CurrencyAmount{Currency: b.Currency, Amount: n, AmtExp10: b.AmtExp10}
+	}
+	return &Batch{ID: b.ID, MerchantID: b.MerchantID, State: state, Opened: b.Opened, Closed: b.Closed,
+		CaptureCount: b.CaptureCount, CaptureTotal: amt(b.CaptureTotal),
+		CreditCount: b.CreditCount, CreditTotal: amt(b.CreditTotal)}, nil
 }
 
-// Batch implements BatchStore.
-func (s *MemoryBatchStore) Batch(ctx context.Context, merchantID string, id int64) (*Batch, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, ok := s.batches[id]
-	if !ok || b.MerchantID != merchantID {
-		return nil, fmt.Errorf("batch %d: %w", id, ErrBatchUnknown)
+// storedBatch converts the store's answer, mapping ErrNotFound to
+// ErrBatchUnknown.
+func storedBatch(b *store.GatewayBatch, err error) (*Batch, error) {
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %w", ErrBatchUnknown, err)
 	}
-	c := *b
-	return &c, nil
-}
-
-// OpenBatch implements BatchStore.
-func (s *MemoryBatchStore) OpenBatch(ctx context.Context, merchantID string) (*Batch, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, b := range s.batches {
-		if b.MerchantID == merchantID && b.State == msg.BatchStateOpen {
-			c := *b
-			return &c, nil
-		}
-	}
-	return nil, fmt.Errorf("open batch of %q: %w", merchantID, ErrBatchUnknown)
-}
-
-// UpdateBatch implements BatchStore.
-func (s *MemoryBatchStore) UpdateBatch(ctx context.Context, merchantID string, id int64, f func(*Batch) error) (*Batch, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, ok := s.batches[id]
-	if !ok || b.MerchantID != merchantID {
-		return nil, fmt.Errorf("batch %d: %w", id, ErrBatchUnknown)
-	}
-	c := *b
-	if err := f(&c); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	c.ID, c.MerchantID = b.ID, b.MerchantID // f may not move a batch
-	*b = c
-	out := c
-	return &out, nil
+	return batchOf(b)
 }
 
-// batchStores holds each gateway's BatchStore until Config carries one
-// (with the acquirer wiring); a gateway without one gets a
-// MemoryBatchStore on first use.
-var batchStores sync.Map // *Gateway → BatchStore
+// openBatch opens a batch for merchantID; ErrConflict (wrapped) when it
+// has one open already.
+func (g *Gateway) openBatch(ctx context.Context, merchantID string, now time.Time) (*Batch, error) {
+	b := &store.GatewayBatch{MerchantID: merchantID, Opened: now,
+		Currency: settlementCurrency.Currency, AmtExp10: settlementCurrency.AmtExp10}
+	if err := g.cfg.Batches.OpenBatch(ctx, b); err != nil {
+		return nil, err
+	}
+	return batchOf(b)
+}
 
-// SetBatchStore makes g keep batches in s. Call it before g serves.
-func (g *Gateway) SetBatchStore(s BatchStore) { batchStores.Store(g, s) }
-
-func (g *Gateway) batches() BatchStore {
-	s, _ := batchStores.LoadOrStore(g, BatchStore(&MemoryBatchStore{}))
-	return s.(BatchStore)
+// batchCapture records a successful capture into merchantID's open batch,
+// if it has one, and returns the batch ID and the capture's sequence
+// number in it (both nil when the capture is in no batch). A capture is
+// recorded once: asked again (a retried CapReq after a crash between
+// the capture's record and this one), it answers as the first time.
+func (g *Gateway) batchCapture(ctx context.Context, merchantID string, xid msg.XID, amt msg.CurrencyAmount) (id, seq *int64) {
+	bs := g.cfg.Batches
+	cur, err := bs.CurrentBatch(ctx, merchantID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		g.cfg.Log.Error("batch lookup failed", "err", err)
+		return nil, nil
+	}
+	e := store.GatewayBatchEntry{XID: store.XID(xid), Kind: store.EntryCapture, Amount: amt.Amount,
+		Currency: amt.Currency, AmtExp10: amt.AmtExp10}
+	b, n, err := bs.AddToBatch(ctx, merchantID, cur.ID, e)
+	if err != nil {
+		// Another currency, or the batch closed meanwhile: the capture
+		// stands, outside any batch.
+		g.cfg.Log.Warn("capture not batched", "merchant", merchantID, "batch", cur.ID, "err", err)
+		return nil, nil
+	}
+	return &b.ID, &n
 }

@@ -376,6 +376,7 @@ type piSpec struct {
 	merchantID string
 	pgThumb    *msg.CertThumb // nil: none (set1)
 	sealTo     []byte         // the gateway key-exchange certificate
+	plan       []byte         // PIHead's installRecurData; nil: none
 }
 
 // forgedPI is a hand-built PI with the digests the merchant would forward.
@@ -413,6 +414,7 @@ func (w *world) forgePI(s piSpec) forgedPI {
 		SWIdent:    "forged/0",
 		PGThumb:    s.pgThumb,
 	}
+	head.InstallRecurData = s.plan
 	pan := msg.PANData{PAN: s.card.PAN, CardExpiry: s.card.Expiry, PANSecret: s.card.PANSecret, EXNonce: exNonce}
 	panData := must(pan.Marshal())
 	piData := must((&msg.PIData{PIHead: head, PANData: pan}).Marshal())

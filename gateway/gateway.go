@@ -70,6 +70,9 @@ type Config struct {
 
 	Roots []*pki.Certificate
 	Store Store
+	// Batches keeps merchants' settlement batches. Nil means Store, which
+	// must then implement store.GatewayBatchStore.
+	Batches store.GatewayBatchStore
 	// Revocation, if set, supplies the CRLs and BrandCRLIdentifier every
 	// certificate check uses, asked afresh at each check so that a
 	// revocation takes effect for the next message.
@@ -120,6 +123,13 @@ func New(cfg Config) (*Gateway, error) {
 	case cfg.Store == nil:
 		return nil, errors.New("gateway: store is required")
 	}
+	if cfg.Batches == nil {
+		bs, ok := cfg.Store.(store.GatewayBatchStore)
+		if !ok {
+			return nil, errors.New("gateway: Store keeps no batches and Batches is not set")
+		}
+		cfg.Batches = bs
+	}
 	if cfg.Limit == nil {
 		cfg.Limit = func(string) int64 { return 500000 }
 	}
@@ -147,7 +157,8 @@ func New(cfg Config) (*Gateway, error) {
 	// while the digest stays meaningless to anyone else reading the store.
 	g.accountKey = digest(crypto.SHA256, append([]byte("setpay account key\x00"), cfg.ExchangeCert...))
 	if g.cfg.Issuer == nil {
-		g.cfg.Issuer = &LimitIssuer{Store: cfg.Store, Limit: cfg.Limit, Key: g.accountKey, Now: cfg.Now, Rand: cfg.Rand}
+		refs, _ := cfg.Store.(store.IssuerRefStore)
+		g.cfg.Issuer = &LimitIssuer{Store: cfg.Store, Refs: refs, Limit: cfg.Limit, Key: g.accountKey, Now: cfg.Now, Rand: cfg.Rand}
 	}
 	g.endpoint = wire.Endpoint{Suite: cfg.Suite, Signer: g.signer(), SWIdent: cfg.SWIdent, Rand: cfg.Rand, Now: cfg.Now, Log: cfg.Log}
 	return g, nil
@@ -310,8 +321,16 @@ func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.Aut
 	if err := encap.CheckDD(st, tbs.HPI, msg.OIDPI, piDER); err != nil {
 		return nil, msg.Errorf(msg.SignatureFailure, "PI differs from the one the merchant signed: %w", err)
 	}
+	if req.PI.AuthToken != nil {
+		// A later authorization of a split shipment or payment plan
+		// (split.go).
+		return g.handleSubsequentAuth(ctx, subsequentAuth{mr: mr, data: data}, req.PI.AuthToken)
+	}
 	if req.PI.PIDualSigned == nil {
 		return nil, msg.Errorf(msg.MessageNotSupported, "only dual-signed payment instructions are accepted")
+	}
+	if data.AuthReqItem.AuthReqPayload.SubsequentAuthInd {
+		return nil, msg.Errorf(msg.DecodingFailure, "AuthReq marked subsequent carries a cardholder's PI")
 	}
 	pi, err := g.openPI(req.PI.PIDualSigned)
 	if err != nil {
@@ -320,11 +339,15 @@ func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.Aut
 	if err := g.checkAgreement(pi, data, mr); err != nil {
 		return nil, err
 	}
+	plan, err := checkFirstPlan(pi, &data.AuthReqItem.AuthReqPayload)
+	if err != nil {
+		return nil, err
+	}
 	if err := g.remember(ctx, "AuthReq", data.Expiry, tags.AuthRRTags.RRPID, tags.TransIDs.XID); err != nil {
 		return nil, err
 	}
 
-	masked, err := store.MaskPAN(pi.pan.PAN)
+	masked, err := pi.masked()
 	if err != nil {
 		return nil, msg.Errorf(msg.DecodingFailure, "PANData: %w", err)
 	}
@@ -333,6 +356,9 @@ func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.Aut
 	// amount with its approval, and no CapReq follows.
 	ireq := IssuerRequest{PAN: pi.pan.PAN, Expiry: pi.pan.CardExpiry, Amount: amt,
 		MerchantID: mr.merchantID, XID: tags.TransIDs.XID, Capture: data.CaptureNow}
+	if pi.acct != nil {
+		ireq.Account = &pi.acct.Account
+	}
 	decision := g.decide(ctx, ireq)
 	code, approval := decision.Code, decision.ApprovalCode
 	sold := data.CaptureNow && code == msg.AuthApproved
@@ -388,6 +414,18 @@ func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.Aut
 		resData.MerchantThumb = &thumb
 		resData.HAuthReq = digest(st.Hash(), mr.tbs)
 	}
+	if code == msg.AuthApproved && pi.acct == nil {
+		// (An AuthToken carries a PANToken; a bank account gets none.)
+		// Something left to authorize (a split shipment, a payment plan):
+		// the merchant gets an AuthToken to ask for it (split.go).
+		token, err := g.firstAuthToken(pi, plan, mr.merchantID, amt)
+		if err != nil {
+			return nil, err
+		}
+		if token != nil {
+			return g.authRes(mr, data, code, approval, resData.AuthResPayload.CapResPayload, token)
+		}
+	}
 	content, err := (&msg.AuthResTBS{AuthResData: resData}).Marshal()
 	if err != nil {
 		return nil, err
@@ -402,7 +440,8 @@ func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.Aut
 // openedPI is the cardholder's payment instruction after decryption.
 type openedPI struct {
 	head       *msg.PIHead
-	pan        *msg.PANData
+	pan        *msg.PANData    // zero when the PI carries a bank account
+	acct       *msg.AcctPIData // the bank account instead of a card (msg.PIAccount)
 	hOIData    []byte
 	cardholder *pki.Certificate
 }
@@ -424,14 +463,18 @@ func (g *Gateway) openPI(pi *msg.PIDualSigned) (*openedPI, error) {
 	if err := encap.CheckDD(st, tbe.HPANData, msg.OIDPANData, panDER); err != nil {
 		return nil, msg.Errorf(msg.SignatureFailure, "PANData does not match its digest: %w", err)
 	}
-	pan, err := msg.UnmarshalPANData(panDER)
+	pa, err := msg.UnmarshalPIAccountEX(panDER)
 	if err != nil {
 		return nil, msg.Errorf(msg.DecodingFailure, "PANData: %w", err)
+	}
+	pan := pa.PANData
+	if pan == nil {
+		pan = &msg.PANData{}
 	}
 	head := &tbe.PIOILink.PIHead
 	// PIData = SEQUENCE { PIHead, PANData } from the bytes received, so the
 	// digest is over exactly what the cardholder signed.
-	piData := der.Encode(der.TagSequence, append(append([]byte{}, head.Raw()...), pan.Raw()...))
+	piData := der.Encode(der.TagSequence, append(append([]byte{}, head.Raw()...), pa.Raw()...))
 	cardCert, err := encap.VerifyDualFromPI(st, pi.PISignature, piData, tbe.PIOILink.HOIData,
 		cfg.verifier(cfg.Now(), pki.CertTypeCard, x509.KeyUsageDigitalSignature))
 	if err != nil {
@@ -441,7 +484,15 @@ func (g *Gateway) openPI(pi *msg.PIDualSigned) (*openedPI, error) {
 	if err != nil {
 		return nil, msg.Errorf(msg.InvalidCertificate, "cardholder certificate: %w", err)
 	}
-	return &openedPI{head: head, pan: pan, hOIData: tbe.PIOILink.HOIData, cardholder: holder}, nil
+	return &openedPI{head: head, pan: pan, acct: pa.AcctPIData, hOIData: tbe.PIOILink.HOIData, cardholder: holder}, nil
+}
+
+// masked is the card or account as the gateway's records show it.
+func (pi *openedPI) masked() (string, error) {
+	if pi.acct != nil {
+		return msg.MaskAccount(pi.acct.Account.Identification()), nil
+	}
+	return store.MaskPAN(pi.pan.PAN)
 }
 
 // checkAgreement checks that the cardholder's PI and the merchant's request
@@ -467,7 +518,9 @@ func (g *Gateway) checkAgreement(pi *openedPI, data *msg.AuthReqData, mr *mercha
 	if pi.head.MerchantID != mr.merchantID {
 		return msg.Errorf(msg.SignatureFailure, "PI names merchant %q, the request comes from %q", pi.head.MerchantID, mr.merchantID)
 	}
-	if pi.head.Inputs.PurchAmt != item.AuthReqPayload.AuthReqAmt {
+	// A split shipment's first authorization may be for less than the
+	// purchase (split.go); never for more.
+	if !withinPurchase(item.AuthReqPayload.AuthReqAmt, pi.head.Inputs.PurchAmt) {
 		return msg.Errorf(msg.SignatureFailure, "merchant asks %v, the cardholder agreed to %v", item.AuthReqPayload.AuthReqAmt, pi.head.Inputs.PurchAmt)
 	}
 	if st.ID() != suite.Set1 && !pi.head.PGThumb.Matches(g.cfg.ExchangeCert) {
@@ -477,7 +530,11 @@ func (g *Gateway) checkAgreement(pi *openedPI, data *msg.AuthReqData, mr *mercha
 	// PAN ‖ expiry), which only the card's holder and we can compute.
 	mac := hmac.New(st.Hash().New, pi.pan.PANSecret[:])
 	mac.Write([]byte(pi.pan.PAN + pi.pan.CardExpiry))
-	if !hmac.Equal([]byte(pi.cardholder.Subject.CommonName), []byte(hex.EncodeToString(mac.Sum(nil)))) {
+	id := hex.EncodeToString(mac.Sum(nil))
+	if pi.acct != nil {
+		id = pi.acct.Account.HolderID(st.Hash(), pi.acct.AcctSecret) // account.go in msg
+	}
+	if !hmac.Equal([]byte(pi.cardholder.Subject.CommonName), []byte(id)) {
 		return msg.Errorf(msg.InvalidCertificate, "cardholder certificate is not for this card")
 	}
 	return nil
@@ -488,7 +545,7 @@ func (g *Gateway) checkAgreement(pi *openedPI, data *msg.AuthReqData, mr *mercha
 // that cannot be asked is a system error.
 func (g *Gateway) decide(ctx context.Context, req IssuerRequest) IssuerDecision {
 	now := g.cfg.Now().UTC()
-	if req.Expiry < now.Format("200601") {
+	if req.Account == nil && req.Expiry < now.Format("200601") {
 		return IssuerDecision{Code: msg.AuthExpiredCard}
 	}
 	if req.Amount.Amount <= 0 {
@@ -553,11 +610,21 @@ func (g *Gateway) HandleCapReq(ctx context.Context, req *msg.CapReq) (*msg.CapRe
 	res := msg.CapResData{CapRRTags: data.CapRRTags}
 	for _, item := range data.CapItemSeq {
 		code := g.capture(ctx, mr.merchantID, &item)
+		payload := msg.CapResPayload{CapCode: code, CapAmt: item.CapPayload.CapReqAmt}
+		if code == msg.CapSuccess {
+			payload.BatchID, payload.BatchSequenceNum = g.batchCapture(ctx, mr.merchantID, msg.XID(g.captureTarget(ctx, &item)), item.CapPayload.CapReqAmt) // a shipment is its own entry (split.go)
+		}
 		res.CapResItemSeq = append(res.CapResItemSeq, msg.CapResItem{
 			TransIDs:      item.TransIDs,
 			AuthRRPID:     item.AuthRRPID,
-			CapResPayload: msg.CapResPayload{CapCode: code, CapAmt: item.CapPayload.CapReqAmt},
+			CapResPayload: payload,
 		})
+	}
+	if st.ID() != suite.Set1 {
+		// Deviation 2: name the merchant and the request answered.
+		thumb := msg.ThumbOf(st.Hash(), mr.signerCert)
+		res.MerchantThumb = &thumb
+		res.HCapReq = digest(st.Hash(), mr.tbs)
 	}
 	content, err := res.Marshal()
 	if err != nil {
@@ -576,7 +643,7 @@ func (g *Gateway) HandleCapReq(ctx context.Context, req *msg.CapReq) (*msg.CapRe
 // network away); the check runs again in it, so a capture racing another
 // for the same XID is refused by the store even if the issuer let both by.
 func (g *Gateway) capture(ctx context.Context, merchantID string, item *msg.CapItem) msg.CapCode {
-	xid := store.XID(item.TransIDs.XID)
+	xid := g.captureTarget(ctx, item) // the purchase's, or a subsequent authorization's (split.go)
 	amt := item.CapPayload.CapReqAmt
 	a, err := g.cfg.Store.Authorization(ctx, xid)
 	switch {
@@ -589,7 +656,7 @@ func (g *Gateway) capture(ctx context.Context, merchantID string, item *msg.CapI
 	if code := checkCapture(a, merchantID, amt); code != msg.CapSuccess {
 		return code
 	}
-	code, err := g.cfg.Issuer.Capture(ctx, CaptureRequest{XID: item.TransIDs.XID, MerchantID: merchantID, Amount: amt})
+	code, err := g.cfg.Issuer.Capture(ctx, CaptureRequest{XID: msg.XID(xid), MerchantID: merchantID, Amount: amt})
 	if err != nil {
 		g.cfg.Log.Error("issuer capture failed", "err", err)
 		return msg.CapUnspecifiedFailure

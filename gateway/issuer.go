@@ -56,8 +56,12 @@ type AdjustRequest struct {
 // opened the PI. It holds the PAN: it never leaves the gateway except to
 // the issuer, and it is never logged.
 type IssuerRequest struct {
-	PAN        string
-	Expiry     string // YYYYMM, as in PANData
+	PAN    string
+	Expiry string // YYYYMM, as in PANData
+	// Account is the bank account the PI carried instead of a card
+	// (msg.AcctPIData); PAN and Expiry are then empty. As confidential as
+	// the PAN, and masked like it.
+	Account    *msg.BankAccount
 	Amount     msg.CurrencyAmount
 	MerchantID string
 	XID        msg.XID
@@ -67,11 +71,23 @@ type IssuerRequest struct {
 	Capture bool
 }
 
-// String masks the PAN.
+// accountKey names the account charged: the PAN, or the bank account's
+// identification (which never looks like a PAN: see msg.BankAccount).
+func (r IssuerRequest) accountKey() string {
+	if r.Account != nil {
+		return r.Account.Identification()
+	}
+	return r.PAN
+}
+
+// String masks the PAN and the bank account.
 func (r IssuerRequest) String() string {
 	m, err := store.MaskPAN(r.PAN)
 	if err != nil {
 		m = "(card)"
+	}
+	if r.Account != nil {
+		m = r.Account.String()
 	}
 	what := "authorize"
 	if r.Capture {
@@ -108,12 +124,14 @@ type CaptureRequest struct {
 // A sale (IssuerRequest.Capture) is therefore an authorization like any
 // other: the spending it records is the capture.
 //
-// Which account an XID's approval charged is kept in the process's memory
-// (the store keeps no PAN and no link from XID to account): a gateway
-// restarted between authorization and reversal cannot give the spending
-// back, and answers unspecifiedFailure.
+// Which account an XID's approval charged (the keyed digest, never the
+// PAN) is written to Refs before the approval is returned, so a gateway
+// restarted between authorization and reversal or credit still finds it.
 type LimitIssuer struct {
 	Store store.AccountStore
+	// Refs keeps, per approved XID, the account it charged. Nil keeps
+	// them in the process's memory, lost on a restart: for tests only.
+	Refs  store.IssuerRefStore
 	Limit func(pan string) int64
 	// Key keys the digest that names an account in the store, so that a
 	// PAN never appears there.
@@ -122,34 +140,36 @@ type LimitIssuer struct {
 	Rand io.Reader
 
 	mu       sync.Mutex
-	accounts map[msg.XID][]byte // approved XID → account digest
+	accounts map[msg.XID][]byte // approved XID → account digest, when Refs is nil
 }
+
+// limitIssuerRefs names the LimitIssuer's references in a store.IssuerRefStore.
+const limitIssuerRefs = "limit"
 
 // Authorize applies the rule, to a sale as to an authorization.
 func (li *LimitIssuer) Authorize(ctx context.Context, req IssuerRequest) (IssuerDecision, error) {
 	now := li.Now().UTC()
-	if req.Expiry < now.Format("200601") {
+	if req.Account == nil && req.Expiry < now.Format("200601") {
 		return IssuerDecision{Code: msg.AuthExpiredCard}, nil
 	}
 	if req.Amount.Amount <= 0 {
 		return IssuerDecision{Code: msg.AuthAmountError}, nil
 	}
-	if _, err := li.Store.AddSpent(ctx, li.account(req.PAN), req.Amount.Amount, li.Limit(req.PAN)); err != nil {
+	if _, err := li.Store.AddSpent(ctx, li.account(req.accountKey()), req.Amount.Amount, li.Limit(req.accountKey())); err != nil {
 		if !errors.Is(err, store.ErrConflict) {
 			return IssuerDecision{}, fmt.Errorf("account update: %w", err)
 		}
 		return IssuerDecision{Code: msg.AuthDeclined}, nil
 	}
-	li.mu.Lock()
-	if li.accounts == nil {
-		li.accounts = make(map[msg.XID][]byte)
-	}
 	// The first approval of an XID is the one the gateway records; a
 	// second is reversed (Reverse) and must not replace it.
-	if _, dup := li.accounts[req.XID]; !dup {
-		li.accounts[req.XID] = li.account(req.PAN)
+	if err := li.remember(ctx, req.XID, li.account(req.accountKey())); err != nil {
+		// Unrecorded, the spending could never be given back: undo it.
+		if _, uerr := li.Store.AddSpent(ctx, li.account(req.accountKey()), -req.Amount.Amount, 0); uerr != nil {
+			err = errors.Join(err, uerr)
+		}
+		return IssuerDecision{}, fmt.Errorf("recording the approval: %w", err)
 	}
-	li.mu.Unlock()
 	var code [3]byte
 	if _, err := io.ReadFull(li.Rand, code[:]); err != nil {
 		return IssuerDecision{}, err
@@ -167,12 +187,40 @@ func (li *LimitIssuer) Reverse(ctx context.Context, req IssuerRequest, d IssuerD
 	if d.Code != msg.AuthApproved {
 		return nil
 	}
-	_, err := li.Store.AddSpent(ctx, li.account(req.PAN), -req.Amount.Amount, 0)
+	_, err := li.Store.AddSpent(ctx, li.account(req.accountKey()), -req.Amount.Amount, 0)
 	return err
 }
 
+// remember records that XID's approval charged acct, unless an earlier
+// approval of XID is recorded.
+func (li *LimitIssuer) remember(ctx context.Context, xid msg.XID, acct []byte) error {
+	if li.Refs != nil {
+		err := li.Refs.PutIssuerRef(ctx, limitIssuerRefs, store.XID(xid), acct)
+		if errors.Is(err, store.ErrConflict) {
+			return nil
+		}
+		return err
+	}
+	li.mu.Lock()
+	defer li.mu.Unlock()
+	if li.accounts == nil {
+		li.accounts = make(map[msg.XID][]byte)
+	}
+	if _, dup := li.accounts[xid]; !dup {
+		li.accounts[xid] = acct
+	}
+	return nil
+}
+
 // accountOf returns the account XID's approval charged.
-func (li *LimitIssuer) accountOf(xid msg.XID) ([]byte, error) {
+func (li *LimitIssuer) accountOf(ctx context.Context, xid msg.XID) ([]byte, error) {
+	if li.Refs != nil {
+		a, err := li.Refs.IssuerRef(ctx, limitIssuerRefs, store.XID(xid))
+		if err != nil {
+			return nil, fmt.Errorf("gateway: approval of this transaction: %w", err)
+		}
+		return a, nil
+	}
 	li.mu.Lock()
 	defer li.mu.Unlock()
 	a, ok := li.accounts[xid]
@@ -184,7 +232,7 @@ func (li *LimitIssuer) accountOf(xid msg.XID) ([]byte, error) {
 
 // giveBack lowers XID's account's spending by amt.
 func (li *LimitIssuer) giveBack(ctx context.Context, xid msg.XID, amt int64) error {
-	acct, err := li.accountOf(xid)
+	acct, err := li.accountOf(ctx, xid)
 	if err != nil {
 		return err
 	}
@@ -216,7 +264,7 @@ func (li *LimitIssuer) Credit(ctx context.Context, req AdjustRequest) (msg.CapRe
 // ReverseCredit counts the credit as spent again. It is not held to the
 // limit: the cardholder had spent it before the credit.
 func (li *LimitIssuer) ReverseCredit(ctx context.Context, req AdjustRequest) (msg.CapRevOrCredCode, error) {
-	acct, err := li.accountOf(req.XID)
+	acct, err := li.accountOf(ctx, req.XID)
 	if err != nil {
 		return 0, err
 	}

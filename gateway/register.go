@@ -47,6 +47,9 @@ type RegisterConfig struct {
 	// ones.
 	SigKey crypto.Signer
 	ExKey  suite.ExchangeKey
+	// Revocation, if set, is checked with the CA's signatures: a CA
+	// known to be revoked is refused (revokedCertificate).
+	Revocation pki.RevocationSource
 
 	Language string           // default "en"
 	SWIdent  string           // default "setpay-gateway/0.1"
@@ -58,7 +61,7 @@ func (cfg *RegisterConfig) enrol() enrol.Config {
 	return enrol.Config{
 		Suite: cfg.Suite, BrandID: cfg.BrandID, Roots: cfg.Roots, Answers: cfg.Answers,
 		IDData: msg.IDData{AcquirerID: &msg.AcquirerID{AcquirerBIN: cfg.AcquirerBIN, AcquirerBusinessID: cfg.BusinessID}},
-		SigKey: cfg.SigKey, ExKey: cfg.ExKey,
+		SigKey: cfg.SigKey, ExKey: cfg.ExKey, Revocation: cfg.Revocation,
 		Language: cfg.Language, SWIdent: cfg.SWIdent, Rand: cfg.Rand, Now: cfg.Now,
 	}
 }

@@ -25,7 +25,7 @@ type BatchResult struct {
 // batch, say) is a result with its code, not an error; errors are for
 // requests or answers that fail.
 func (m *Merchant) Batch(ctx context.Context, op msg.BatchOperation, id *int64) (*BatchResult, error) {
-	cfg := m.cfg
+	cfg := m.config()
 	st := cfg.Suite
 	var rrpid msg.RRPID
 	if _, err := io.ReadFull(cfg.Rand, rrpid[:]); err != nil {

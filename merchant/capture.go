@@ -17,7 +17,7 @@ import (
 // Capture asks the gateway to capture an authorized order in full. The
 // order is marked captured only after the gateway's signed answer says so.
 func (m *Merchant) Capture(ctx context.Context, xid msg.XID) (msg.CapCode, error) {
-	cfg := m.cfg
+	cfg := m.config()
 	st := cfg.Suite
 	order, err := cfg.Store.Order(ctx, store.XID(xid))
 	if err != nil {
@@ -75,6 +75,10 @@ func (m *Merchant) Capture(ctx context.Context, xid msg.XID) (msg.CapCode, error
 	}
 	if resData.CapRRTags.RRPID != rrpid || len(resData.CapResItemSeq) != 1 || resData.CapResItemSeq[0].TransIDs.XID != xid {
 		return 0, msg.Errorf(msg.UnknownRRPID, "CapRes answers another request")
+	}
+	// Deviation 2: the answer names this merchant and this CapReq.
+	if err := m.checkAnswers("CapRes", resData.MerchantThumb, resData.HCapReq, tbs); err != nil {
+		return 0, err
 	}
 	item := resData.CapResItemSeq[0].CapResPayload
 	if item.CapCode != msg.CapSuccess {

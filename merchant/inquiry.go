@@ -20,7 +20,7 @@ import (
 // the transaction by its whole TransIDs, which only the cardholder and the
 // merchant hold, so a stranger who learns an XID learns nothing.
 func (m *Merchant) HandleInqReq(ctx context.Context, req *msg.InqReq) (*msg.InqRes, error) {
-	cfg := m.cfg
+	cfg := m.config()
 	if req.InqReqUnsigned == nil {
 		return nil, msg.Errorf(msg.MessageNotSupported, "signed InqReq is not supported: no content type is assigned to it")
 	}

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/setpay/setpay/encap"
@@ -111,6 +112,9 @@ func (cfg *Config) verifier(now time.Time, typ pki.CertType, usage x509.KeyUsage
 type Merchant struct {
 	cfg      Config
 	endpoint wire.Endpoint
+	// gateway, once set, replaces cfg.GatewayCert and cfg.GatewayChain
+	// (see UseGatewayCertificates); read them through config.
+	gateway atomic.Pointer[GatewayCertificates]
 }
 
 // New returns a merchant after checking its configuration.
@@ -212,7 +216,7 @@ func (m *Merchant) Serve(ctx context.Context, req []byte) ([]byte, error) {
 // wallet names, assigns the transaction IDs and a merchant challenge, and
 // signs them together with the gateway certificate the PI must be sealed to.
 func (m *Merchant) HandlePInitReq(ctx context.Context, req *msg.PInitReq) (*msg.PInitRes, error) {
-	cfg := m.cfg
+	cfg := m.config()
 	if len(req.LocalIDM) != len(msg.XID{}) {
 		return nil, msg.Errorf(msg.UnknownLID, "PInitReq names no order of this merchant")
 	}
@@ -273,7 +277,7 @@ func (m *Merchant) HandlePInitReq(ctx context.Context, req *msg.PInitReq) (*msg.
 // the order information, the order digest matches what was sold; then the
 // gateway authorizes and the merchant answers.
 func (m *Merchant) HandlePReq(ctx context.Context, req *msg.PReq) (*msg.PRes, error) {
-	cfg := m.cfg
+	cfg := m.config()
 	if req.DualSigned == nil {
 		return nil, msg.Errorf(msg.SignatureRequired, "this merchant accepts only dual-signed purchase requests")
 	}
@@ -301,7 +305,11 @@ func (m *Merchant) HandlePReq(ctx context.Context, req *msg.PReq) (*msg.PRes, er
 		return m.pres(oi, msg.OrderRejected, nil)
 	}
 
-	authReq, authRRPID, tbsDER, err := m.authReq(ds, oi, amount)
+	authAmt := amount
+	if 0 < order.FirstAuthAmount && order.FirstAuthAmount < order.Amount {
+		authAmt.Amount = order.FirstAuthAmount // a split shipment's first part (split.go)
+	}
+	authReq, authRRPID, tbsDER, err := m.authReq(ds, oi, authAmt)
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +331,7 @@ func (m *Merchant) HandlePReq(ctx context.Context, req *msg.PReq) (*msg.PRes, er
 		m.markFailed(ctx, order.XID)
 		return nil, fmt.Errorf("authorization: %w", err)
 	}
-	result, err := m.checkAuthRes(res, authRRPID, oi, tbsDER)
+	result, err := m.checkAuthRes(res, authRRPID, oi.TransIDs.XID, tbsDER)
 	if err != nil {
 		m.markFailed(ctx, order.XID)
 		return nil, err
@@ -346,6 +354,7 @@ func (m *Merchant) HandlePReq(ctx context.Context, req *msg.PReq) (*msg.PRes, er
 		}
 		o.AuthCode = result.code.String()
 		o.GatewayAuthRes = result.signed
+		o.AuthToken = result.authToken
 		return nil
 	}); err != nil {
 		return nil, err
@@ -387,7 +396,7 @@ func checkTransaction(o *store.Order, oi *msg.OIData) error {
 // signed authorization data, sealed to the gateway, with the cardholder's
 // PI passed on unopened.
 func (m *Merchant) authReq(ds *msg.PReqDualSigned, oi *msg.OIData, amount msg.CurrencyAmount) (*msg.AuthReq, msg.RRPID, []byte, error) {
-	cfg := m.cfg
+	cfg := m.config()
 	st := cfg.Suite
 	var rrpid msg.RRPID
 	if _, err := io.ReadFull(cfg.Rand, rrpid[:]); err != nil {
@@ -440,12 +449,15 @@ type authResult struct {
 	amount  msg.CurrencyAmount
 	capture *msg.CapResPayload // present when the gateway captured at once
 	signed  []byte             // the gateway's SignedData over AuthResTBS
+	// authToken is the AuthToken from the baggage, for a later
+	// authorization (split.go); nil if none.
+	authToken []byte
 }
 
 // checkAuthRes opens the gateway's answer and checks it answers this
 // request, from the designated gateway, for this merchant.
-func (m *Merchant) checkAuthRes(res *msg.AuthRes, rrpid msg.RRPID, oi *msg.OIData, authReqTBS []byte) (*authResult, error) {
-	cfg := m.cfg
+func (m *Merchant) checkAuthRes(res *msg.AuthRes, rrpid msg.RRPID, xid msg.XID, authReqTBS []byte) (*authResult, error) {
+	cfg := m.config()
 	st := cfg.Suite
 	content, signed, signerCert, err := encap.OpenEnc(st, cfg.ExchangeKey.key, cfg.ExchangeCert, res.AuthResTBE, msg.OIDAuthResTBS, msg.OIDAuthResTBE,
 		cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature))
@@ -463,7 +475,7 @@ func (m *Merchant) checkAuthRes(res *msg.AuthRes, rrpid msg.RRPID, oi *msg.OIDat
 	if d.AuthTags.AuthRRTags.RRPID != rrpid {
 		return nil, msg.Errorf(msg.UnknownRRPID, "AuthRes answers another request")
 	}
-	if d.AuthTags.TransIDs.XID != oi.TransIDs.XID {
+	if d.AuthTags.TransIDs.XID != xid {
 		return nil, msg.Errorf(msg.UnknownXID, "AuthRes is for another transaction")
 	}
 	if st.ID() != suite.Set1 {
@@ -475,13 +487,17 @@ func (m *Merchant) checkAuthRes(res *msg.AuthRes, rrpid msg.RRPID, oi *msg.OIDat
 			return nil, msg.Errorf(msg.SignatureFailure, "AuthRes answers another AuthReq")
 		}
 	}
+	token, err := checkAuthResBaggage(st, res.AuthResBaggage, tbs.HAuthResBaggage)
+	if err != nil {
+		return nil, err
+	}
 	h := d.AuthResPayload.AuthHeader
-	return &authResult{code: h.AuthCode, amount: h.AuthAmt, capture: d.AuthResPayload.CapResPayload, signed: signed}, nil
+	return &authResult{code: h.AuthCode, amount: h.AuthAmt, capture: d.AuthResPayload.CapResPayload, signed: signed, authToken: token}, nil
 }
 
 // pres builds the signed purchase response.
 func (m *Merchant) pres(oi *msg.OIData, completion msg.CompletionCode, gatewayProof []byte) (*msg.PRes, error) {
-	cfg := m.cfg
+	cfg := m.config()
 	data := &msg.PResData{
 		TransIDs:       oi.TransIDs,
 		RRPID:          oi.RRPID,

@@ -22,14 +22,17 @@ type GatewayCertificates struct {
 }
 
 // RefreshGatewayCertificates asks the gateway for its current
-// certificates (PCertReq) and returns them once PCertRes checks out: it
-// is signed by a payment gateway certificate valid under the merchant's
-// roots, by the same gateway (same subject) the merchant is configured
-// with, answers this request, and every certificate it lists is that
-// gateway's and valid. The merchant's configuration is not changed:
-// putting the new certificates to use is the caller's decision.
+// certificates (PCertReq) and, once PCertRes checks out, puts them to use
+// (UseGatewayCertificates) and returns them. PCertRes must be signed by a
+// payment gateway certificate valid under the merchant's roots, by the
+// same gateway (same subject) the merchant designates, answer this
+// request, and list only that gateway's valid certificates.
+//
+// A purchase already past PInitRes when the certificates change still
+// has its PI sealed to the old key-exchange certificate; a gateway that
+// no longer holds that key refuses it.
 func (m *Merchant) RefreshGatewayCertificates(ctx context.Context) (*GatewayCertificates, error) {
-	cfg := m.cfg
+	cfg := m.config()
 	st := cfg.Suite
 	var rrpid msg.RRPID
 	if _, err := io.ReadFull(cfg.Rand, rrpid[:]); err != nil {
@@ -41,8 +44,10 @@ func (m *Merchant) RefreshGatewayCertificates(ctx context.Context) (*GatewayCert
 		BrandAndBINSeq: []msg.BrandAndBIN{{BrandID: cfg.BrandID}},
 	}
 	if st.ID() != suite.Set1 {
-		thumb := msg.ThumbOf(st.Hash(), cfg.GatewayCert)
-		data.PGThumb = &thumb
+		// No pgThumb: the merchant asks because it may no longer hold the
+		// gateway's current certificate, and naming the old one would
+		// have a renewed gateway refuse the request. Nothing in PCertReq
+		// is for one gateway only.
 		data.Expiry = now.Add(cfg.RequestLifetime)
 	}
 	content, err := data.Marshal()
@@ -58,13 +63,38 @@ func (m *Merchant) RefreshGatewayCertificates(ctx context.Context) (*GatewayCert
 	if err != nil {
 		return nil, err
 	}
-	return m.checkPCertRes(res, rrpid, content)
+	certs, err := m.checkPCertRes(res, rrpid, content)
+	if err != nil {
+		return nil, err
+	}
+	m.UseGatewayCertificates(certs)
+	return certs, nil
+}
+
+// UseGatewayCertificates makes c the designated gateway's certificates:
+// requests from now on are sealed to c.Exchange, and PInitRes hands it
+// and c.Chain to cardholders. Safe to call while the merchant serves;
+// a request under way finishes with the certificates it started with.
+func (m *Merchant) UseGatewayCertificates(c *GatewayCertificates) {
+	cp := &GatewayCertificates{Signature: c.Signature, Exchange: c.Exchange, Chain: append([][]byte(nil), c.Chain...)}
+	m.gateway.Store(cp)
+}
+
+// config returns the merchant's configuration with the designated
+// gateway's current certificates. Every request reads it once, so that
+// one request never mixes old and new certificates.
+func (m *Merchant) config() Config {
+	cfg := m.cfg
+	if g := m.gateway.Load(); g != nil {
+		cfg.GatewayCert, cfg.GatewayChain = g.Exchange, g.Chain
+	}
+	return cfg
 }
 
 // checkPCertRes verifies a PCertRes answering the request with RRPID
 // rrpid and PCertReqData reqData.
 func (m *Merchant) checkPCertRes(res *msg.PCertRes, rrpid msg.RRPID, reqData []byte) (*GatewayCertificates, error) {
-	cfg := m.cfg
+	cfg := m.config()
 	st := cfg.Suite
 	now := cfg.Now()
 	tbsDER, signerCert, err := encap.OpenS(st, res.SignedData, msg.OIDPCertResTBS,

@@ -46,6 +46,9 @@ type RegisterConfig struct {
 	// ones.
 	SigKey crypto.Signer
 	ExKey  suite.ExchangeKey
+	// Revocation, if set, is checked with the CA's signatures: a CA
+	// known to be revoked is refused (revokedCertificate).
+	Revocation pki.RevocationSource
 
 	Language string           // default "en"
 	SWIdent  string           // default "setpay-merchant/0.1"
@@ -57,7 +60,7 @@ func (cfg *RegisterConfig) enrol() enrol.Config {
 	return enrol.Config{
 		Suite: cfg.Suite, BrandID: cfg.BrandID, Roots: cfg.Roots, Answers: cfg.Answers,
 		IDData: msg.IDData{MerchantAcquirerID: &msg.MerchantAcquirerID{MerchantBIN: cfg.AcquirerBIN, MerchantID: cfg.MerchantID}},
-		SigKey: cfg.SigKey, ExKey: cfg.ExKey,
+		SigKey: cfg.SigKey, ExKey: cfg.ExKey, Revocation: cfg.Revocation,
 		Language: cfg.Language, SWIdent: cfg.SWIdent, Rand: cfg.Rand, Now: cfg.Now,
 	}
 }

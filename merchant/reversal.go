@@ -94,13 +94,13 @@ func (m *Merchant) addressed(now time.Time) (*msg.CertThumb, time.Time) {
 	if st.ID() == suite.Set1 {
 		return nil, time.Time{}
 	}
-	thumb := msg.ThumbOf(st.Hash(), m.cfg.GatewayCert)
+	thumb := msg.ThumbOf(st.Hash(), m.config().GatewayCert)
 	return &thumb, now.Add(m.cfg.RequestLifetime)
 }
 
 // openResponse opens the gateway's Enc{P, M, t} and checks who signed it.
 func (m *Merchant) openResponse(kind string, env []byte, ctData, ctEnvelope asn1.ObjectIdentifier) ([]byte, error) {
-	cfg := m.cfg
+	cfg := m.config()
 	content, _, signerCert, err := encap.OpenEnc(cfg.Suite, cfg.ExchangeKey.key, cfg.ExchangeCert, env, ctData, ctEnvelope,
 		cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature))
 	if err != nil {
@@ -133,7 +133,7 @@ func (m *Merchant) checkAnswers(kind string, thumb *msg.CertThumb, hReq, tbs []b
 // authorized reverses it in part. The order records the new amount (and,
 // at zero, StateReversed) only when the gateway's signed answer says so.
 func (m *Merchant) ReverseAuthorization(ctx context.Context, xid msg.XID, newAmount msg.CurrencyAmount) (msg.AuthRevCode, error) {
-	cfg := m.cfg
+	cfg := m.config()
 	st := cfg.Suite
 	r, err := m.start(ctx, xid, store.StateAuthorized)
 	if err != nil {
@@ -277,7 +277,7 @@ var (
 // order xid, applying done to the order on success.
 func (m *Merchant) capRevOrCred(ctx context.Context, k *capRevOrCredKind, xid msg.XID, amount *msg.CurrencyAmount,
 	states []store.OrderState, done func(*store.Order)) (msg.CapRevOrCredCode, error) {
-	cfg := m.cfg
+	cfg := m.config()
 	st := cfg.Suite
 	r, err := m.start(ctx, xid, states...)
 	if err != nil {

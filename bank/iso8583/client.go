@@ -179,7 +179,7 @@ func (c *Client) reverse(ctx context.Context, orig *Message) (*Message, error) {
 		return nil, err
 	}
 	rev := NewMessage(MTIReversalRequest)
-	for _, n := range []int{FieldPAN, FieldProcessingCode, FieldAmount, FieldLocalTime, FieldLocalDate,
+	for _, n := range []int{FieldPAN, FieldAccountID1, FieldProcessingCode, FieldAmount, FieldLocalTime, FieldLocalDate,
 		FieldExpiry, FieldAcquirerID, FieldRetrievalRef, FieldTerminalID, FieldMerchantID, FieldCurrency} {
 		if v, ok := orig.Fields[n]; ok {
 			rev.Fields[n] = v

@@ -55,6 +55,7 @@
 //	  42   card acceptor ID code                 ans     15      fixed
 //	  49   currency code, transaction (ISO 4217) n       3       fixed
 //	  90   original data elements                n       42      fixed
+//	 102   account identification 1             ans     ..28    LLVAR
 //
 // n is ASCII digits 0–9; an is ASCII letters and digits; ans is printable
 // ASCII (0x20–0x7E). Date and time elements are also checked for range
@@ -65,14 +66,22 @@
 // right-justified, zero-padded) and original forwarding institution ID (11,
 // zeros when none); see OriginalData.
 //
+// Field 102 names the cardholder's bank account when the payment is from a
+// bank account instead of a card (SET's "other delicate financial
+// information"): the IBAN, or the account number when there is none. It is
+// as confidential as the PAN and masked like it. ISO 8583:1987 gives it at
+// most 28 characters: most IBANs fit, the few countries' longer ones (the
+// IBAN format allows 34) cannot travel on this link.
+//
 // Every message carries field 11, every response field 39, and every
 // reversal (0400, 0420 and their repeats) field 90; Marshal and Unmarshal
 // refuse one that does not.
 //
 // # Confidentiality
 //
-// The PAN (field 2) is never printed: Message.String masks it to its first
-// six and last four digits, and no error quotes any element's value.
+// The PAN (field 2) and the account (field 102) are never printed:
+// Message.String masks them to their first six and last four characters,
+// and no error quotes any element's value.
 package iso8583
 
 import (
@@ -104,6 +113,7 @@ const (
 	FieldMerchantID       = 42
 	FieldCurrency         = 49
 	FieldOriginalData     = 90
+	FieldAccountID1       = 102
 )
 
 // charset is what an element may contain.
@@ -156,6 +166,7 @@ var fields = map[int]fieldSpec{
 	FieldMerchantID:       {name: "card acceptor ID", charset: printable, length: 15},
 	FieldCurrency:         {name: "currency code", charset: numeric, length: 3},
 	FieldOriginalData:     {name: "original data elements", charset: numeric, length: 42},
+	FieldAccountID1:       {name: "account identification 1", charset: printable, length: 28, prefix: 2},
 }
 
 // ErrTruncated reports a message or frame that ends before its contents do.
@@ -237,8 +248,8 @@ func (m *Message) Clone() *Message {
 	return &Message{MTI: m.MTI, Fields: maps.Clone(m.Fields)}
 }
 
-// String shows the MTI and every element in field order, with the PAN
-// masked: it is meant for logs.
+// String shows the MTI and every element in field order, with the PAN and
+// the account masked: it is meant for logs.
 func (m *Message) String() string {
 	var b strings.Builder
 	b.WriteString(m.MTI)
@@ -248,7 +259,7 @@ func (m *Message) String() string {
 			b.WriteString(" ")
 		}
 		v := m.Fields[n]
-		if n == FieldPAN {
+		if n == FieldPAN || n == FieldAccountID1 {
 			v = MaskPAN(v)
 		}
 		fmt.Fprintf(&b, "%d:%q", n, v)

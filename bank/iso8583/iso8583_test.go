@@ -255,7 +255,7 @@ func TestUnmarshalRejects(t *testing.T) {
 
 func TestTruncatedEverywhere(t *testing.T) {
 	// Every proper prefix of a valid message is rejected as such.
-	for _, g := range []string{goldenEcho, goldenAuth, goldenAuthResp, goldenReversal} {
+	for _, g := range []string{goldenEcho, goldenAuth, goldenAuthResp, goldenReversal, goldenAccountAuth} {
 		for i := 0; i < len(g); i++ {
 			if _, err := Unmarshal([]byte(g[:i])); err == nil {
 				t.Fatalf("prefix of %d bytes of %.4s accepted", i, g)
@@ -453,7 +453,7 @@ func TestRoundTripProperty(t *testing.T) {
 }
 
 func FuzzUnmarshal(f *testing.F) {
-	for _, g := range []string{goldenEcho, goldenAuth, goldenAuthResp, goldenReversal} {
+	for _, g := range []string{goldenEcho, goldenAuth, goldenAuthResp, goldenReversal, goldenAccountAuth} {
 		f.Add([]byte(g))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
