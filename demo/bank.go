@@ -12,6 +12,7 @@ import (
 	"github.com/setpay/setpay/bank/iso8583"
 	"github.com/setpay/setpay/banklink"
 	"github.com/setpay/setpay/lab"
+	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/store"
 	"github.com/setpay/setpay/wallet"
 )
@@ -143,7 +144,7 @@ func startIssuer(dir, addr string, gp *party) (*issuer, error) {
 			return &tapConn{Conn: c, rec: &is.rec}, nil
 		},
 	})
-	is.link = banklink.New(is.client, banklink.Config{AcquirerID: "4711", Log: gp.log})
+	is.link = banklink.New(is.client, banklink.Config{AcquirerID: "4711", Log: gp.log, Store: gp.db})
 	return is, nil
 }
 
@@ -157,6 +158,12 @@ func (is *issuer) open(ctx context.Context, l *lab.Lab, limit int64) error {
 		return fmt.Errorf("demo: opening the merchant's bank account: %w", err)
 	}
 	for i, c := range l.Cards {
+		if c.Account != nil {
+			if err := is.openAccount(ctx, i, c, limit); err != nil { // account.go
+				return err
+			}
+			continue
+		}
 		// lab's expiry is YYYYMM, the bank's (ISO 8583 DE 14) YYMM.
 		id, err := is.ledger.OpenCard(ctx, bank.Card{PAN: c.PAN, Expiry: c.Expiry[2:], Holder: fmt.Sprintf("cardholder %d", i+1), Currency: 840, Limit: limit})
 		if err != nil {
@@ -256,6 +263,9 @@ func (is *issuer) take(rep *Report, purchase int) []BankMessage {
 			}
 			if pan, ok := im.Get(2); ok {
 				m.Card = wallet.MaskPAN(pan)
+			}
+			if acct, ok := im.Get(iso8583.FieldAccountID1); ok {
+				m.Card = msg.MaskAccount(acct)
 			}
 		}
 		rep.BankMessages = append(rep.BankMessages, m)

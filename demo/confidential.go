@@ -11,11 +11,12 @@ import (
 	"strings"
 	"unicode/utf16"
 
+	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/wallet"
 )
 
 // checkConfidentiality checks SET's split of knowledge on what the run
-// left behind: no card number in the clear in anything the merchant
+// left behind: no card number or bank account in the clear in anything the merchant
 // stored, logged or received, and no order description in anything the
 // gateway stored, logged or received. The demo's test checks the same
 // with more encodings and positive controls; this check runs on every
@@ -32,6 +33,13 @@ func checkConfidentiality(rep *Report) error {
 			}
 		}
 	}
+	for _, iban := range rep.Accounts {
+		for _, f := range accountForms(iban) {
+			if where := find(merchant, f.b); where != "" {
+				return fmt.Errorf("demo: the merchant's %s holds bank account %s in the clear (%s)", where, msg.MaskAccount(iban), f.name)
+			}
+		}
+	}
 	// The cardholder CA opens the PAN inside the registration envelope but
 	// keeps only a MAC of it; no CA's files may hold the PAN in any form.
 	for _, ca := range []struct{ dir, name string }{{rep.CCADir, CCA}, {rep.MCADir, MCA}, {rep.PCADir, PCA}} {
@@ -43,6 +51,13 @@ func checkConfidentiality(rep *Report) error {
 			for _, f := range clearForms(pan, true) {
 				if where := find(files, f.b); where != "" {
 					return fmt.Errorf("demo: the %s's %s holds card %s in the clear (%s)", ca.name, where, wallet.MaskPAN(pan), f.name)
+				}
+			}
+		}
+		for _, iban := range rep.Accounts {
+			for _, f := range accountForms(iban) {
+				if where := find(files, f.b); where != "" {
+					return fmt.Errorf("demo: the %s's %s holds bank account %s in the clear (%s)", ca.name, where, msg.MaskAccount(iban), f.name)
 				}
 			}
 		}

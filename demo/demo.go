@@ -46,9 +46,22 @@ const (
 
 // Options says what to run.
 type Options struct {
-	Suite       suite.ID // default suite.Modern
-	Purchases   int      // default 1, at most MaxPurchases
-	Cardholders int      // default 1, at most MaxCardholders; purchases go round-robin
+	Suite suite.ID // default suite.Modern
+	// Scenario is ScenarioDay or ScenarioPurchases. Empty means the day,
+	// unless Purchases or IssuerAddr is set: then the purchases, as
+	// before there was a day.
+	Scenario string
+	// Purchases is for ScenarioPurchases: default 1, at most MaxPurchases.
+	Purchases int
+	// Cardholders defaults to 1 (the day: DayCardholders, its minimum), at
+	// most MaxCardholders; purchases go round-robin.
+	Cardholders int
+	// Accounts is how many bank-account holders pay beside the
+	// cardholders (purchases scenario, in-process bank only): each
+	// registers a bank account (an IBAN) at the cardholder CA and pays
+	// from it; purchases take turns over cardholders, then account
+	// holders. Default 0, at most MaxCardholders.
+	Accounts int
 
 	// DataDir holds each party's SQLite database and JSON log in
 	// DataDir/<party>/. Empty: a temporary directory removed when Run
@@ -86,7 +99,10 @@ type Report struct {
 	// first ones, Purchase 0).
 	Registrations int
 	// PANs are the cardholders' card numbers, in cardholder order.
-	PANs      []string
+	PANs []string
+	// Accounts are the account holders' IBANs; account holder j is
+	// wallet len(PANs)+j+1.
+	Accounts  []string
 	Purchases []*Purchase
 	// Messages is every SET message that crossed the wire, in the order
 	// it was sent.
@@ -99,6 +115,8 @@ type Report struct {
 	Ledger *LedgerCheck
 	// Certificates are the lab's certificates by name.
 	Certificates map[string][]byte
+	// Day is what the day did; nil for ScenarioPurchases.
+	Day *Day
 }
 
 // Purchase is one purchase's outcome, as the wallet learned it and as the
@@ -184,7 +202,12 @@ func Run(ctx context.Context, opts Options, out io.Writer) (*Report, error) {
 	rep.IssuerAddr = is.addr
 
 	t := &transcript{w: out, quiet: opts.Quiet}
-	runErr := run(ctx, opts, st, rep, mp, gp, cas, is, t)
+	var runErr error
+	if opts.Scenario == ScenarioDay {
+		runErr = runDay(ctx, opts, st, rep, mp, gp, cas, is, t)
+	} else {
+		runErr = run(ctx, opts, st, rep, mp, gp, cas, is, t)
+	}
 
 	// The parties' files are complete only once closed (SQLite folds its
 	// write-ahead log back into the database on close).
@@ -195,7 +218,13 @@ func Run(ctx context.Context, opts Options, out io.Writer) (*Report, error) {
 	if runErr == nil {
 		runErr = checkConfidentiality(rep)
 		if runErr == nil {
+			runErr = checkDayConfidentiality(rep)
+		}
+		if runErr == nil {
 			t.printf("\nconfidentiality: the merchant's store, log and inbox hold no card number;\n")
+			if rep.Day != nil {
+				t.printf("                 the second merchant's store, log and inbox hold no card number\n")
+			}
 			t.printf("                 the CAs' stores and logs hold no card number\n")
 			t.printf("                 the gateway's store, log and inbox hold no order description\n")
 			if rep.BankDir != "" {
@@ -209,13 +238,33 @@ func Run(ctx context.Context, opts Options, out io.Writer) (*Report, error) {
 			t.printf("wrote certificates, messages and CMS structures under %s\n", opts.OutDir)
 		}
 	}
-	t.summary(rep, runErr)
+	if rep.Day != nil {
+		t.daySummary(rep, runErr)
+	} else {
+		t.summary(rep, runErr)
+	}
 	return rep, runErr
 }
 
 func (o *Options) check() error {
 	if o.Suite == "" {
 		o.Suite = suite.Modern
+	}
+	if o.Scenario == "" {
+		o.Scenario = ScenarioDay
+		if o.Purchases != 0 || o.IssuerAddr != "" {
+			o.Scenario = ScenarioPurchases
+		}
+	}
+	switch o.Scenario {
+	case ScenarioDay:
+		if o.Accounts != 0 {
+			return errors.New("demo: account holders pay in the purchases scenario, not the day")
+		}
+		return o.checkDay()
+	case ScenarioPurchases:
+	default:
+		return fmt.Errorf("demo: unknown scenario %q (choose %s or %s)", o.Scenario, ScenarioDay, ScenarioPurchases)
 	}
 	if o.Purchases == 0 {
 		o.Purchases = 1
@@ -229,7 +278,7 @@ func (o *Options) check() error {
 	if o.Cardholders < 1 || o.Cardholders > MaxCardholders {
 		return fmt.Errorf("demo: %d cardholders: want 1 to %d", o.Cardholders, MaxCardholders)
 	}
-	return nil
+	return o.checkAccounts() // account.go
 }
 
 // party is a merchant's or gateway's files: its database and its log.
@@ -290,7 +339,7 @@ func run(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, gp 
 	}
 	defer net.closeListeners()
 
-	l, err := register(ctx, net, cas, lab.Options{
+	l, err := register(ctx, net, cas, opts.Accounts, lab.Options{
 		Suite: st, Cardholders: opts.Cardholders,
 		// Every account may spend what the whole run costs: the demo shows
 		// approvals; lab's tests show declines.
@@ -305,10 +354,7 @@ func run(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, gp 
 	if err != nil {
 		return fmt.Errorf("demo: building the parties: %w", err)
 	}
-	rep.PANs = make([]string, len(l.Cards))
-	for i, c := range l.Cards {
-		rep.PANs[i] = c.PAN
-	}
+	rep.PANs, rep.Accounts = cardsAndAccounts(l.Cards) // account.go
 	rep.Certificates = l.Certificates
 	rep.MerchantURL, rep.GatewayURL = net.merchantURL, net.gatewayURL
 
@@ -324,7 +370,7 @@ func run(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, gp 
 		t.header(opts, rep, l)
 		t.printf("\nregistration: the gateway at the payment CA, the merchant at the merchant CA, each cardholder at the cardholder CA\n")
 		t.messages(regMsgs, nil)
-		runErr = checkRegistration(regMsgs, opts.Cardholders)
+		runErr = checkRegistration(regMsgs, opts.Cardholders+opts.Accounts)
 	}
 	if runErr == nil {
 		runErr = runPurchases(ctx, opts, l, net, is, rep, mp, gp, t)
@@ -464,7 +510,12 @@ func buy(ctx context.Context, l *lab.Lab, net *network, is *issuer, rep *Report,
 		return
 	}
 	t.records(p)
-	p.Err = checkRecords(p, l.Cards[p.Cardholder-1].PAN)
+	masked, err := maskedCard(l.Cards[p.Cardholder-1]) // account.go
+	if err != nil {
+		p.Err = err
+		return
+	}
+	p.Err = checkRecordsOf(p, masked)
 }
 
 // checkPath checks that msgs are exactly the messages of want, in order.
@@ -505,11 +556,17 @@ func checkPayment(id suite.ID, p *Purchase) error {
 // captured, for the same amount; the merchant kept the order description
 // and the gateway the masked card number.
 func checkRecords(p *Purchase, pan string) error {
-	o, a := p.Order, p.Authorization
 	masked, err := store.MaskPAN(pan)
 	if err != nil {
 		return err
 	}
+	return checkRecordsOf(p, masked)
+}
+
+// checkRecordsOf is checkRecords for the card or account masked as the
+// gateway records it.
+func checkRecordsOf(p *Purchase, masked string) error {
+	o, a := p.Order, p.Authorization
 	switch {
 	case o.State != store.StateCaptured:
 		return fmt.Errorf("merchant's order is %s, want captured", o.State)

@@ -34,6 +34,10 @@ type network struct {
 
 	servers []*server
 	rec     recorder
+
+	// caURLs are the registration CAs' URLs by party name (CCA, MCA,
+	// PCA), for parties that enrol after the lab's own.
+	caURLs map[string]string
 }
 
 // startNetwork binds both sockets first: the merchant's link to the

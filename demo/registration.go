@@ -9,6 +9,7 @@ import (
 
 	"github.com/setpay/setpay/ca"
 	"github.com/setpay/setpay/lab"
+	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/transport"
 )
 
@@ -51,7 +52,7 @@ func (a *authorities) close() error {
 // databases, serves each on a loopback socket, and has the gateway, the
 // merchant and every cardholder enrol over HTTP through tapped clients:
 // the registration messages are the first of the run's transcript.
-func register(ctx context.Context, n *network, as *authorities, opts lab.Options) (*lab.Lab, error) {
+func register(ctx context.Context, n *network, as *authorities, accounts int, opts lab.Options) (*lab.Lab, error) {
 	a, err := lab.NewAuthorities(opts, lab.AuthorityOptions{
 		CCAStore: ca.NewSQLStore(as.cca.db, 0), MCAStore: ca.NewSQLStore(as.mca.db, 0), PCAStore: ca.NewSQLStore(as.pca.db, 0),
 		CCALog: as.cca.log, MCALog: as.mca.log, PCALog: as.pca.log,
@@ -74,7 +75,12 @@ func register(ctx context.Context, n *network, as *authorities, opts lab.Options
 			return nil, fmt.Errorf("demo: %s socket: %w", x.name, err)
 		}
 		n.servers = append(n.servers, startServer(ln, transport.Handler(x.serve, x.p.log), x.p.log))
-		c := n.client("http://"+ln.Addr().String()+"/", x.client, x.name)
+		url := "http://" + ln.Addr().String() + "/"
+		if n.caURLs == nil {
+			n.caURLs = map[string]string{}
+		}
+		n.caURLs[x.name] = url
+		c := n.client(url, x.client, x.name)
 		switch x.name {
 		case PCA:
 			rts.PCA = c
@@ -87,6 +93,12 @@ func register(ctx context.Context, n *network, as *authorities, opts lab.Options
 	l, err := a.Register(ctx, rts)
 	if err != nil {
 		return nil, fmt.Errorf("demo: registration: %w", err)
+	}
+	// Bank-account holders enrol after the cardholders, at the same CA.
+	for j := range accounts {
+		if _, err := a.RegisterAccountHolder(ctx, l, rts.CCA, msg.BankAccount{IBAN: lab.AccountIBAN(j)}); err != nil {
+			return nil, fmt.Errorf("demo: registration: %w", err)
+		}
 	}
 	return l, nil
 }

@@ -36,13 +36,13 @@ func (t *transcript) header(opts Options, rep *Report, l *lab.Lab) {
 		t.printf("  bank      iso8583://%s  (external issuer host; the gateway asks it over ISO 8583)\n", rep.IssuerAddr)
 	}
 	for i, c := range l.Cards {
-		t.printf("  wallet %d  card %s\n", i+1, wallet.MaskPAN(c.PAN))
+		t.printf("  wallet %d  %s\n", i+1, cardLabel(c))
 	}
 }
 
 func (t *transcript) purchaseStart(of int, p *Purchase, card wallet.Card) {
-	t.printf("\npurchase %d of %d: cardholder %d (card %s) buys %q for %s\n",
-		p.Number, of, p.Cardholder, wallet.MaskPAN(card.PAN), p.Description, formatAmount(p.Amount))
+	t.printf("\npurchase %d of %d: cardholder %d (%s) buys %q for %s\n",
+		p.Number, of, p.Cardholder, cardLabel(card), p.Description, formatAmount(p.Amount))
 }
 
 // messages prints a step's SET messages and, right after the request

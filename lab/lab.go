@@ -42,6 +42,10 @@ type Options struct {
 	// the cores directly (no network).
 	GatewayRT wire.RoundTripper
 
+	// CaptureNow makes the merchant sell: every purchase is authorized and
+	// captured at once (merchant.Config.CaptureNow).
+	CaptureNow bool
+
 	// Revocation is what every party checks certificates against; nil
 	// means the lab's own list, which Lab.Revoke updates.
 	Revocation pki.RevocationSource
@@ -68,8 +72,9 @@ type Lab struct {
 
 	MerchantID string
 	opts       Options
+	gatewayID  Credential // the gateway's, for RestartGateway
 	gwClient   *wire.GatewayClient
-	crls       crlState // see revocation.go
+	crls       *crlState // see revocation.go
 }
 
 // setGatewayRT re-routes the merchant's requests to the gateway.
@@ -103,6 +108,9 @@ func New(opts Options) (*Lab, error) {
 		return nil, fmt.Errorf("lab: CA hierarchy: %w", err)
 	}
 	l := &Lab{Suite: st, Hierarchy: h, Roots: []*pki.Certificate{h.Root.Cert}, Certificates: map[string][]byte{}, MerchantID: "MER-0001", opts: opts}
+	if l.crls, err = newCRLState(h, opts.Brand, st, now, opts.Rand); err != nil {
+		return nil, err
+	}
 	if l.opts.Revocation == nil {
 		l.opts.Revocation = &l.crls.published
 	}
@@ -118,6 +126,7 @@ func New(opts Options) (*Lab, error) {
 	if l.Gateway, err = l.buildGateway(gatewayName, gc); err != nil {
 		return nil, err
 	}
+	l.gatewayID = gc
 	mc, err := l.IssueMerchant(l.MerchantID, "Corner Bookshop", l.opts.Now())
 	if err != nil {
 		return nil, err

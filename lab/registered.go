@@ -40,6 +40,12 @@ var labIssuers = []ca.Issuer{
 			{FieldName: "Cardholder name", FieldRequired: true},
 			{FieldName: "Postal code", FieldRequired: true},
 		}}},
+	// Bank-account holders (account.go): SET's BIN is a card issuer's,
+	// so accounts are registered under msg.AccountBIN.
+	{BINLow: msg.AccountBIN, BINHigh: msg.AccountBIN, Policy: "SETpay Bank account holder certificate policy",
+		Form: &msg.RegTemplate{RegFormID: 3, RegFieldSeq: []msg.RegField{
+			{FieldName: "Cardholder name", FieldRequired: true},
+		}}},
 }
 
 // cardholderAnswers fills either issuer's form.
@@ -58,7 +64,13 @@ type Authorities struct {
 	Certificates map[string][]byte
 
 	opts Options
+	crls *crlState // shared with the Lab Register builds
 }
+
+// Revocations returns the CRLs and BCI the authorities published: the
+// first CRL of every CA from creation on, and whatever a Lab built by
+// Register revoked since.
+func (a *Authorities) Revocations() pki.RevocationSource { return &a.crls.published }
 
 // AuthorityOptions says where the CAs keep their state.
 type AuthorityOptions struct {
@@ -90,12 +102,23 @@ func NewAuthorities(opts Options, ao AuthorityOptions) (*Authorities, error) {
 		return nil, fmt.Errorf("lab: CA hierarchy: %w", err)
 	}
 	a := &Authorities{Hierarchy: h, Roots: []*pki.Certificate{h.Root.Cert}, Certificates: map[string][]byte{}, opts: opts}
+	// The first CRL of every CA and a BCI, so parties can require CRLs;
+	// Lab.Revoke on the registered lab updates them, and the CAs check
+	// their own certificates against them (a revoked CA issues nothing).
+	if a.crls, err = newCRLState(h, opts.Brand, st, now, opts.Rand); err != nil {
+		return nil, err
+	}
+	caRevocation := opts.Revocation
+	if caRevocation == nil {
+		caRevocation = &a.crls.published
+	}
 	for name, x := range map[string]*pki.Authority{"root-ca": h.Root, "brand-ca": h.Brand, "cardholder-ca": h.CCA, "merchant-ca": h.MCA, "payment-ca": h.PCA} {
 		a.Certificates[name] = x.Cert.Raw
 	}
 	records := &ca.AcquirerRecords{Records: []ca.AcquirerRecord{
 		{AcquirerBIN: acquirerBIN, MerID: labMerchantID, Name: merchantName, City: merchantCity},
 		{AcquirerBIN: acquirerBIN, BusinessID: gatewayBizID, Name: gatewayName},
+		{AcquirerBIN: acquirerBIN, MerID: SecondMerchantID, Name: SecondMerchantName, City: merchantCity},
 	}}
 	for _, x := range []struct {
 		auth  *pki.Authority
@@ -125,7 +148,7 @@ func NewAuthorities(opts Options, ao AuthorityOptions) (*Authorities, error) {
 		cfg := ca.Config{
 			Suite: st, BrandID: opts.Brand, Authority: x.auth,
 			ExchangeKey: ca.NewExchangeKey(exKey), ExchangeCert: exCert,
-			Roots: a.Roots, Store: store,
+			Roots: a.Roots, Store: store, Revocation: caRevocation,
 			Rand: opts.Rand, Now: opts.Now, Log: x.log,
 		}
 		if x.ct == pki.CertTypeCCA {
@@ -142,6 +165,15 @@ func NewAuthorities(opts Options, ao AuthorityOptions) (*Authorities, error) {
 
 // labMerchantID is the lab merchant's ID at its acquirer.
 const labMerchantID = "MER-0001"
+
+// A second merchant the lab's acquirer knows, under AcquirerBIN, for runs
+// with more than one shop (the demo's day): it is in the merchant CA's
+// records, but Register enrols only the lab's own merchant.
+const (
+	AcquirerBIN        = acquirerBIN
+	SecondMerchantID   = "MER-0002"
+	SecondMerchantName = "Night Owl Records"
+)
 
 // withDefaults checks opts and fills in what New fills in.
 func (opts Options) withDefaults() (Options, error) {
@@ -187,7 +219,7 @@ func (a *Authorities) Register(ctx context.Context, rts RoundTrippers) (*Lab, er
 		}
 		return rt
 	}
-	l := &Lab{Suite: st, Hierarchy: a.Hierarchy, Roots: a.Roots, Certificates: map[string][]byte{}, MerchantID: labMerchantID, opts: opts}
+	l := &Lab{Suite: st, Hierarchy: a.Hierarchy, Roots: a.Roots, Certificates: map[string][]byte{}, MerchantID: labMerchantID, opts: opts, crls: a.crls}
 	if l.opts.Revocation == nil {
 		l.opts.Revocation = &l.crls.published
 	}
@@ -311,8 +343,8 @@ func (l *Lab) buildMerchant(c, g Credential, rt wire.RoundTripper) error {
 		Chain:       c.Chain,
 		GatewayCert: g.ExchangeCert, GatewayChain: g.Chain,
 		Roots: l.Roots, Store: l.opts.MerchantStore, Revocation: l.opts.Revocation,
-		Gateway: l.gwClient,
-		Rand:    r, Now: l.opts.Now, Log: l.opts.MerchantLog,
+		Gateway: l.gwClient, CaptureNow: l.opts.CaptureNow,
+		Rand: r, Now: l.opts.Now, Log: l.opts.MerchantLog,
 	})
 	if err != nil {
 		return fmt.Errorf("lab: merchant: %w", err)

@@ -2,13 +2,16 @@ package lab
 
 import (
 	"bytes"
+	"crypto"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"sync"
 	"time"
 
 	"github.com/setpay/setpay/pki"
+	"github.com/setpay/setpay/suite"
 )
 
 // crlLifetime is how long a CRL and BrandCRLIdentifier the lab issues stay
@@ -17,7 +20,8 @@ const crlLifetime = 7 * 24 * time.Hour
 
 // crlState is the lab's revocation bookkeeping: what each CA has revoked,
 // the last CRL number each used, the BCI sequence, and the published
-// lists every party holds.
+// lists every party holds. A registered lab shares it with its
+// Authorities.
 type crlState struct {
 	mu        sync.Mutex
 	revoked   map[*pki.Authority][]pki.RevokedCertificate
@@ -25,6 +29,73 @@ type crlState struct {
 	current   map[*pki.Authority]*pki.CRL
 	bciSeq    int
 	published pki.Revocations
+
+	brand string
+	hash  crypto.Hash
+	h     *pki.Hierarchy
+	rand  io.Reader
+}
+
+// newCRLState issues the first CRL of every CA of h, revoking nothing,
+// and a BrandCRLIdentifier naming them, and publishes them: from creation
+// on, parties can run with VerifyOptions.RequireCRLs.
+func newCRLState(h *pki.Hierarchy, brand string, st suite.Suite, now time.Time, rand io.Reader) (*crlState, error) {
+	s := &crlState{
+		revoked: map[*pki.Authority][]pki.RevokedCertificate{},
+		number:  map[*pki.Authority]int64{},
+		current: map[*pki.Authority]*pki.CRL{},
+		brand:   brand, hash: st.Hash(), h: h, rand: rand,
+	}
+	now = now.UTC().Truncate(time.Second)
+	var crls []*pki.CRL
+	for _, a := range []*pki.Authority{h.Root, h.Brand, h.CCA, h.MCA, h.PCA} {
+		crl, err := s.issue(a, nil, 1, now)
+		if err != nil {
+			return nil, err
+		}
+		s.number[a], s.current[a] = 1, crl
+		crls = append(crls, crl)
+	}
+	bci, err := s.issueBCI(1, now)
+	if err != nil {
+		return nil, err
+	}
+	s.bciSeq = 1
+	s.published.Set(crls, bci)
+	return s, nil
+}
+
+// issue signs and parses a's CRL.
+func (s *crlState) issue(a *pki.Authority, revoked []pki.RevokedCertificate, number int64, now time.Time) (*pki.CRL, error) {
+	der, err := a.IssueCRL(s.rand, revoked, big.NewInt(number), now, now.Add(crlLifetime))
+	if err != nil {
+		return nil, fmt.Errorf("lab: CRL of %v: %w", a.Cert, err)
+	}
+	crl, err := pki.ParseCRL(der)
+	if err != nil {
+		return nil, fmt.Errorf("lab: own CRL: %w", err)
+	}
+	return crl, nil
+}
+
+// issueBCI signs the BCI naming every CA's current CRL, the root's too
+// (a chain's root CRL is one a party requiring CRLs needs).
+func (s *crlState) issueBCI(seq int, now time.Time) (*pki.BrandCRLIdentifier, error) {
+	t := &pki.BrandCRLIdentifier{SequenceNum: seq, BrandID: s.brand, NotBefore: now, NotAfter: now.Add(crlLifetime)}
+	for _, a := range []*pki.Authority{s.h.Root, s.h.Brand, s.h.CCA, s.h.MCA, s.h.PCA} {
+		if c := s.current[a]; c != nil {
+			t.CRLIdentifiers = append(t.CRLIdentifiers, pki.NewCRLIdentifier(a.Cert, c, s.hash))
+		}
+	}
+	der, err := s.h.Brand.IssueBCI(s.rand, t)
+	if err != nil {
+		return nil, fmt.Errorf("lab: BCI: %w", err)
+	}
+	bci, err := pki.ParseBrandCRLIdentifier(der)
+	if err != nil {
+		return nil, fmt.Errorf("lab: own BCI: %w", err)
+	}
+	return bci, nil
 }
 
 // Revocations returns the revocation lists the lab's parties check, as a
@@ -58,14 +129,9 @@ func (l *Lab) Revoke(certDER []byte, reason pki.CRLReason) error {
 	if ca == nil {
 		return fmt.Errorf("lab: revoke: %v was not issued by a CA of the lab", cert)
 	}
-	s := &l.crls
+	s := l.crls
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.revoked == nil {
-		s.revoked = map[*pki.Authority][]pki.RevokedCertificate{}
-		s.number = map[*pki.Authority]int64{}
-		s.current = map[*pki.Authority]*pki.CRL{}
-	}
 	for _, r := range s.revoked[ca] {
 		if r.Serial.Cmp(cert.SerialNumber) == 0 {
 			return nil // already revoked
@@ -75,37 +141,18 @@ func (l *Lab) Revoke(certDER []byte, reason pki.CRLReason) error {
 	revoked := append(s.revoked[ca][:len(s.revoked[ca]):len(s.revoked[ca])],
 		pki.RevokedCertificate{Serial: cert.SerialNumber, RevocationTime: now, Reason: reason})
 	number := s.number[ca] + 1
-	der, err := ca.IssueCRL(l.opts.Rand, revoked, big.NewInt(number), now, now.Add(crlLifetime))
+	crl, err := s.issue(ca, revoked, number, now)
 	if err != nil {
 		return fmt.Errorf("lab: revoke: %w", err)
 	}
-	crl, err := pki.ParseCRL(der)
+	prev := s.current[ca]
+	s.current[ca] = crl
+	bci, err := s.issueBCI(s.bciSeq+1, now)
 	if err != nil {
-		return fmt.Errorf("lab: revoke: own CRL: %w", err)
-	}
-
-	// The BCI names the current CRL of every CA of the brand that has one
-	// (the root's CRL is not the brand's and stays out).
-	t := &pki.BrandCRLIdentifier{SequenceNum: s.bciSeq + 1, BrandID: l.opts.Brand, NotBefore: now, NotAfter: now.Add(crlLifetime)}
-	for _, a := range []*pki.Authority{h.Brand, h.CCA, h.MCA, h.PCA} {
-		c := s.current[a]
-		if a == ca {
-			c = crl
-		}
-		if c != nil {
-			t.CRLIdentifiers = append(t.CRLIdentifiers, pki.NewCRLIdentifier(a.Cert, c, l.Suite.Hash()))
-		}
-	}
-	bciDER, err := h.Brand.IssueBCI(l.opts.Rand, t)
-	if err != nil {
+		s.current[ca] = prev
 		return fmt.Errorf("lab: revoke: %w", err)
 	}
-	bci, err := pki.ParseBrandCRLIdentifier(bciDER)
-	if err != nil {
-		return fmt.Errorf("lab: revoke: own BCI: %w", err)
-	}
-
-	s.revoked[ca], s.number[ca], s.current[ca], s.bciSeq = revoked, number, crl, t.SequenceNum
+	s.revoked[ca], s.number[ca], s.bciSeq = revoked, number, bci.SequenceNum
 	s.published.Update(crl, bci)
 	return nil
 }
