@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/setpay/setpay/cadir"
+	"github.com/setpay/setpay/crldist"
 	"github.com/setpay/setpay/keyfile"
 	"github.com/setpay/setpay/suite"
 	"github.com/setpay/setpay/transport"
@@ -106,6 +107,7 @@ CA with 'setpay wallet register', 'setpay merchant register' and
   setpay ca serve --dir ./myca --listen 127.0.0.1:8443`,
 	}
 	cmd.AddCommand(newCAInitCmd(), newCAServeCmd(), newCARevokeCmd(), newCACRLCmd())
+	cmd.AddCommand(newCAPendingCmd()) // ca_pending.go
 	return cmd
 }
 
@@ -126,6 +128,10 @@ must not exist or be empty:
   *.key                      the private keys, encrypted, mode 0600
   cca.db mca.db pca.db       each CA's database (SQLite): nonces handed
                              out, keys certified, revocations
+  root.db brand.db           the CA certificates the root and the brand
+                             CA issued, and revoked
+  *.crl brand.bci            the first CRL of every CA and the brand's
+                             CRL identifier naming them
   config.json                suite, brand, the BIN ranges the cardholder CA
                              registers (default 400000-599999, the test
                              cards) and the acquirer's records of merchants
@@ -176,6 +182,14 @@ func newCAServeCmd() *cobra.Command {
   http://ADDR/cca   cardholder registration (setpay wallet register)
   http://ADDR/mca   merchant registration   (setpay merchant register)
   http://ADDR/pca   gateway registration    (setpay gateway register)
+  http://ADDR/crl   GET: the CRLs of every CA and the brand's CRL identifier,
+                    in one CRLNotification signed by the brand CA; parties
+                    fetch it to learn of revocations
+
+The CRLs served are the directory's current ones, read at every request,
+so a 'setpay ca revoke' run while serving takes effect at once: parties
+learn of it at their next fetch, and a revoked cardholder, merchant or
+payment CA refuses every registration request (revokedCertificate).
 
 It prints the URLs, logs each request to standard error, and stops cleanly
 on Ctrl-C (SIGINT) or SIGTERM. Listen on loopback unless a proxy in front
@@ -195,6 +209,7 @@ adds TLS: SET protects its messages itself, but not who talks to whom.
 	f.StringVar(&listen, "listen", "127.0.0.1:8443", "serve HTTP on `host:port`")
 	_ = cmd.MarkFlagRequired("dir")
 	pf.register(cmd)
+	registerReviewFlag(cmd) // ca_pending.go
 	return cmd
 }
 
@@ -203,8 +218,12 @@ func runCAServe(ctx context.Context, cmd *cobra.Command, dir, listen string, pf 
 	if err != nil {
 		return err
 	}
+	review, err := reviewFlag(cmd)
+	if err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
-	h, err := cadir.Open(dir, pp, cadir.OpenOptions{Log: log})
+	h, err := cadir.Open(dir, pp, cadir.OpenOptions{Log: log, Review: review})
 	if err != nil {
 		return err
 	}
@@ -213,6 +232,7 @@ func runCAServe(ctx context.Context, cmd *cobra.Command, dir, listen string, pf 
 	for _, name := range cadir.IssuingCAs {
 		mux.Handle("/"+name, transport.Handler(h.CAs[name].Serve, log.With("ca", name)))
 	}
+	mux.Handle(crldist.Path, h.Notifier(log.With("ca", "brand")))
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -223,6 +243,7 @@ func runCAServe(ctx context.Context, cmd *cobra.Command, dir, listen string, pf 
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "ca: serving the %s CAs from %s\n", h.Config.Brand, dir)
 	fmt.Fprintf(out, "  cardholder CA  http://%s/cca\n  merchant CA    http://%s/mca\n  payment CA     http://%s/pca\n", ln.Addr(), ln.Addr(), ln.Addr())
+	fmt.Fprintf(out, "  revocation     http://%s%s (GET)\n", ln.Addr(), crldist.Path)
 	fmt.Fprintf(out, "stop with Ctrl-C\n")
 	select {
 	case <-ctx.Done():
@@ -246,8 +267,14 @@ func newCARevokeCmd() *cobra.Command {
 		Use:   "revoke",
 		Short: "Revoke a certificate a CA of the hierarchy issued, and issue that CA's new CRL",
 		Long: `revoke marks a certificate revoked in the database of the CA that issued
-it and signs a fresh CRL for that CA (kept as DIR/cca.crl, mca.crl or
-pca.crl). Publish it to the parties with 'setpay ca crl'.
+it and signs a fresh CRL for that CA (kept as DIR/cca.crl, mca.crl,
+pca.crl, brand.crl or root.crl) and a fresh brand CRL identifier
+(DIR/brand.bci). 'setpay ca serve' hands them out from then on; copy them
+elsewhere with 'setpay ca crl'.
+
+Besides end-entity certificates, the certificate of an issuing CA can be
+revoked (at the brand CA: --cert DIR/cca.der), and the brand CA's (at the
+root). A revoked CA refuses every registration request.
 
 Name the certificate by --serial (decimal, or hex with 0x, as 'setpay
 inspect' prints it) if the CA recorded issuing it, or give the certificate
@@ -286,7 +313,7 @@ privilegeWithdrawn, cACompromise or unspecified (the default).
 			if err != nil {
 				return err
 			}
-			h, err := cadir.Open(dir, pp, cadir.OpenOptions{})
+			h, err := cadir.Open(dir, pp, cadir.OpenOptions{RootKey: true})
 			if err != nil {
 				return err
 			}
@@ -320,16 +347,17 @@ func newCACRLCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "crl",
 		Short: "Issue fresh CRLs of the CAs and the brand's CRL identifier, into a directory",
-		Long: `crl signs a fresh CRL for each of the cardholder, merchant and payment
-CAs, listing every certificate revoked so far, one for the brand CA
-(always empty: revoking a CA is not supported), and a BrandCRLIdentifier
-(brand.bci), signed by the brand CA, naming those four CRLs: the list a
-SET party checks to know it has every CRL in force. They are valid for a week;
-run crl again before then.
+		Long: `crl signs a fresh CRL for every CA of the hierarchy, listing every
+certificate it revoked so far: the cardholder, merchant and payment CAs
+(end entities), the brand CA (revoked issuing CAs) and the root (a revoked
+brand CA); and a BrandCRLIdentifier (brand.bci), signed by the brand CA,
+naming those five CRLs: the list a SET party checks to know it has every
+CRL in force. They become the directory's current ones (what 'setpay ca
+serve' hands out) and are valid for a week; run crl again before then.
 
-Files written to --out: brand.crl cca.crl mca.crl pca.crl (DER), with
-.crl.pem copies openssl reads (openssl crl -in cca.crl.pem -text), and
-brand.bci.
+Files written to --out: root.crl brand.crl cca.crl mca.crl pca.crl (DER),
+with .crl.pem copies openssl reads (openssl crl -in cca.crl.pem -text),
+and brand.bci.
 
 ` + passphraseHelp,
 		Example: `  setpay ca crl --dir ./myca --out ./published`,
@@ -339,7 +367,7 @@ brand.bci.
 			if err != nil {
 				return err
 			}
-			h, err := cadir.Open(dir, pp, cadir.OpenOptions{})
+			h, err := cadir.Open(dir, pp, cadir.OpenOptions{RootKey: true})
 			if err != nil {
 				return err
 			}

@@ -2,9 +2,12 @@ package main
 
 import (
 	"encoding/hex"
+	"fmt"
+	"net"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -31,6 +34,39 @@ func TestScripts(t *testing.T) {
 				ts.Check(err)
 				ts.Check(os.WriteFile(ts.MkAbs(args[1]), b, 0o644))
 			},
+			// waitfor ADDR waits, up to 30 seconds, until something accepts
+			// TCP connections on ADDR: a service started in the background
+			// is listening.
+			"waitfor": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 || neg {
+					ts.Fatalf("usage: waitfor host:port")
+				}
+				ts.Check(waitFor(args[0], 30*time.Second))
+			},
+			// cardexpiry VAR sets VAR to the expiry (YYYYMM) 'setpay bank
+			// --seed' gives the demo's cards this month, so a script can
+			// register a card the seeded bank knows.
+			"cardexpiry": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 || neg {
+					ts.Fatalf("usage: cardexpiry VAR")
+				}
+				ts.Setenv(args[0], time.Now().AddDate(3, 0, 0).Format("200601"))
+			},
 		},
 	})
+}
+
+// waitFor dials addr until it connects or wait has passed.
+func waitFor(addr string, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			return c.Close()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("nothing listens on %s after %v: %w", addr, wait, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

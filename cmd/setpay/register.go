@@ -33,7 +33,7 @@ const roleCardSecrets = "cardholder card secrets"
 // regFlags are the flags every registration command shares.
 type regFlags struct {
 	caURL, root, suiteName, brand, out string
-	wait                               time.Duration
+	wait, poll                         time.Duration
 	answers                            []string
 	pf                                 passphraseFlags
 }
@@ -45,7 +45,8 @@ func (r *regFlags) register(cmd *cobra.Command, caPath string) {
 	f.StringVar(&r.suiteName, "suite", "modern", "cryptographic suite, the CA's: `modern` or set1")
 	f.StringVar(&r.brand, "brand", "SETpay", "the card brand's `NAME`, as the CA was created with")
 	f.StringVar(&r.out, "out", "", "write the keys and certificates to `DIR` (created; must not hold earlier ones) (required)")
-	f.DurationVar(&r.wait, "wait", 0, "keep retrying for up to `DURATION` while the CA refuses connections (it is starting)")
+	f.DurationVar(&r.wait, "wait", 0, "keep trying for up to `DURATION`: while the CA refuses connections (it is starting), and while it holds the request for review, asking again every --poll")
+	f.DurationVar(&r.poll, "poll", 10*time.Second, "with --wait, ask after a request held for review every `DURATION`")
 	f.StringArrayVar(&r.answers, "answer", nil, "fill the CA's registration form: `FIELD=VALUE` (repeatable)")
 	for _, n := range []string{"ca", "root", "out"} {
 		_ = cmd.MarkFlagRequired(n)
@@ -189,6 +190,8 @@ with the brand's cardholder CA and stores the signing key, the certificate
 and the card's secrets, encrypted, in a directory.`,
 	}
 	cmd.AddCommand(newWalletRegisterCmd())
+	cmd.AddCommand(newWalletRenewCmd()) // renew.go
+	cmd.AddCommand(newWalletPayCmd())
 	return cmd
 }
 
@@ -238,6 +241,11 @@ It makes a fresh signing key and writes to --out:
 				Suite: st, Card: wallet.Card{PAN: pan, Expiry: expiry, BrandID: rf.brand},
 				Roots: roots, Answers: answers, Key: key,
 			})
+			if pe := (*wallet.PendingError)(nil); errors.As(err, &pe) {
+				reg, err = awaitDecision(cmd, &rf, pe.Status, func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*wallet.Registered, error) {
+					return pe.Registration.Wait(ctx, rt, wallet.WaitOptions{Every: every, Max: max})
+				})
+			}
 			if err != nil {
 				return fmt.Errorf("registration: %w", err)
 			}
@@ -305,6 +313,8 @@ func newMerchantCmd() *cobra.Command {
 		Long:  `merchant is the shop's side of SET. 'merchant register' obtains its certificates.`,
 	}
 	cmd.AddCommand(newMerchantRegisterCmd())
+	cmd.AddCommand(newMerchantRenewCmd()) // renew.go
+	cmd.AddCommand(newMerchantServeCmd(), newMerchantCaptureCmd())
 	return cmd
 }
 
@@ -340,6 +350,11 @@ acquirer's records (config.json of the CA) before it issues anything.
 			reg, err := merchant.Register(cmd.Context(), rf.transport(), merchant.RegisterConfig{
 				Suite: st, BrandID: rf.brand, MerchantID: merID, AcquirerBIN: bin, Roots: roots, Answers: answers,
 			})
+			if pe := (*merchant.PendingError)(nil); errors.As(err, &pe) {
+				reg, err = awaitDecision(cmd, &rf, pe.Status, func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*merchant.Registered, error) {
+					return pe.Registration.Wait(ctx, rt, merchant.WaitOptions{Every: every, Max: max})
+				})
+			}
 			if err != nil {
 				return fmt.Errorf("registration: %w", err)
 			}
@@ -369,6 +384,8 @@ func newGatewayCmd() *cobra.Command {
 		Long:  `gateway is the acquirer's side of SET. 'gateway register' obtains its certificates.`,
 	}
 	cmd.AddCommand(newGatewayRegisterCmd())
+	cmd.AddCommand(newGatewayRenewCmd()) // renew.go
+	cmd.AddCommand(newGatewayServeCmd())
 	return cmd
 }
 
@@ -404,6 +421,11 @@ acquirer's records (config.json of the CA) before it issues anything.
 			reg, err := gateway.Register(cmd.Context(), rf.transport(), gateway.RegisterConfig{
 				Suite: st, BrandID: rf.brand, AcquirerBIN: bin, BusinessID: businessID, Roots: roots, Answers: answers,
 			})
+			if pe := (*gateway.PendingError)(nil); errors.As(err, &pe) {
+				reg, err = awaitDecision(cmd, &rf, pe.Status, func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*gateway.Registered, error) {
+					return pe.Registration.Wait(ctx, rt, gateway.WaitOptions{Every: every, Max: max})
+				})
+			}
 			if err != nil {
 				return fmt.Errorf("registration: %w", err)
 			}
