@@ -159,8 +159,8 @@ var (
 func (d *day) batchOpen(ctx context.Context, s *shop) error {
 	st := d.step(StepBatchOpen, s.ID, 0, "%s opens the day's settlement batch at the gateway", s.Name)
 	res, err := s.m.Batch(ctx, msg.BatchOpOpen, nil)
-	if err := d.exchange(st, as(batchPath, s.Party)); err != nil {
-		return err
+	if xerr := d.exchange(st, as(batchPath, s.Party)); xerr != nil {
+		return xerr
 	}
 	if err != nil {
 		return d.fail(st, "%w", err)
