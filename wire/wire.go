@@ -5,7 +5,9 @@
 package wire
 
 import (
+	"bytes"
 	"context"
+	"crypto"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -17,6 +19,7 @@ import (
 	"github.com/setpay/setpay/internal/der"
 	"github.com/setpay/setpay/internal/pkcs7"
 	"github.com/setpay/setpay/msg"
+	"github.com/setpay/setpay/pki"
 	"github.com/setpay/setpay/suite"
 )
 
@@ -32,6 +35,17 @@ type Endpoint struct {
 	Rand    io.Reader        // default crypto/rand
 	Now     func() time.Time // default time.Now
 	Log     *slog.Logger     // default slog.Default()
+
+	// ErrorVerifier validates the certificate of a signed Error a peer
+	// answers Call with; it may insist on the certificate type of the
+	// party called, or on current CRLs. ErrorRoots is the simple case:
+	// when ErrorVerifier is nil, the signer's certificate must chain to
+	// one of ErrorRoots at Now (revocation is not checked: an Error
+	// changes no state). With neither, a signed Error's signature is still
+	// checked against the certificate it carries, but nothing vouches for
+	// that certificate, so the Error is reported as ErrorUnchecked.
+	ErrorVerifier encap.CertVerifier
+	ErrorRoots    []*pki.Certificate
 }
 
 func (e *Endpoint) rand() io.Reader {
@@ -140,8 +154,9 @@ type RoundTripper interface {
 }
 
 // Call sends m to a peer and returns its answer. A SET Error from the peer
-// comes back as a *msg.RemoteError (inside a *msg.ProtocolError carrying
-// its code, so a party can pass the code on).
+// comes back as a *PeerError (inside a *msg.ProtocolError carrying its
+// code, so a party can pass the code on); the PeerError unwraps to the
+// *msg.RemoteError and says what the Error's signature proved.
 func (e *Endpoint) Call(ctx context.Context, rt RoundTripper, peer string, ids *msg.MessageIDs, rrpid *msg.RRPID, m msg.Message) (msg.Message, error) {
 	req, err := msg.Wrap(e.Header(ids, rrpid), m)
 	if err != nil {
@@ -156,11 +171,11 @@ func (e *Endpoint) Call(ctx context.Context, rt RoundTripper, peer string, ids *
 		return nil, msg.Errorf(msg.DecodingFailure, "%s's response: %w", peer, err)
 	}
 	if em, ok := w.Message.(*msg.Error); ok {
-		tbs, err := ErrorTBS(em)
+		pe, err := e.peerError(peer, em)
 		if err != nil {
 			return nil, msg.Errorf(msg.DecodingFailure, "%s's Error: %w", peer, err)
 		}
-		return nil, &msg.ProtocolError{Code: tbs.ErrorCode, Err: &msg.RemoteError{From: peer, TBS: tbs}}
+		return nil, &msg.ProtocolError{Code: pe.Remote.TBS.ErrorCode, Err: pe}
 	}
 	if w.Header.RRPID != nil && rrpid != nil && *w.Header.RRPID != *rrpid {
 		return nil, msg.Errorf(msg.UnknownRRPID, "%s answered another request", peer)
@@ -168,8 +183,109 @@ func (e *Endpoint) Call(ctx context.Context, rt RoundTripper, peer string, ids *
 	return w.Message, nil
 }
 
-// ErrorTBS extracts the ErrorTBS of an Error. A signed Error's signature
-// is not checked here: an Error changes no state, it only ends a flow.
+// ErrorOrigin is what a received Error's signature proves about who sent
+// it. Only ErrorVerified is proof; an Error changes no state whatever its
+// origin, it only ends a flow.
+type ErrorOrigin int
+
+const (
+	// ErrorUnsigned: the Error carried no signature; anyone on the path
+	// could have sent it.
+	ErrorUnsigned ErrorOrigin = iota + 1
+	// ErrorUnchecked: the signature holds under the certificate the Error
+	// carries, but the Endpoint has no ErrorVerifier to vouch for that
+	// certificate, so anyone with some key could have made it.
+	ErrorUnchecked
+	// ErrorBadSignature: the Error is signed, but the signature, its
+	// structure or the signer's certificate did not verify.
+	ErrorBadSignature
+	// ErrorVerified: the signature verified under a certificate the
+	// Endpoint's ErrorVerifier accepted.
+	ErrorVerified
+)
+
+func (o ErrorOrigin) String() string {
+	switch o {
+	case ErrorUnsigned:
+		return "unsigned"
+	case ErrorUnchecked:
+		return "signed, signer not checked"
+	case ErrorBadSignature:
+		return "signature does not verify"
+	case ErrorVerified:
+		return "signature verified"
+	}
+	return fmt.Sprintf("ErrorOrigin(%d)", int(o))
+}
+
+// PeerError is a SET Error a peer answered with, and what its signature
+// proved.
+type PeerError struct {
+	Remote *msg.RemoteError
+	Origin ErrorOrigin
+	// SignerCert is the DER of the certificate a signed Error names as its
+	// signer, set for ErrorUnchecked and ErrorVerified only.
+	SignerCert []byte
+	// SignatureErr says why a signed Error did not verify (ErrorBadSignature).
+	SignatureErr error
+}
+
+func (e *PeerError) Error() string {
+	if e.SignatureErr != nil {
+		return fmt.Sprintf("%v (%v: %v)", e.Remote, e.Origin, e.SignatureErr)
+	}
+	return fmt.Sprintf("%v (%v)", e.Remote, e.Origin)
+}
+
+// Unwrap returns the RemoteError, so errors.As finds it as before.
+func (e *PeerError) Unwrap() error { return e.Remote }
+
+// peerError decodes em and checks its signature. Only an Error whose
+// ErrorTBS cannot be decoded at all is an error; a bad signature is
+// reported in the PeerError.
+func (e *Endpoint) peerError(peer string, em *msg.Error) (*PeerError, error) {
+	tbs, err := ErrorTBS(em)
+	if err != nil {
+		return nil, err
+	}
+	pe := &PeerError{Remote: &msg.RemoteError{From: peer, TBS: tbs}, Origin: ErrorUnsigned}
+	if em.SignedError == nil {
+		return pe, nil
+	}
+	verify, origin := e.ErrorVerifier, ErrorVerified
+	switch {
+	case verify == nil && len(e.ErrorRoots) > 0:
+		verify = pki.CertVerifier(pki.VerifyOptions{Roots: e.ErrorRoots, Now: e.now()})
+	case verify == nil:
+		verify, origin = carriedKey, ErrorUnchecked
+	}
+	content, signer, err := encap.OpenS(e.Suite, em.SignedError, msg.OIDErrorTBS, verify)
+	switch {
+	case err != nil:
+		pe.Origin, pe.SignatureErr = ErrorBadSignature, err
+	case !bytes.Equal(content, tbs.Raw()):
+		// Cannot happen (both come from the same SignedData), but the
+		// report must describe the bytes that were verified.
+		pe.Origin, pe.SignatureErr = ErrorBadSignature, errors.New("verified content differs from the decoded ErrorTBS")
+	default:
+		pe.Origin, pe.SignerCert = origin, signer
+	}
+	e.log().Debug("peer answered with an Error", "peer", peer, "code", tbs.ErrorCode.String(), "origin", pe.Origin.String())
+	return pe, nil
+}
+
+// carriedKey is the CertVerifier used when the Endpoint has none: it takes
+// the key from the signer's certificate as carried and vouches for nothing.
+func carriedKey(cert []byte, _ [][]byte) (crypto.PublicKey, error) {
+	c, err := pki.ParseCertificate(cert)
+	if err != nil {
+		return nil, err
+	}
+	return c.PublicKey, nil
+}
+
+// ErrorTBS extracts the ErrorTBS of an Error without checking a signed
+// Error's signature (Call does, and reports the result in a PeerError).
 func ErrorTBS(em *msg.Error) (*msg.ErrorTBS, error) {
 	if em.UnsignedError != nil {
 		return em.UnsignedError, nil

@@ -3,19 +3,23 @@ package wire
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
 	"log/slog"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/setpay/setpay/encap"
 	"github.com/setpay/setpay/internal/der"
+	"github.com/setpay/setpay/internal/pkcs7"
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/suite"
 )
@@ -221,4 +225,170 @@ func TestCall(t *testing.T) {
 	if _, err := client.Call(ctx, failing, "merchant", nil, &rrpid, req); !errors.Is(err, down) {
 		t.Fatalf("transport failure: %v", err)
 	}
+}
+
+// testSignerFor makes a self-signed signer whose key fits st: RSA for
+// set1, ECDSA P-256 for modern.
+func testSignerFor(t *testing.T, st suite.Suite) *encap.Signer {
+	t.Helper()
+	if st.ID() != suite.Set1 {
+		return testSigner(t)
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "wire test set1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), SignatureAlgorithm: x509.SHA1WithRSA}
+	cert, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		// crypto/x509 may refuse SHA-1; the certificate's own signature
+		// does not matter here, only the key it carries.
+		tmpl.SignatureAlgorithm = x509.SHA256WithRSA
+		if cert, err = x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &encap.Signer{Key: key, Cert: cert}
+}
+
+// trusting is a CertVerifier that accepts exactly the certificate trusted,
+// standing in for pki.CertVerifier over the caller's roots.
+func trusting(trusted []byte) encap.CertVerifier {
+	return func(cert []byte, _ [][]byte) (crypto.PublicKey, error) {
+		if !bytes.Equal(cert, trusted) {
+			return nil, msg.Errorf(msg.MissingCertificate, "signer not issued under our roots")
+		}
+		c, err := x509.ParseCertificate(cert)
+		if err != nil {
+			return nil, err
+		}
+		return c.PublicKey, nil
+	}
+}
+
+// TestCallReportsErrorSignature checks what Call says about the origin of
+// an Error: verified only when the signature holds under a certificate the
+// caller's verifier accepts, bad when anything was changed, unsigned or
+// unchecked otherwise; and never a verified report for a changed Error.
+func TestCallReportsErrorSignature(t *testing.T) {
+	ctx := context.Background()
+	for _, st := range []suite.Suite{suite.NewModern(), suite.NewSet1(suite.Set1Options{RSABits: 1024})} {
+		t.Run(string(st.ID()), func(t *testing.T) {
+			signer := testSignerFor(t, st)
+			stranger := testSignerFor(t, st)
+			var rrpid msg.RRPID
+			rrpid[5] = 1
+			req := &msg.PInitReq{RRPID: rrpid, Language: "en", LocalIDC: []byte("c"), BrandID: "SETpay", BIN: "411111"}
+
+			// serve answers every request with a ChallengeMismatch Error,
+			// signed by s (nil: unsigned), then lets tamper change the bytes.
+			serve := func(s *encap.Signer, tamper func(t *testing.T, resp []byte) []byte) RoundTripper {
+				server := &Endpoint{Log: quiet, Suite: st, Signer: s}
+				return ServeFunc(func(ctx context.Context, b []byte) ([]byte, error) {
+					resp, err := server.Serve(ctx, b, func(context.Context, *msg.MessageWrapper) (msg.Message, error) {
+						return nil, msg.Errorf(msg.ChallengeMismatch, "no")
+					})
+					if err != nil || tamper == nil {
+						return resp, err
+					}
+					return tamper(t, bytes.Clone(resp)), nil
+				})
+			}
+			flipSignature := func(t *testing.T, resp []byte) []byte {
+				sd := signedErrorOf(t, resp)
+				sig := sd.SignerInfos[0].Signature
+				i := bytes.Index(resp, sig)
+				resp[i+len(sig)/2] ^= 0x01
+				return resp
+			}
+			changeCode := func(t *testing.T, resp []byte) []byte {
+				sd := signedErrorOf(t, resp)
+				i := bytes.Index(resp, sd.Content)
+				// ErrorTBS starts 30 LL 0a 01 <code>: claim another code.
+				code := i + 4
+				if sd.Content[1] >= 0x80 {
+					code += int(sd.Content[1] & 0x7f)
+				}
+				if resp[code-2] != 0x0a || resp[code] != byte(msg.ChallengeMismatch) {
+					t.Fatalf("ErrorTBS layout: % x", sd.Content[:8])
+				}
+				resp[code] = byte(msg.UnknownXID)
+				return resp
+			}
+
+			tests := []struct {
+				name     string
+				signer   *encap.Signer
+				tamper   func(*testing.T, []byte) []byte
+				verifier encap.CertVerifier
+				origin   ErrorOrigin
+				code     msg.ErrorCode
+			}{
+				{"unsigned", nil, nil, trusting(signer.Cert), ErrorUnsigned, msg.ChallengeMismatch},
+				{"unsigned, no verifier", nil, nil, nil, ErrorUnsigned, msg.ChallengeMismatch},
+				{"signed and valid", signer, nil, trusting(signer.Cert), ErrorVerified, msg.ChallengeMismatch},
+				{"signed, no verifier", signer, nil, nil, ErrorUnchecked, msg.ChallengeMismatch},
+				{"signed by a stranger", stranger, nil, trusting(signer.Cert), ErrorBadSignature, msg.ChallengeMismatch},
+				{"signature changed", signer, flipSignature, trusting(signer.Cert), ErrorBadSignature, msg.ChallengeMismatch},
+				{"signature changed, no verifier", signer, flipSignature, nil, ErrorBadSignature, msg.ChallengeMismatch},
+				{"code changed", signer, changeCode, trusting(signer.Cert), ErrorBadSignature, msg.UnknownXID},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					client := &Endpoint{Log: quiet, Suite: st, ErrorVerifier: tt.verifier}
+					_, err := client.Call(ctx, serve(tt.signer, tt.tamper), "gateway", nil, &rrpid, req)
+					pe, ok := errors.AsType[*PeerError](err)
+					if !ok {
+						t.Fatalf("Call error %v is not a PeerError", err)
+					}
+					if pe.Origin != tt.origin {
+						t.Errorf("origin %v, want %v (%v)", pe.Origin, tt.origin, pe.SignatureErr)
+					}
+					if got := msg.CodeOf(err); got != tt.code {
+						t.Errorf("code %v, want %v", got, tt.code)
+					}
+					if remote, ok := errors.AsType[*msg.RemoteError](err); !ok || remote.From != "gateway" {
+						t.Errorf("RemoteError not found in %v", err)
+					}
+					switch pe.Origin {
+					case ErrorVerified, ErrorUnchecked:
+						if !bytes.Equal(pe.SignerCert, tt.signer.Cert) || pe.SignatureErr != nil {
+							t.Errorf("signer %x, err %v", pe.SignerCert, pe.SignatureErr)
+						}
+					case ErrorBadSignature:
+						if pe.SignatureErr == nil || pe.SignerCert != nil {
+							t.Errorf("bad signature reported without a cause, or with a signer")
+						}
+					case ErrorUnsigned:
+						if pe.SignerCert != nil || pe.SignatureErr != nil {
+							t.Errorf("unsigned Error reported with signature details")
+						}
+					}
+					if !strings.Contains(err.Error(), pe.Origin.String()) {
+						t.Errorf("message %q does not say %q", err, pe.Origin)
+					}
+				})
+			}
+		})
+	}
+}
+
+// signedErrorOf decodes a response that must be a signed Error and returns
+// its SignedData.
+func signedErrorOf(t *testing.T, resp []byte) *pkcs7.SignedData {
+	t.Helper()
+	w, err := msg.UnmarshalMessageWrapper(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	em, ok := w.Message.(*msg.Error)
+	if !ok || em.SignedError == nil {
+		t.Fatalf("response is not a signed Error")
+	}
+	sd, err := pkcs7.ParseSignedData(em.SignedError)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sd
 }

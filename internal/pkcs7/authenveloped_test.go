@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/setpay/setpay/internal/testenv"
 )
 
 func TestEnvelopeAuthRoundTrip(t *testing.T) {
@@ -206,10 +208,7 @@ func TestAuthGCMParams(t *testing.T) {
 // TestEnvelopeAuthOpenSSL checks that an independent CMS implementation
 // reads our AuthEnvelopedData.
 func TestEnvelopeAuthOpenSSL(t *testing.T) {
-	openssl, err := exec.LookPath("openssl")
-	if err != nil {
-		t.Skip("openssl not installed; CI installs it to check AuthEnvelopedData interoperability")
-	}
+	openssl := testenv.OpenSSL(t)
 	_, _, _, p256, _ := envParties(t)
 	content := []byte("interop: decrypted by openssl cms")
 	env, err := EnvelopeAuth(rand.Reader, OIDData, content, []Recipient{p256.recipient()})

@@ -3,6 +3,7 @@ package pkcs7
 import (
 	"bytes"
 	"crypto"
+	"crypto/rsa"
 	_ "crypto/sha1" // SET 1997 (suite set1) digests with SHA-1
 	_ "crypto/sha256"
 	"crypto/subtle"
@@ -77,19 +78,24 @@ func DigestAlgorithmFor(h crypto.Hash) AlgorithmIdentifier {
 }
 
 // HashForAlgorithm maps a digest AlgorithmIdentifier to its hash. The
-// parameters may be absent or NULL: 1997 encoders wrote NULL, RFC 5754
-// recommends absent, and both are in use.
+// parameters must be absent or NULL and nothing else: RFC 3370 §2.1 (SHA-1)
+// and RFC 5754 §2 (SHA-2) say implementations MUST accept both, and 1997
+// encoders wrote NULL while RFC 5754 generates absent. Other parameters
+// wrap ErrAlgorithmParameters.
 func HashForAlgorithm(a AlgorithmIdentifier) (crypto.Hash, error) {
-	if a.Parameters != nil && !bytes.Equal(a.Parameters, asn1.NullBytes) {
-		return 0, fmt.Errorf("%w: digest %v with parameters", ErrUnsupportedAlgorithm, a.Algorithm)
-	}
+	var h crypto.Hash
 	switch {
 	case a.Algorithm.Equal(OIDSHA1):
-		return crypto.SHA1, nil
+		h = crypto.SHA1
 	case a.Algorithm.Equal(OIDSHA256):
-		return crypto.SHA256, nil
+		h = crypto.SHA256
+	default:
+		return 0, fmt.Errorf("%w: digest %v", ErrUnsupportedAlgorithm, a.Algorithm)
 	}
-	return 0, fmt.Errorf("%w: digest %v", ErrUnsupportedAlgorithm, a.Algorithm)
+	if err := checkParameters(a, paramsNullOrAbsent); err != nil {
+		return 0, err
+	}
+	return h, nil
 }
 
 // Signer is one party signing a SignedData.
@@ -869,11 +875,16 @@ func (sd *SignedData) Verify(detachedContent []byte, keyFor func(si *SignerInfo)
 	case detachedContent != nil && !bytes.Equal(content, detachedContent):
 		return fmt.Errorf("%w: given content differs from the attached content", ErrSignature)
 	}
+	// Every listed digest algorithm must be one we know, with its
+	// parameters as specified: the list is outside the signatures, and
+	// SET's SignedData lists only what its signers use.
 	listed := make(map[crypto.Hash]bool)
 	for _, a := range sd.DigestAlgorithms {
-		if h, err := HashForAlgorithm(a); err == nil {
-			listed[h] = true
+		h, err := HashForAlgorithm(a)
+		if err != nil {
+			return fmt.Errorf("%w: digestAlgorithms: %w", ErrSignature, err)
 		}
+		listed[h] = true
 	}
 	digests := make(map[crypto.Hash][]byte)
 	for i := range sd.SignerInfos {
@@ -912,12 +923,38 @@ func (sd *SignedData) Verify(detachedContent []byte, keyFor func(si *SignerInfo)
 		// attributes with the SET OF tag, not the [0] IMPLICIT one.
 		msg := bytes.Clone(si.SignedAttrs)
 		msg[0] = 0x31
-		if err := VerifySignature(pub, si.SignatureAlgorithm, msg, si.Signature); err != nil {
+		if err := verifySignerSignature(pub, si, h, msg); err != nil {
 			if !errors.Is(err, ErrSignature) {
 				err = fmt.Errorf("%w: %w", ErrSignature, err)
 			}
 			return fmt.Errorf("signer %d: %w", i, err)
 		}
+	}
+	return nil
+}
+
+// verifySignerSignature checks si's signature over msg (the signed
+// attributes). Beside the algorithms VerifySignature knows, a SignerInfo
+// may name rsaEncryption: PKCS#7 v1.5 §9.4 and RFC 3370 §3.2 let the
+// signature algorithm name the bare RSA operation and the digest algorithm
+// h say what it signs. openssl's CMS signer writes it so for RSA keys. Its
+// parameters MUST be NULL (RFC 3370 §3.2).
+func verifySignerSignature(pub crypto.PublicKey, si *SignerInfo, h crypto.Hash, msg []byte) error {
+	alg := si.SignatureAlgorithm
+	if !alg.Algorithm.Equal(OIDRSAEncryption) {
+		return VerifySignature(pub, alg, msg, si.Signature)
+	}
+	if err := checkParameters(alg, paramsNull); err != nil {
+		return err
+	}
+	k, ok := pub.(*rsa.PublicKey)
+	if !ok {
+		return fmt.Errorf("%w: %T key cannot verify %v", ErrSignature, pub, alg.Algorithm)
+	}
+	d := h.New()
+	d.Write(msg)
+	if err := rsa.VerifyPKCS1v15(k, h, d.Sum(nil), si.Signature); err != nil {
+		return fmt.Errorf("%w: %v", ErrSignature, err)
 	}
 	return nil
 }

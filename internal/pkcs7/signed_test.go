@@ -29,6 +29,7 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/setpay/setpay/internal/der"
+	"github.com/setpay/setpay/internal/testenv"
 )
 
 // The -update flag may also be registered by another test file of this
@@ -1069,9 +1070,7 @@ func signedTestWritePEM(t *testing.T, path, typ string, blocks ...[]byte) {
 // TestSignedDataOpenSSLVerify checks that openssl's CMS implementation
 // accepts ModeCMS output, attached and detached, with one and two signers.
 func TestSignedDataOpenSSLVerify(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl not on PATH; the project's test command installs it and CI must run this test")
-	}
+	testenv.OpenSSL(t)
 	ec, rs := signedTestPartyFor(t, "ecdsa"), signedTestPartyFor(t, "rsa2048")
 	dir := t.TempDir()
 	signedTestWritePEM(t, filepath.Join(dir, "ca.pem"), "CERTIFICATE", ec.cert, rs.cert)
