@@ -49,6 +49,43 @@ type Signer struct {
 	Key   crypto.Signer
 	Cert  []byte   // DER certificate of Key's public key
 	Chain [][]byte // certificates to include besides Cert (intermediates)
+	// CRLs are carried in the SignedData's crls field, so that the
+	// receiver learns the revocation state it lacks (SET sends CRLs the
+	// way it sends certificates).
+	CRLs [][]byte
+}
+
+// Carried is what a SignedData carried besides its signature, before any
+// of it is checked: the signed content (nil when detached), the
+// certificates and the CRLs, all DER.
+type Carried struct {
+	Content      []byte
+	Certificates [][]byte
+	CRLs         [][]byte
+}
+
+// An OpenOption adjusts how a signed structure is opened.
+type OpenOption func(*openConfig)
+
+type openConfig struct {
+	carried func(*Carried)
+}
+
+// WithCarried has carried called with what the SignedData carried before
+// the signer's certificate is checked, so that CRLs (and a
+// BrandCRLIdentifier in the content) that travel with a message count for
+// the check of that very message. Nothing passed is authenticated yet:
+// carried must verify what it keeps (CRLs and BCIs are signed by their CAs).
+func WithCarried(carried func(*Carried)) OpenOption {
+	return func(c *openConfig) { c.carried = carried }
+}
+
+func openOptions(opts []OpenOption) openConfig {
+	var c openConfig
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
 }
 
 // CertVerifier validates a signer certificate — chain, certificate type,

@@ -119,12 +119,12 @@ func Enc(st suite.Suite, rand io.Reader, s Signer, recipientCert []byte, ctSigne
 // OpenEnc reverses Enc: it opens the envelope, checks the inner signature
 // and returns t, the inner SignedData byte for byte (for records and
 // non-repudiation) and the signer's certificate.
-func OpenEnc(st suite.Suite, key suite.ExchangeKey, cert, env []byte, ctSigned, ctEnvelope asn1.ObjectIdentifier, verify CertVerifier) (t, signed, signerCert []byte, err error) {
+func OpenEnc(st suite.Suite, key suite.ExchangeKey, cert, env []byte, ctSigned, ctEnvelope asn1.ObjectIdentifier, verify CertVerifier, opts ...OpenOption) (t, signed, signerCert []byte, err error) {
 	signed, err = OpenE(st, key, cert, env, ctEnvelope)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	t, signerCert, err = OpenS(st, signed, ctSigned, verify)
+	t, signerCert, err = OpenS(st, signed, ctSigned, verify, opts...)
 	if err != nil {
 		return nil, nil, nil, err
 	}

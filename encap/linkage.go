@@ -125,8 +125,8 @@ func EncB(st suite.Suite, rand io.Reader, s Signer, recipientCert []byte, ctSign
 // OpenEncB opens the envelope of EncB, checks the signature and that the
 // signed linkage points at the baggage b received beside it, and returns t,
 // the inner SignedData and the signer's certificate.
-func OpenEncB(st suite.Suite, key suite.ExchangeKey, cert, env, b []byte, ctSigned, ctEnvelope, ctB asn1.ObjectIdentifier, verify CertVerifier) (t, signed, signerCert []byte, err error) {
-	l, signed, signerCert, err := OpenEnc(st, key, cert, env, ctSigned, ctEnvelope, verify)
+func OpenEncB(st suite.Suite, key suite.ExchangeKey, cert, env, b []byte, ctSigned, ctEnvelope, ctB asn1.ObjectIdentifier, verify CertVerifier, opts ...OpenOption) (t, signed, signerCert []byte, err error) {
+	l, signed, signerCert, err := OpenEnc(st, key, cert, env, ctSigned, ctEnvelope, verify, opts...)
 	if err != nil {
 		return nil, nil, nil, err
 	}

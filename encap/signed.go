@@ -36,7 +36,7 @@ func sign(st suite.Suite, rand io.Reader, s Signer, ct asn1.ObjectIdentifier, t 
 	certs = append(certs, s.Cert)
 	certs = append(certs, s.Chain...)
 	signed, err := pkcs7.Sign(rand, ct, t, []pkcs7.Signer{{Key: s.Key, Cert: s.Cert, Hash: st.Hash()}},
-		pkcs7.SignOptions{Mode: st.ContentMode(), Detached: detached, Certificates: certs})
+		pkcs7.SignOptions{Mode: st.ContentMode(), Detached: detached, Certificates: certs, CRLs: s.CRLs})
 	if err != nil {
 		return nil, fmt.Errorf("encap: signing %v: %w", ct, err)
 	}
@@ -51,7 +51,7 @@ func sign(st suite.Suite, rand io.Reader, s Signer, ct asn1.ObjectIdentifier, t 
 // OpenS checks S{s, t}: the structure is this suite's, carries content of
 // type ct, has exactly one signer whose certificate verify accepts, and the
 // signature holds. It returns t and the signer's certificate.
-func OpenS(st suite.Suite, signed []byte, ct asn1.ObjectIdentifier, verify CertVerifier) (t []byte, signerCert []byte, err error) {
+func OpenS(st suite.Suite, signed []byte, ct asn1.ObjectIdentifier, verify CertVerifier, opts ...OpenOption) (t []byte, signerCert []byte, err error) {
 	sd, err := parseSigned(st, signed, ct)
 	if err != nil {
 		return nil, nil, err
@@ -62,7 +62,7 @@ func OpenS(st suite.Suite, signed []byte, ct asn1.ObjectIdentifier, verify CertV
 	if err := checkSequence(sd.Content); err != nil {
 		return nil, nil, err
 	}
-	signerCert, err = verifySigned(sd, nil, verify)
+	signerCert, err = verifySigned(sd, nil, verify, openOptions(opts))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -84,7 +84,7 @@ func VerifySO(st suite.Suite, sig []byte, ct asn1.ObjectIdentifier, t []byte, ve
 	if err := checkSequence(t); err != nil {
 		return nil, err
 	}
-	return verifySigned(sd, t, verify)
+	return verifySigned(sd, t, verify, openConfig{})
 }
 
 func parseSigned(st suite.Suite, signed []byte, ct asn1.ObjectIdentifier) (*pkcs7.SignedData, error) {
@@ -110,7 +110,10 @@ func parseSigned(st suite.Suite, signed []byte, ct asn1.ObjectIdentifier) (*pkcs
 
 // verifySigned finds the single signer's certificate, has verify accept it,
 // and checks the signature with the key verify returned.
-func verifySigned(sd *pkcs7.SignedData, detached []byte, verify CertVerifier) ([]byte, error) {
+func verifySigned(sd *pkcs7.SignedData, detached []byte, verify CertVerifier, oc openConfig) ([]byte, error) {
+	if oc.carried != nil {
+		oc.carried(&Carried{Content: sd.Content, Certificates: sd.Certificates, CRLs: sd.CRLs})
+	}
 	var signerCert []byte
 	var certErr error
 	keyFor := func(si *pkcs7.SignerInfo) (crypto.PublicKey, error) {

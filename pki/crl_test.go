@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/setpay/setpay/internal/testenv"
 	"github.com/setpay/setpay/msg"
 )
 
@@ -474,10 +475,7 @@ func TestBrandCRLIdentifier(t *testing.T) {
 // TestOpenSSLCRL has openssl read our modern CRLs and use them in chain
 // validation: a clean set passes -crl_check_all, a revoked card fails.
 func TestOpenSSLCRL(t *testing.T) {
-	bin, err := exec.LookPath("openssl")
-	if err != nil {
-		t.Skip("openssl not installed; the project's test command installs it")
-	}
+	bin := testenv.OpenSSL(t)
 	f := fixture(t, "modern")
 	dir := t.TempDir()
 	write := func(name string, data []byte) string {

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/setpay/setpay/internal/testenv"
 )
 
 // TestOpenSSL has an independent implementation read every certificate
@@ -18,10 +20,7 @@ import (
 // self-consistent. The SET extensions are private and critical, hence
 // -ignore_critical.
 func TestOpenSSL(t *testing.T) {
-	bin, err := exec.LookPath("openssl")
-	if err != nil {
-		t.Skip("openssl not installed; the project's test command installs it")
-	}
+	bin := testenv.OpenSSL(t)
 	dir := t.TempDir()
 	writePEM := func(name string, certs ...*Certificate) string {
 		var buf bytes.Buffer

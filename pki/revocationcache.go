@@ -38,8 +38,11 @@ type RevocationCache struct {
 	now   func() time.Time
 
 	mu   sync.RWMutex
-	crls map[[32]byte]*CRL              // by SHA-256 of the issuing CA certificate
-	bcis map[string]*BrandCRLIdentifier // by BrandID
+	crls map[[32]byte]*CRL // by SHA-256 of the issuing CA certificate
+	// issuers are the CA certificates the CRLs were verified with, by the
+	// same key: LearnCarried needs them to match BCI entries (carry.go).
+	issuers map[[32]byte]*Certificate
+	bcis    map[string]*BrandCRLIdentifier // by BrandID
 	// list and bci are what Revocation hands out, rebuilt on change and
 	// never modified afterwards.
 	list []*CRL
@@ -53,10 +56,11 @@ func NewRevocationCache(roots []*Certificate, now func() time.Time) *RevocationC
 		now = time.Now
 	}
 	return &RevocationCache{
-		roots: append([]*Certificate(nil), roots...),
-		now:   now,
-		crls:  map[[32]byte]*CRL{},
-		bcis:  map[string]*BrandCRLIdentifier{},
+		roots:   append([]*Certificate(nil), roots...),
+		now:     now,
+		crls:    map[[32]byte]*CRL{},
+		issuers: map[[32]byte]*Certificate{},
+		bcis:    map[string]*BrandCRLIdentifier{},
 	}
 }
 
@@ -72,8 +76,9 @@ func (c *RevocationCache) Add(cas []*Certificate, crlDERs [][]byte, bciDER []byt
 	now := c.now()
 	var errs []error
 	type accepted struct {
-		key [32]byte
-		crl *CRL
+		key    [32]byte
+		crl    *CRL
+		issuer *Certificate
 	}
 	var good []accepted
 	for i, b := range crlDERs {
@@ -87,7 +92,7 @@ func (c *RevocationCache) Add(cas []*Certificate, crlDERs [][]byte, bciDER []byt
 			errs = append(errs, fmt.Errorf("CRL %v of %q: %w", crl.Number, crl.Issuer.CommonName, err))
 			continue
 		}
-		good = append(good, accepted{sha256.Sum256(issuer.Raw), crl})
+		good = append(good, accepted{sha256.Sum256(issuer.Raw), crl, issuer})
 	}
 	var bci *BrandCRLIdentifier
 	if bciDER != nil {
@@ -109,6 +114,7 @@ func (c *RevocationCache) Add(cas []*Certificate, crlDERs [][]byte, bciDER []byt
 		switch {
 		case old == nil || a.crl.Number.Cmp(old.Number) > 0:
 			c.crls[a.key] = a.crl
+			c.issuers[a.key] = a.issuer
 			changed = true
 		case a.crl.Number.Cmp(old.Number) == 0 && bytes.Equal(a.crl.Raw, old.Raw):
 			// Already held.
