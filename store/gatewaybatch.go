@@ -27,10 +27,34 @@ type GatewayBatch struct {
 	CreditTotal  int64
 }
 
-// GatewayBatchEntry is one capture or credit recorded into a batch.
+// EntryCaptureReversal is a gateway batch entry returning a capture in
+// full to the cardholder.
+const EntryCaptureReversal EntryKind = "capture-reversal"
+
+// BatchColumn says where an entry of kind k counts in a gateway batch:
+// among its captures (debit: money from the cardholder to the merchant —
+// a capture or sale, a credit reversal) or among its credits (money back
+// to the cardholder — a credit, a capture reversal). Counts and totals
+// only grow; what the merchant is owed is captures − credits. ok is false
+// for a kind a gateway batch does not hold.
+func BatchColumn(k EntryKind) (debit, ok bool) {
+	switch k {
+	case EntryCapture, EntryCreditReversal:
+		return true, true
+	case EntryCredit, EntryCaptureReversal:
+		return false, true
+	}
+	return false, false
+}
+
+// GatewayBatchEntry is one money movement recorded into a batch.
 type GatewayBatchEntry struct {
+	// XID names the entry, with Kind: the authorization captured or whose
+	// capture is reversed; for a credit or a credit reversal, of which an
+	// authorization may have several, a key the gateway derives from the
+	// request.
 	XID      XID
-	Kind     EntryKind // EntryCapture or EntryCredit
+	Kind     EntryKind // EntryCapture, EntryCredit, EntryCaptureReversal or EntryCreditReversal
 	Amount   int64     // positive, in the batch's currency
 	Currency int
 	AmtExp10 int
@@ -57,6 +81,23 @@ type GatewayBatchStore interface {
 	// changes and that batch and sequence number are returned. A batch
 	// that is not open, or whose currency is not e's, is ErrConflict.
 	AddToBatch(ctx context.Context, merchantID string, id int64, e GatewayBatchEntry) (*GatewayBatch, int64, error)
+
+	// The authorizations the batches account for live in the same
+	// database, so that a change of an authorization and its batch entry
+	// are one transaction: a crash leaves both or neither.
+
+	// CreateAuthorizationBatched is GatewayStore.CreateAuthorization that,
+	// in the same transaction, records e (unless nil) as AddToBatch would
+	// in a.MerchantID's open batch, if it has one in e's currency; if it
+	// has none, a is stored alone. It returns the batch and e's sequence
+	// number in it, or nil and 0 when e went into no batch.
+	CreateAuthorizationBatched(ctx context.Context, a *Authorization, e *GatewayBatchEntry) (*GatewayBatch, int64, error)
+	// UpdateAuthorizationBatched is GatewayStore.UpdateAuthorization
+	// whose update also returns the batch entry the change makes (nil:
+	// none), recorded in the same transaction as by
+	// CreateAuthorizationBatched in the authorization's merchant's open
+	// batch. An error from update aborts both.
+	UpdateAuthorizationBatched(ctx context.Context, xid XID, update func(a *Authorization) (*GatewayBatchEntry, error)) (*Authorization, *GatewayBatch, int64, error)
 }
 
 // IssuerRefStore keeps what an issuer behind the gateway must remember of
@@ -74,4 +115,56 @@ type IssuerRefStore interface {
 	// DeleteIssuerRef deletes xid's reference if it is ref; a missing or
 	// different one is left alone, without error.
 	DeleteIssuerRef(ctx context.Context, issuer string, xid XID, ref []byte) error
+}
+
+// GatewayClaim is a money movement the gateway has claimed and is asking
+// (or has asked) the issuer for, with no outcome recorded yet: a capture,
+// an authorization reversal, a capture reversal, a credit or a credit
+// reversal. It is written in the same transaction as the authorization's
+// claimed state (and the credit counter move, if any), and deleted in the
+// same transaction as the outcome, so that a gateway that crashed or lost
+// the issuer's answer in between finds every unfinished movement and can
+// ask the issuer again under the same message identity.
+type GatewayClaim struct {
+	// ID names the claim and, to the issuer, the message that asks for
+	// the movement: asked again, the issuer recognises a retransmission.
+	ID         XID
+	Kind       EntryKind // EntryCapture, EntryRelease (authorization reversal), EntryCaptureReversal, EntryCredit, EntryCreditReversal
+	AuthXID    XID       // the authorization moved
+	MerchantID string
+	Amount     int64 // what the issuer is asked to move
+	Currency   int
+	AmtExp10   int
+	// NewAmount is, for an authorization reversal, the amount authorized
+	// once it succeeds.
+	NewAmount int64
+	// Batch keys the batch entry the movement makes when it succeeds.
+	Batch XID
+	// Counter, if set, is an account counter (AccountStore.AddSpent) moved
+	// by CounterDelta, within [0, CounterLimit], with the claim, and moved
+	// back if the claim is abandoned.
+	Counter      []byte
+	CounterDelta int64
+	CounterLimit int64
+	Created      time.Time
+}
+
+// GatewayClaimStore keeps claims, in the database of the authorizations
+// and batches.
+type GatewayClaimStore interface {
+	// PutClaim stores c and applies update to authorization c.AuthXID (and
+	// c's counter move), in one transaction. ErrConflict if c.ID exists
+	// or the counter would leave its bounds; an error from update aborts
+	// all.
+	PutClaim(ctx context.Context, c *GatewayClaim, update func(a *Authorization) error) error
+	// Claims returns up to max claims, oldest first; with authXID set,
+	// only that authorization's.
+	Claims(ctx context.Context, authXID *XID, max int) ([]*GatewayClaim, error)
+	// SettleClaim deletes claim id and applies update to its
+	// authorization, recording the batch entry update returns (nil:
+	// none) as UpdateAuthorizationBatched does, in one transaction. With
+	// abandon, the claim's counter move is undone in the same
+	// transaction. ErrNotFound if the claim is gone (settled by someone
+	// else); an error from update aborts all.
+	SettleClaim(ctx context.Context, id XID, abandon bool, update func(a *Authorization, c *GatewayClaim) (*GatewayBatchEntry, error)) (*Authorization, *GatewayBatch, int64, error)
 }

@@ -36,6 +36,14 @@ func scanAuthorization(r rowScanner) (*store.Authorization, error) {
 // CreateAuthorization stores a new authorization; zero timestamps are filled
 // in (a is updated to match what was stored).
 func (db *DB) CreateAuthorization(ctx context.Context, a *store.Authorization) error {
+	return db.createAuthorization(ctx, db.db, a)
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func (db *DB) createAuthorization(ctx context.Context, ex execer, a *store.Authorization) error {
 	if a == nil {
 		return errors.New("sqlite: CreateAuthorization: nil authorization")
 	}
@@ -43,7 +51,7 @@ func (db *DB) CreateAuthorization(ctx context.Context, a *store.Authorization) e
 		return fmt.Errorf("sqlite: authorization %s: %w", a.XID, err)
 	}
 	db.stamp(&a.Created, &a.Updated)
-	res, err := db.db.ExecContext(ctx, `INSERT INTO authorizations (`+authColumns+`)
+	res, err := ex.ExecContext(ctx, `INSERT INTO authorizations (`+authColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (xid) DO NOTHING`,
 		a.XID[:], a.MerchantID, a.PANMasked, a.Amount, a.Currency, a.AmtExp10,
@@ -58,6 +66,33 @@ func (db *DB) CreateAuthorization(ctx context.Context, a *store.Authorization) e
 	}
 	a.Created, a.Updated = a.Created.UTC(), a.Updated.UTC()
 	return nil
+}
+
+// CreateAuthorizationBatched stores a and its batch entry in one
+// transaction.
+func (db *DB) CreateAuthorizationBatched(ctx context.Context, a *store.Authorization, e *store.GatewayBatchEntry) (*store.GatewayBatch, int64, error) {
+	var (
+		b      *store.GatewayBatch
+		seq    int64
+		stored store.Authorization
+	)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		b, seq, stored = nil, 0, *a // afresh if the transaction is retried
+		if err := db.createAuthorization(ctx, tx, &stored); err != nil {
+			return err
+		}
+		if e == nil {
+			return nil
+		}
+		var err error
+		b, seq, err = addToOpen(ctx, tx, a.MerchantID, *e)
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	*a = stored
+	return b, seq, nil
 }
 
 // Authorization returns the authorization with this XID.
@@ -80,39 +115,73 @@ func authorizationQuery(ctx context.Context, q queryer, xid store.XID) (*store.A
 func (db *DB) UpdateAuthorization(ctx context.Context, xid store.XID, update func(a *store.Authorization) error) (*store.Authorization, error) {
 	var out *store.Authorization
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		a, err := authorizationQuery(ctx, tx, xid)
-		if err != nil {
-			return err
-		}
-		before := a.Updated
-		if err := update(a); err != nil {
-			return fmt.Errorf("update authorization %s: %w", xid, err)
-		}
-		if a.XID != xid {
-			return fmt.Errorf("sqlite: update authorization %s: update changed the XID", xid)
-		}
-		if err := store.CheckMasked(a.PANMasked); err != nil {
-			return fmt.Errorf("sqlite: update authorization %s: %w", xid, err)
-		}
-		if a.Updated.Equal(before) {
-			a.Updated = db.now()
-		}
-		a.Created, a.Updated = a.Created.UTC(), a.Updated.UTC()
-		_, err = tx.ExecContext(ctx, `UPDATE authorizations SET merchant_id = ?, pan_masked = ?,
-			amount = ?, currency = ?, amt_exp10 = ?, result = ?, approval_code = ?, captured = ?,
-			state = ?, created = ?, updated = ? WHERE xid = ?`,
-			a.MerchantID, a.PANMasked, a.Amount, a.Currency, a.AmtExp10, a.Result, a.ApprovalCode,
-			a.Captured, a.State, fromTime(a.Created), fromTime(a.Updated), xid[:])
-		if err != nil {
-			return fmt.Errorf("sqlite: update authorization %s: %w", xid, err)
-		}
-		out = a
-		return nil
+		var err error
+		out, err = db.updateAuthorization(ctx, tx, xid, update)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// UpdateAuthorizationBatched updates authorization xid and records the
+// batch entry update names, in one transaction.
+func (db *DB) UpdateAuthorizationBatched(ctx context.Context, xid store.XID, update func(a *store.Authorization) (*store.GatewayBatchEntry, error)) (*store.Authorization, *store.GatewayBatch, int64, error) {
+	var (
+		out *store.Authorization
+		b   *store.GatewayBatch
+		seq int64
+	)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var e *store.GatewayBatchEntry
+		var err error
+		out, err = db.updateAuthorization(ctx, tx, xid, func(a *store.Authorization) error {
+			var err error
+			e, err = update(a)
+			return err
+		})
+		if err != nil || e == nil {
+			b, seq = nil, 0
+			return err
+		}
+		b, seq, err = addToOpen(ctx, tx, out.MerchantID, *e)
+		return err
+	})
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return out, b, seq, nil
+}
+
+func (db *DB) updateAuthorization(ctx context.Context, tx *sql.Tx, xid store.XID, update func(a *store.Authorization) error) (*store.Authorization, error) {
+	a, err := authorizationQuery(ctx, tx, xid)
+	if err != nil {
+		return nil, err
+	}
+	before := a.Updated
+	if err := update(a); err != nil {
+		return nil, fmt.Errorf("update authorization %s: %w", xid, err)
+	}
+	if a.XID != xid {
+		return nil, fmt.Errorf("sqlite: update authorization %s: update changed the XID", xid)
+	}
+	if err := store.CheckMasked(a.PANMasked); err != nil {
+		return nil, fmt.Errorf("sqlite: update authorization %s: %w", xid, err)
+	}
+	if a.Updated.Equal(before) {
+		a.Updated = db.now()
+	}
+	a.Created, a.Updated = a.Created.UTC(), a.Updated.UTC()
+	_, err = tx.ExecContext(ctx, `UPDATE authorizations SET merchant_id = ?, pan_masked = ?,
+		amount = ?, currency = ?, amt_exp10 = ?, result = ?, approval_code = ?, captured = ?,
+		state = ?, created = ?, updated = ? WHERE xid = ?`,
+		a.MerchantID, a.PANMasked, a.Amount, a.Currency, a.AmtExp10, a.Result, a.ApprovalCode,
+		a.Captured, a.State, fromTime(a.Created), fromTime(a.Updated), xid[:])
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: update authorization %s: %w", xid, err)
+	}
+	return a, nil
 }
 
 // Remember records key until expires. One statement, so it is atomic across
@@ -378,68 +447,112 @@ func (db *DB) UpdateBatch(ctx context.Context, merchantID string, id int64, upda
 
 // AddToBatch records e in the open batch id, once.
 func (db *DB) AddToBatch(ctx context.Context, merchantID string, id int64, e store.GatewayBatchEntry) (*store.GatewayBatch, int64, error) {
-	if e.Kind != store.EntryCapture && e.Kind != store.EntryCredit {
-		return nil, 0, fmt.Errorf("sqlite: batch entry kind %q", e.Kind)
-	}
-	if e.Amount <= 0 {
-		return nil, 0, fmt.Errorf("sqlite: batch entry amount %d: %w", e.Amount, store.ErrConflict)
-	}
 	var (
 		out *store.GatewayBatch
 		seq int64
 	)
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var prev int64
-		err := tx.QueryRowContext(ctx, `SELECT batch_id, seq FROM gateway_batch_entries WHERE xid = ? AND kind = ?`,
-			e.XID[:], e.Kind).Scan(&prev, &seq)
-		if err == nil {
-			var owner string
-			if err := tx.QueryRowContext(ctx, `SELECT merchant_id FROM gateway_batches WHERE id = ?`, prev).Scan(&owner); err != nil {
-				return fmt.Errorf("sqlite: batch entry: %w", err)
-			}
-			out, err = gatewayBatchQuery(ctx, tx, owner, prev)
-			return err
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("sqlite: batch entry: %w", err)
-		}
-		b, err := gatewayBatchQuery(ctx, tx, merchantID, id)
-		if err != nil {
-			return err
-		}
-		switch {
-		case b.State != store.BatchOpen:
-			return fmt.Errorf("batch %d is %s: %w", id, b.State, store.ErrConflict)
-		case b.Currency != e.Currency || b.AmtExp10 != e.AmtExp10:
-			return fmt.Errorf("batch %d settles in another currency: %w", id, store.ErrConflict)
-		}
-		total := &b.CaptureTotal
-		count := &b.CaptureCount
-		if e.Kind == store.EntryCredit {
-			total, count = &b.CreditTotal, &b.CreditCount
-		}
-		if *total > math.MaxInt64-e.Amount {
-			return fmt.Errorf("batch %d total overflows: %w", id, store.ErrConflict)
-		}
-		*total += e.Amount
-		*count++
-		seq = b.CaptureCount + b.CreditCount
-		if _, err := tx.ExecContext(ctx, `INSERT INTO gateway_batch_entries (xid, kind, batch_id, seq, amount)
-			VALUES (?, ?, ?, ?, ?)`, e.XID[:], e.Kind, id, seq, e.Amount); err != nil {
-			return fmt.Errorf("sqlite: batch entry: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE gateway_batches SET capture_count = ?, capture_total = ?,
-			credit_count = ?, credit_total = ? WHERE id = ?`,
-			b.CaptureCount, b.CaptureTotal, b.CreditCount, b.CreditTotal, id); err != nil {
-			return fmt.Errorf("sqlite: batch entry: %w", err)
-		}
-		out = b
-		return nil
+		var err error
+		out, seq, err = addEntry(ctx, tx, merchantID, id, e)
+		return err
 	})
 	if err != nil {
 		return nil, 0, err
 	}
 	return out, seq, nil
+}
+
+func checkEntry(e store.GatewayBatchEntry) error {
+	if _, ok := store.BatchColumn(e.Kind); !ok {
+		return fmt.Errorf("sqlite: batch entry kind %q", e.Kind)
+	}
+	if e.Amount <= 0 {
+		return fmt.Errorf("sqlite: batch entry amount %d: %w", e.Amount, store.ErrConflict)
+	}
+	return nil
+}
+
+// recordedEntry returns the batch and sequence number of e if it is
+// recorded already (ok false if not).
+func recordedEntry(ctx context.Context, tx *sql.Tx, e store.GatewayBatchEntry) (b *store.GatewayBatch, seq int64, ok bool, err error) {
+	var prev int64
+	err = tx.QueryRowContext(ctx, `SELECT batch_id, seq FROM gateway_batch_entries WHERE xid = ? AND kind = ?`,
+		e.XID[:], e.Kind).Scan(&prev, &seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, false, nil
+	}
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("sqlite: batch entry: %w", err)
+	}
+	var owner string
+	if err := tx.QueryRowContext(ctx, `SELECT merchant_id FROM gateway_batches WHERE id = ?`, prev).Scan(&owner); err != nil {
+		return nil, 0, false, fmt.Errorf("sqlite: batch entry: %w", err)
+	}
+	b, err = gatewayBatchQuery(ctx, tx, owner, prev)
+	return b, seq, err == nil, err
+}
+
+// addToOpen records e in merchantID's open batch, once; nil and 0 when
+// the merchant has no open batch in e's currency.
+func addToOpen(ctx context.Context, tx *sql.Tx, merchantID string, e store.GatewayBatchEntry) (*store.GatewayBatch, int64, error) {
+	if err := checkEntry(e); err != nil {
+		return nil, 0, err
+	}
+	if b, seq, ok, err := recordedEntry(ctx, tx, e); ok || err != nil {
+		return b, seq, err
+	}
+	cur, err := scanGatewayBatch(tx.QueryRowContext(ctx, `SELECT `+gwBatchColumns+` FROM gateway_batches
+		WHERE merchant_id = ? AND state = ?`, merchantID, store.BatchOpen))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlite: open batch of %q: %w", merchantID, err)
+	}
+	if cur.Currency != e.Currency || cur.AmtExp10 != e.AmtExp10 {
+		return nil, 0, nil
+	}
+	return addEntry(ctx, tx, merchantID, cur.ID, e)
+}
+
+// addEntry records e in merchantID's open batch id, once.
+func addEntry(ctx context.Context, tx *sql.Tx, merchantID string, id int64, e store.GatewayBatchEntry) (*store.GatewayBatch, int64, error) {
+	if err := checkEntry(e); err != nil {
+		return nil, 0, err
+	}
+	if b, seq, ok, err := recordedEntry(ctx, tx, e); ok || err != nil {
+		return b, seq, err
+	}
+	b, err := gatewayBatchQuery(ctx, tx, merchantID, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	switch {
+	case b.State != store.BatchOpen:
+		return nil, 0, fmt.Errorf("batch %d is %s: %w", id, b.State, store.ErrConflict)
+	case b.Currency != e.Currency || b.AmtExp10 != e.AmtExp10:
+		return nil, 0, fmt.Errorf("batch %d settles in another currency: %w", id, store.ErrConflict)
+	}
+	total, count := &b.CreditTotal, &b.CreditCount
+	if debit, _ := store.BatchColumn(e.Kind); debit {
+		total, count = &b.CaptureTotal, &b.CaptureCount
+	}
+	if *total > math.MaxInt64-e.Amount {
+		return nil, 0, fmt.Errorf("batch %d total overflows: %w", id, store.ErrConflict)
+	}
+	*total += e.Amount
+	*count++
+	seq := b.CaptureCount + b.CreditCount
+	if _, err := tx.ExecContext(ctx, `INSERT INTO gateway_batch_entries (xid, kind, batch_id, seq, amount)
+		VALUES (?, ?, ?, ?, ?)`, e.XID[:], e.Kind, id, seq, e.Amount); err != nil {
+		return nil, 0, fmt.Errorf("sqlite: batch entry: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE gateway_batches SET capture_count = ?, capture_total = ?,
+		credit_count = ?, credit_total = ? WHERE id = ?`,
+		b.CaptureCount, b.CaptureTotal, b.CreditCount, b.CreditTotal, id); err != nil {
+		return nil, 0, fmt.Errorf("sqlite: batch entry: %w", err)
+	}
+	return b, seq, nil
 }
 
 // PutIssuerRef records ref for xid unless it has one.

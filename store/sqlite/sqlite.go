@@ -128,6 +128,7 @@ var migrations = []string{
 	// merchant/split.go: a split shipment's first part, the latest AuthToken.
 	`ALTER TABLE orders ADD COLUMN first_auth_amount BIGINT NOT NULL DEFAULT 0;
 	ALTER TABLE orders ADD COLUMN auth_token BLOB;`,
+	gatewayClaimSchema, // store/sqlite/claim.go: money movements with the issuer not yet recorded
 }
 
 // migrate applies pending migrations in one transaction, so that processes

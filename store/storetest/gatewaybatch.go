@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/setpay/setpay/store"
 )
@@ -31,6 +32,31 @@ func runGatewayBatch(t *testing.T, open func(t *testing.T) Backend) {
 			tt.fn(t, b)
 		})
 	}
+	authTests := []struct {
+		name string
+		fn   func(t *testing.T, b batchedBackend)
+	}{
+		{"GatewayBatchColumns", testGatewayBatchColumns},
+		{"AuthorizationBatchedCreate", testAuthorizationBatchedCreate},
+		{"AuthorizationBatchedUpdate", testAuthorizationBatchedUpdate},
+		{"AuthorizationBatchedConcurrent", testAuthorizationBatchedConcurrent},
+	}
+	for _, tt := range authTests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, ok := open(t).(batchedBackend)
+			if !ok {
+				t.Fatal("backend does not implement store.GatewayBatchStore")
+			}
+			tt.fn(t, b)
+		})
+	}
+	t.Run("GatewayClaims", func(t *testing.T) {
+		b, ok := open(t).(claimBackend)
+		if !ok {
+			t.Fatal("backend does not implement store.GatewayClaimStore")
+		}
+		testGatewayClaims(t, b)
+	})
 	t.Run("IssuerRefs", func(t *testing.T) {
 		b, ok := open(t).(store.IssuerRefStore)
 		if !ok {
@@ -227,5 +253,216 @@ func testIssuerRefs(t *testing.T, s store.IssuerRefStore) {
 	}
 	if got, err := s.IssuerRef(ctx, "limit", xid(1)); err != nil || string(got) != "other" {
 		t.Fatalf("other issuer's reference: %q, %v", got, err)
+	}
+}
+
+// batchedBackend keeps authorizations and the batches that account for
+// them in one database.
+type batchedBackend interface {
+	store.GatewayStore
+	store.GatewayBatchStore
+}
+
+func usdEntry(x store.XID, kind store.EntryKind, amount int64) store.GatewayBatchEntry {
+	return store.GatewayBatchEntry{XID: x, Kind: kind, Amount: amount, Currency: 840, AmtExp10: -2}
+}
+
+func usdAuthorization(n byte) *store.Authorization {
+	a := sampleAuthorization(n)
+	a.Currency, a.Amount = 840, 1000
+	return a
+}
+
+// A capture and a credit reversal count among the captures, a credit and
+// a capture reversal among the credits: each column only grows.
+func testGatewayBatchColumns(t *testing.T, s batchedBackend) {
+	ctx := context.Background()
+	b := openBatch(t, s, "m1")
+	for i, e := range []store.GatewayBatchEntry{
+		usdEntry(xid(1), store.EntryCapture, 1000),
+		usdEntry(xid(1), store.EntryCaptureReversal, 1000),
+		usdEntry(xid(2), store.EntryCapture, 700),
+		usdEntry(xid(3), store.EntryCredit, 200),
+		usdEntry(xid(4), store.EntryCredit, 100),
+		usdEntry(xid(5), store.EntryCreditReversal, 50),
+	} {
+		if _, seq, err := s.AddToBatch(ctx, "m1", b.ID, e); err != nil || seq != int64(i+1) {
+			t.Fatalf("entry %d (%s): seq %d, %v", i, e.Kind, seq, err)
+		}
+	}
+	got, err := s.Batch(ctx, "m1", b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.CaptureCount != 3 || got.CaptureTotal != 1750 || got.CreditCount != 3 || got.CreditTotal != 1300 {
+		t.Fatalf("batch %+v: want captures 3/1750, credits 3/1300", got)
+	}
+	if _, _, err := s.AddToBatch(ctx, "m1", b.ID, usdEntry(xid(6), store.EntryHold, 1)); err == nil {
+		t.Error("a hold went into a gateway batch")
+	}
+}
+
+func testAuthorizationBatchedCreate(t *testing.T, s batchedBackend) {
+	ctx := context.Background()
+	// No open batch: the authorization is stored alone.
+	a := usdAuthorization(1)
+	e := usdEntry(a.XID, store.EntryCapture, 1000)
+	if b, seq, err := s.CreateAuthorizationBatched(ctx, a, &e); err != nil || b != nil || seq != 0 {
+		t.Fatalf("without an open batch: %+v, %d, %v", b, seq, err)
+	}
+	if _, err := s.Authorization(ctx, a.XID); err != nil {
+		t.Fatal(err)
+	}
+	open := openBatch(t, s, a.MerchantID)
+	a2 := usdAuthorization(2)
+	e2 := usdEntry(a2.XID, store.EntryCapture, 1000)
+	b, seq, err := s.CreateAuthorizationBatched(ctx, a2, &e2)
+	if err != nil || b == nil || b.ID != open.ID || seq != 1 || b.CaptureCount != 1 || b.CaptureTotal != 1000 {
+		t.Fatalf("into the open batch: %+v, %d, %v", b, seq, err)
+	}
+	if a2.Created.IsZero() || a2.Created.Location() != time.UTC {
+		t.Errorf("stored authorization not returned: %+v", a2)
+	}
+	// A repeated XID stores nothing: not the authorization, not the entry.
+	dup := usdAuthorization(2)
+	e3 := usdEntry(xid(3), store.EntryCapture, 1000)
+	if _, _, err := s.CreateAuthorizationBatched(ctx, dup, &e3); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("repeated XID: %v, want ErrConflict", err)
+	}
+	if got, _ := s.Batch(ctx, a.MerchantID, open.ID); got.CaptureCount != 1 {
+		t.Fatalf("refused authorization left its entry: %+v", got)
+	}
+	// Another currency: stored, not batched. No entry: stored, not batched.
+	eur := sampleAuthorization(4)
+	ee := store.GatewayBatchEntry{XID: eur.XID, Kind: store.EntryCapture, Amount: 10, Currency: 978, AmtExp10: -2}
+	if b, _, err := s.CreateAuthorizationBatched(ctx, eur, &ee); err != nil || b != nil {
+		t.Fatalf("another currency: %+v, %v", b, err)
+	}
+	if b, _, err := s.CreateAuthorizationBatched(ctx, usdAuthorization(5), nil); err != nil || b != nil {
+		t.Fatalf("no entry: %+v, %v", b, err)
+	}
+	for _, x := range []store.XID{xid(4), xid(5)} {
+		if _, err := s.Authorization(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An invalid entry refuses the authorization too.
+	bad := usdEntry(xid(6), store.EntryCapture, 0)
+	if _, _, err := s.CreateAuthorizationBatched(ctx, usdAuthorization(6), &bad); err == nil {
+		t.Fatal("zero-amount entry accepted")
+	}
+	if _, err := s.Authorization(ctx, xid(6)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("authorization of a refused entry: %v, want ErrNotFound", err)
+	}
+}
+
+func testAuthorizationBatchedUpdate(t *testing.T, s batchedBackend) {
+	ctx := context.Background()
+	a := usdAuthorization(1)
+	if err := s.CreateAuthorization(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	open := openBatch(t, s, a.MerchantID)
+	capture := func(a *store.Authorization) (*store.GatewayBatchEntry, error) {
+		a.State, a.Captured = "captured", a.Amount
+		e := usdEntry(a.XID, store.EntryCapture, a.Amount)
+		return &e, nil
+	}
+	// An aborted update writes neither.
+	boom := errors.New("boom")
+	if _, _, _, err := s.UpdateAuthorizationBatched(ctx, a.XID, func(a *store.Authorization) (*store.GatewayBatchEntry, error) {
+		e, _ := capture(a)
+		return e, boom
+	}); !errors.Is(err, boom) {
+		t.Fatalf("aborted update: %v", err)
+	}
+	if got, _ := s.Authorization(ctx, a.XID); got.State != "authorized" {
+		t.Fatalf("aborted update changed the authorization: %+v", got)
+	}
+	if got, _ := s.Batch(ctx, a.MerchantID, open.ID); got.CaptureCount != 0 {
+		t.Fatalf("aborted update left an entry: %+v", got)
+	}
+	got, b, seq, err := s.UpdateAuthorizationBatched(ctx, a.XID, capture)
+	if err != nil || got.State != "captured" || b == nil || b.ID != open.ID || seq != 1 || b.CaptureTotal != 1000 {
+		t.Fatalf("capture: %+v, %+v, %d, %v", got, b, seq, err)
+	}
+	if stored, _ := s.Authorization(ctx, a.XID); stored.State != "captured" || stored.Captured != 1000 {
+		t.Fatalf("stored %+v", stored)
+	}
+	// The same entry again is recorded once and answered as the first time.
+	if _, b, seq, err := s.UpdateAuthorizationBatched(ctx, a.XID, capture); err != nil || b == nil || seq != 1 || b.CaptureCount != 1 {
+		t.Fatalf("repeated entry: %+v, %d, %v", b, seq, err)
+	}
+	// A change without an entry is a plain update.
+	if got, b, _, err := s.UpdateAuthorizationBatched(ctx, a.XID, func(a *store.Authorization) (*store.GatewayBatchEntry, error) {
+		a.Result = "noted"
+		return nil, nil
+	}); err != nil || b != nil || got.Result != "noted" {
+		t.Fatalf("no entry: %+v, %+v, %v", got, b, err)
+	}
+	if _, _, _, err := s.UpdateAuthorizationBatched(ctx, xid(9), capture); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown authorization: %v, want ErrNotFound", err)
+	}
+	// The merchant's batch closed: the change stands, outside any batch.
+	if _, err := s.UpdateBatch(ctx, a.MerchantID, open.ID, func(b *store.GatewayBatch) error { b.State = store.BatchClosed; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got, b, _, err := s.UpdateAuthorizationBatched(ctx, a.XID, func(a *store.Authorization) (*store.GatewayBatchEntry, error) {
+		a.State = "capture-reversed"
+		e := usdEntry(a.XID, store.EntryCaptureReversal, a.Captured)
+		return &e, nil
+	}); err != nil || b != nil || got.State != "capture-reversed" {
+		t.Fatalf("without an open batch: %+v, %+v, %v", got, b, err)
+	}
+}
+
+// Racing claims on one authorization: one wins, its entry counted once.
+func testAuthorizationBatchedConcurrent(t *testing.T, s batchedBackend) {
+	ctx := context.Background()
+	a := usdAuthorization(1)
+	if err := s.CreateAuthorization(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	open := openBatch(t, s, a.MerchantID)
+	lost := errors.New("lost")
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		wins int
+	)
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, _, err := s.UpdateAuthorizationBatched(ctx, a.XID, func(a *store.Authorization) (*store.GatewayBatchEntry, error) {
+				if a.State != "authorized" {
+					return nil, lost
+				}
+				a.State, a.Captured = "captured", a.Amount
+				e := usdEntry(a.XID, store.EntryCapture, a.Amount)
+				return &e, nil
+			})
+			switch {
+			case err == nil:
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			case !errors.Is(err, lost):
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	got, err := s.Batch(ctx, a.MerchantID, open.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wins != 1 || got.CaptureCount != 1 || got.CaptureTotal != 1000 {
+		t.Fatalf("%d winners, batch %+v; want one capture of 1000", wins, got)
 	}
 }
