@@ -62,11 +62,11 @@ func (g *Gateway) HandlePCertReq(ctx context.Context, req *msg.PCertReq) (*msg.P
 		tbs.MerchantThumb = &thumb
 		tbs.HPCertReq = digest(st.Hash(), content)
 	}
+	signer := g.carrying(ctx, data.MThumbs, &tbs.BrandCRLIdentifier)
 	out, err := tbs.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	signer := *g.signer()
 	signer.Chain = append([][]byte{cfg.ExchangeCert}, signer.Chain...)
 	signed, err := encap.S(st, cfg.Rand, signer, msg.OIDPCertResTBS, out)
 	if err != nil {

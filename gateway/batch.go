@@ -11,8 +11,11 @@ import (
 )
 
 // Batch is a merchant's settlement batch as the gateway reports it: the
-// captures and credits the acquirer will settle together once the
-// merchant closes it. Config.Batches keeps it.
+// money movements the acquirer will settle together once the merchant
+// closes it. Captures count money to the merchant (captures, sales,
+// credit reversals), credits money back to the cardholder (credits,
+// capture reversals); the merchant is owed CaptureTotal − CreditTotal.
+// Config.Batches keeps it.
 type Batch struct {
 	ID         int64
 	MerchantID string
@@ -37,7 +40,7 @@ func (b *Batch) Status() *msg.BatchStatus {
 
 // settlementCurrency is the currency a new batch settles in. The
 // acquirer's settlement currency belongs in its configuration; until it
-// has one, batches settle in US dollars, and a capture in another
+// has one, batches settle in US dollars, and a movement in another
 // currency is not batched.
 var settlementCurrency = msg.CurrencyAmount{Currency: 840, AmtExp10: -2}
 
@@ -87,29 +90,33 @@ func (g *Gateway) openBatch(ctx context.Context, merchantID string, now time.Tim
 	return batchOf(b)
 }
 
-// batchCapture records a successful capture into merchantID's open batch,
-// if it has one, and returns the batch ID and the capture's sequence
-// number in it (both nil when the capture is in no batch). A capture is
-// recorded once: asked again (a retried CapReq after a crash between
-// the capture's record and this one), it answers as the first time.
-func (g *Gateway) batchCapture(ctx context.Context, merchantID string, xid msg.XID, amt msg.CurrencyAmount) (id, seq *int64) {
-	bs := g.cfg.Batches
-	cur, err := bs.CurrentBatch(ctx, merchantID)
-	if errors.Is(err, store.ErrNotFound) {
+// batchEntry is the entry of a money movement of amt on xid.
+func batchEntry(xid store.XID, kind store.EntryKind, amt msg.CurrencyAmount) *store.GatewayBatchEntry {
+	return &store.GatewayBatchEntry{XID: xid, Kind: kind, Amount: amt.Amount, Currency: amt.Currency, AmtExp10: amt.AmtExp10}
+}
+
+// batchRef converts the store's answer to CapResPayload's batch fields:
+// nil when the movement went into no batch (the merchant has none open,
+// or it settles in another currency).
+func batchRef(b *store.GatewayBatch, seq int64) (id, n *int64) {
+	if b == nil {
 		return nil, nil
 	}
+	return &b.ID, &seq
+}
+
+// createAuthorization stores a new authorization. A sale (recorded as
+// captured) goes into the merchant's open batch in the same transaction,
+// so that no crash leaves a sale outside its batch.
+func (g *Gateway) createAuthorization(ctx context.Context, a *store.Authorization) (id, seq *int64, err error) {
+	var e *store.GatewayBatchEntry
+	if a.State == stateCaptured {
+		e = batchEntry(a.XID, store.EntryCapture, msg.CurrencyAmount{Currency: a.Currency, Amount: a.Captured, AmtExp10: a.AmtExp10})
+	}
+	b, n, err := g.cfg.Batches.CreateAuthorizationBatched(ctx, a, e)
 	if err != nil {
-		g.cfg.Log.Error("batch lookup failed", "err", err)
-		return nil, nil
+		return nil, nil, err
 	}
-	e := store.GatewayBatchEntry{XID: store.XID(xid), Kind: store.EntryCapture, Amount: amt.Amount,
-		Currency: amt.Currency, AmtExp10: amt.AmtExp10}
-	b, n, err := bs.AddToBatch(ctx, merchantID, cur.ID, e)
-	if err != nil {
-		// Another currency, or the batch closed meanwhile: the capture
-		// stands, outside any batch.
-		g.cfg.Log.Warn("capture not batched", "merchant", merchantID, "batch", cur.ID, "err", err)
-		return nil, nil
-	}
-	return &b.ID, &n
+	id, seq = batchRef(b, n)
+	return id, seq, nil
 }

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/setpay/setpay/encap"
@@ -71,12 +72,18 @@ type Config struct {
 	Roots []*pki.Certificate
 	Store Store
 	// Batches keeps merchants' settlement batches. Nil means Store, which
-	// must then implement store.GatewayBatchStore.
+	// must then implement store.GatewayBatchStore. Every money movement
+	// is written with its batch entry in one transaction, so Batches must
+	// be Store's database (set it only to give Store's batch methods).
 	Batches store.GatewayBatchStore
 	// Revocation, if set, supplies the CRLs and BrandCRLIdentifier every
 	// certificate check uses, asked afresh at each check so that a
 	// revocation takes effect for the next message.
 	Revocation pki.RevocationSource
+	// AllowMissingCRLs accepts chains whose CAs have no current CRL (for
+	// tests and set-ups without revocation); by default such a chain is
+	// refused with invalidCertificate.
+	AllowMissingCRLs bool
 
 	// Issuer decides authorizations and takes captures. Nil means the
 	// built-in LimitIssuer over Store and Limit.
@@ -91,6 +98,11 @@ type Config struct {
 	// ReplayWindow is how long a request without an expiry (set1) is
 	// remembered. Default 24 hours.
 	ReplayWindow time.Duration
+	// ReconcileAfter is how old a claimed money movement must be before
+	// reconciliation asks the issuer again (reconcile.go): younger, its
+	// request may still be waiting for the issuer's answer. Default one
+	// minute, beyond the ISO 8583 link's attempts.
+	ReconcileAfter time.Duration
 
 	SWIdent string
 	Rand    io.Reader
@@ -103,7 +115,7 @@ type Config struct {
 // moment of the check. Every certificate check of a purchase goes through
 // it.
 func (cfg *Config) verifier(now time.Time, typ pki.CertType, usage x509.KeyUsage) encap.CertVerifier {
-	return pki.RevocationVerifier(cfg.Revocation, pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: typ, KeyUsage: usage})
+	return pki.RevocationVerifier(cfg.Revocation, pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: typ, KeyUsage: usage, RequireCRLs: !cfg.AllowMissingCRLs})
 }
 
 // Gateway is a payment gateway core.
@@ -111,6 +123,8 @@ type Gateway struct {
 	cfg        Config
 	endpoint   wire.Endpoint
 	accountKey []byte // keys the digest that names an account in the store
+	claims     store.GatewayClaimStore
+	inflight   sync.Map // claim IDs this process is asking the issuer about
 }
 
 // New returns a gateway after checking its configuration.
@@ -129,12 +143,21 @@ func New(cfg Config) (*Gateway, error) {
 			return nil, errors.New("gateway: Store keeps no batches and Batches is not set")
 		}
 		cfg.Batches = bs
+	} else if s, ok := cfg.Batches.(store.GatewayStore); !ok || s != store.GatewayStore(cfg.Store) {
+		return nil, errors.New("gateway: Batches must be Store's database")
+	}
+	claims, ok := cfg.Batches.(store.GatewayClaimStore)
+	if !ok {
+		return nil, errors.New("gateway: Store keeps no claims (store.GatewayClaimStore)")
 	}
 	if cfg.Limit == nil {
 		cfg.Limit = func(string) int64 { return 500000 }
 	}
 	if cfg.MaxRequestLifetime == 0 {
 		cfg.MaxRequestLifetime = time.Hour
+	}
+	if cfg.ReconcileAfter == 0 {
+		cfg.ReconcileAfter = time.Minute
 	}
 	if cfg.ReplayWindow == 0 {
 		cfg.ReplayWindow = 24 * time.Hour
@@ -151,7 +174,7 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	g := &Gateway{cfg: cfg}
+	g := &Gateway{cfg: cfg, claims: claims}
 	// The account key is derived from the gateway's exchange certificate so
 	// that every instance of one gateway names an account the same way,
 	// while the digest stays meaningless to anyone else reading the store.
@@ -376,12 +399,15 @@ func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.Aut
 	if sold {
 		// Recorded as captured, so that a CapReq for the XID is a
 		// duplicate and reversals and credits treat it as any capture.
-		auth.State = "captured"
+		auth.State = stateCaptured
 		auth.Captured = amt.Amount
 	}
 	// Write before acknowledging: the authorization is on disk before the
 	// merchant hears of it.
-	if err := cfg.Store.CreateAuthorization(ctx, auth); err != nil {
+	// A sale's capture goes into the merchant's open batch in the same
+	// transaction.
+	batchID, batchSeq, err := g.createAuthorization(ctx, auth)
+	if err != nil {
 		g.release(ctx, ireq, decision)
 		if !errors.Is(err, store.ErrConflict) {
 			return nil, err
@@ -406,7 +432,7 @@ func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.Aut
 		// SET's AuthResPayload carries the capture's outcome when the
 		// authorization captured at once; a declined sale has none, as
 		// nothing was captured.
-		resData.AuthResPayload.CapResPayload = &msg.CapResPayload{CapCode: msg.CapSuccess, CapAmt: amt}
+		resData.AuthResPayload.CapResPayload = &msg.CapResPayload{CapCode: msg.CapSuccess, CapAmt: amt, BatchID: batchID, BatchSequenceNum: batchSeq}
 	}
 	if st.ID() != suite.Set1 {
 		// Deviation 2: name the merchant and the request answered.
@@ -426,11 +452,12 @@ func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.Aut
 			return g.authRes(mr, data, code, approval, resData.AuthResPayload.CapResPayload, token)
 		}
 	}
+	signer := g.carrying(ctx, data.MThumbs, &resData.BrandCRLIdentifier)
 	content, err := (&msg.AuthResTBS{AuthResData: resData}).Marshal()
 	if err != nil {
 		return nil, err
 	}
-	tbe, err := encap.Enc(st, cfg.Rand, *g.signer(), mr.exchangeCert, msg.OIDAuthResTBS, msg.OIDAuthResTBE, content)
+	tbe, err := encap.Enc(st, cfg.Rand, signer, mr.exchangeCert, msg.OIDAuthResTBS, msg.OIDAuthResTBE, content)
 	if err != nil {
 		return nil, err
 	}
@@ -609,11 +636,8 @@ func (g *Gateway) HandleCapReq(ctx context.Context, req *msg.CapReq) (*msg.CapRe
 	}
 	res := msg.CapResData{CapRRTags: data.CapRRTags}
 	for _, item := range data.CapItemSeq {
-		code := g.capture(ctx, mr.merchantID, &item)
-		payload := msg.CapResPayload{CapCode: code, CapAmt: item.CapPayload.CapReqAmt}
-		if code == msg.CapSuccess {
-			payload.BatchID, payload.BatchSequenceNum = g.batchCapture(ctx, mr.merchantID, msg.XID(g.captureTarget(ctx, &item)), item.CapPayload.CapReqAmt) // a shipment is its own entry (split.go)
-		}
+		payload := msg.CapResPayload{CapAmt: item.CapPayload.CapReqAmt}
+		payload.CapCode, payload.BatchID, payload.BatchSequenceNum = g.capture(ctx, mr.merchantID, &item)
 		res.CapResItemSeq = append(res.CapResItemSeq, msg.CapResItem{
 			TransIDs:      item.TransIDs,
 			AuthRRPID:     item.AuthRRPID,
@@ -626,60 +650,79 @@ func (g *Gateway) HandleCapReq(ctx context.Context, req *msg.CapReq) (*msg.CapRe
 		res.MerchantThumb = &thumb
 		res.HCapReq = digest(st.Hash(), mr.tbs)
 	}
+	signer := g.carrying(ctx, data.MThumbs, &res.BrandCRLIdentifier)
 	content, err := res.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	tbe, err := encap.Enc(st, cfg.Rand, *g.signer(), mr.exchangeCert, msg.OIDCapResData, msg.OIDCapResTBE, content)
+	tbe, err := encap.Enc(st, cfg.Rand, signer, mr.exchangeCert, msg.OIDCapResData, msg.OIDCapResTBE, content)
 	if err != nil {
 		return nil, err
 	}
 	return &msg.CapRes{CapResTBE: tbe}, nil
 }
 
-// capture applies one capture item: checked against the stored
-// authorization, taken by the issuer, then recorded before it is answered.
-// The issuer is not called inside the store's transaction (it may be a
-// network away); the check runs again in it, so a capture racing another
-// for the same XID is refused by the store even if the issuer let both by.
-func (g *Gateway) capture(ctx context.Context, merchantID string, item *msg.CapItem) msg.CapCode {
-	xid := g.captureTarget(ctx, item) // the purchase's, or a subsequent authorization's (split.go)
+// capture applies one capture item and returns its code and, for a
+// success, where the capture went in the merchant's open batch (nil: in
+// none). The issuer is not called inside a store transaction (it may be a
+// network away), so the capture is claimed first: the authorization turns
+// "capturing" and a claim naming the movement is stored, atomically, and
+// only the request that made the claim asks the issuer; a concurrent
+// duplicate is refused before any money moves. The issuer's answer then
+// settles the claim — captured, with its batch entry, in one transaction —
+// or rolls it back. An issuer that could not be asked (no answer: the
+// capture may or may not have been posted) leaves the claim for
+// reconciliation (reconcile.go), which asks again under the same identity.
+// A CapReq that finds the claim still open reconciles it first.
+func (g *Gateway) capture(ctx context.Context, merchantID string, item *msg.CapItem) (code msg.CapCode, batchID, batchSeq *int64) {
+	xid := g.target(ctx, item.TransIDs.XID, item.AuthRRPID) // the purchase's, or a later shipment's (split.go)
 	amt := item.CapPayload.CapReqAmt
-	a, err := g.cfg.Store.Authorization(ctx, xid)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return msg.CapUnknownXID
-	case err != nil:
-		g.cfg.Log.Error("capture failed", "err", err)
-		return msg.CapUnspecifiedFailure
-	}
-	if code := checkCapture(a, merchantID, amt); code != msg.CapSuccess {
-		return code
-	}
-	code, err := g.cfg.Issuer.Capture(ctx, CaptureRequest{XID: msg.XID(xid), MerchantID: merchantID, Amount: amt})
-	if err != nil {
-		g.cfg.Log.Error("issuer capture failed", "err", err)
-		return msg.CapUnspecifiedFailure
-	}
-	if code != msg.CapSuccess {
-		return code
-	}
-	_, err = g.cfg.Store.UpdateAuthorization(ctx, xid, func(a *store.Authorization) error {
-		if code = checkCapture(a, merchantID, amt); code != msg.CapSuccess {
-			return errNoChange
+	for try := 0; ; try++ {
+		c := g.newClaim(store.EntryCapture, xid, merchantID, amt)
+		stuck := false
+		err := g.claims.PutClaim(ctx, c, func(a *store.Authorization) error {
+			if code = checkCapture(a, merchantID, amt); code != msg.CapSuccess {
+				stuck = a.State == stateCapturing
+				return errNoChange
+			}
+			a.State = stateCapturing
+			return nil
+		})
+		switch {
+		case errors.Is(err, errNoChange) && stuck && try == 0:
+			// A claim left by a request that got no answer, or by a
+			// gateway that stopped: settle it now, then answer.
+			for _, r := range g.reconcileAuthorization(ctx, xid) {
+				if r.claim.Kind == store.EntryCapture && r.settled && r.ok && r.claim.Amount == amt.Amount {
+					g.cfg.Log.Info("capture completed by reconciliation", "xid", xid.String())
+					b, s := batchRef(r.batch, r.seq)
+					return msg.CapSuccess, b, s
+				}
+			}
+			continue
+		case errors.Is(err, errNoChange):
+			return code, nil, nil
+		case errors.Is(err, store.ErrNotFound):
+			return msg.CapUnknownXID, nil, nil
+		case err != nil:
+			g.cfg.Log.Error("capture failed", "err", err)
+			return msg.CapUnspecifiedFailure, nil, nil
 		}
-		a.Captured = amt.Amount
-		a.State = "captured"
-		return nil
-	})
-	switch {
-	case err == nil, errors.Is(err, errNoChange):
-		return code
-	case errors.Is(err, store.ErrNotFound):
-		return msg.CapUnknownXID
-	default:
-		g.cfg.Log.Error("capture failed", "err", err)
-		return msg.CapUnspecifiedFailure
+		r := g.runClaim(ctx, c)
+		switch {
+		case !r.answered:
+			g.cfg.Log.Error("issuer capture failed; the authorization stays capturing until reconciled", "xid", xid.String(), "err", r.err)
+			return msg.CapUnspecifiedFailure, nil, nil
+		case !r.ok:
+			return r.capCode, nil, nil
+		case !r.settled:
+			// The issuer took the money; the record says capturing.
+			// Answer what happened at the issuer, and let
+			// reconciliation finish it.
+			return msg.CapSuccess, nil, nil
+		}
+		batchID, batchSeq = batchRef(r.batch, r.seq)
+		return msg.CapSuccess, batchID, batchSeq
 	}
 }
 
@@ -689,9 +732,12 @@ func checkCapture(a *store.Authorization, merchantID string, amt msg.CurrencyAmo
 	switch {
 	case a.MerchantID != merchantID:
 		return msg.CapUnknownXID
-	case a.State == "captured":
+	case a.State == stateCaptured, a.State == stateCapturing:
+		// Capturing: another request for it is with the issuer.
 		return msg.CapDuplicateRequest
-	case a.State != "authorized":
+	case a.State == stateReversing:
+		return msg.CapUnspecifiedFailure // a reversal is with the issuer: ask again
+	case a.State != stateAuthorized:
 		return msg.CapInvalidAuthData
 	case amt.Currency != a.Currency || amt.AmtExp10 != a.AmtExp10 || amt.Amount <= 0 || amt.Amount > a.Amount:
 		return msg.CapInvalidAuthData

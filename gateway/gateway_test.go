@@ -26,6 +26,18 @@ func wantCode(t testing.TB, err error, want msg.ErrorCode) {
 	}
 }
 
+// wantApproved fails the test unless the gateway approved; why says why
+// approval is right (a set1 request, which the modern checks do not cover).
+func wantApproved(t testing.TB, code msg.AuthCode, err error, why string) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("rejected: %v; want approved: %s", err, why)
+	}
+	if code != msg.AuthApproved {
+		t.Fatalf("answered %v; want approved: %s", code, why)
+	}
+}
+
 // randomPAN returns a fresh 16-digit test PAN, so that each test spends
 // from its own account.
 func randomPAN(t testing.TB) string {
@@ -115,9 +127,19 @@ func TestAuthReqChecks(t *testing.T) {
 				}
 			})
 
+			// Deviation 3 is modern-only: a set1 (1997) AuthReq has no
+			// expiry, so the gateway has only its replay cache, and an
+			// expiry someone adds anyway is not checked. Each modern case
+			// below has a set1 counterpart asserting exactly that.
 			t.Run("expired", func(t *testing.T) {
 				if !modern {
-					t.Skip("set1 requests carry no expiry (deviation 3)")
+					w.t = t
+					pu := w.startPurchase(0, "a lamp", 900)
+					data := w.honestData(pu)
+					data.Expiry = w.clock.Now().Add(-time.Hour)
+					code, err := w.authorize(data, w.hPI(pu.pi()), pu.pi())
+					wantApproved(t, code, err, "set1 checks no expiry")
+					return
 				}
 				w.t = t
 				defer w.clock.Set(w.t0)
@@ -137,7 +159,13 @@ func TestAuthReqChecks(t *testing.T) {
 
 			t.Run("expiry too far ahead", func(t *testing.T) {
 				if !modern {
-					t.Skip("set1 requests carry no expiry (deviation 3)")
+					w.t = t
+					pu := w.startPurchase(0, "a lamp", 900)
+					data := w.honestData(pu)
+					data.Expiry = w.clock.Now().Add(30 * 24 * time.Hour)
+					code, err := w.authorize(data, w.hPI(pu.pi()), pu.pi())
+					wantApproved(t, code, err, "set1 checks no expiry")
+					return
 				}
 				w.t = t
 				defer w.clock.Set(w.t0)
@@ -155,21 +183,40 @@ func TestAuthReqChecks(t *testing.T) {
 			})
 
 			t.Run("AuthReq for another gateway", func(t *testing.T) {
-				if !modern {
-					t.Skip("set1 AuthReq names no gateway (deviation 1)")
-				}
 				w.t = t
 				pu := w.startPurchase(0, "a lamp", 900)
 				data := w.honestData(pu)
 				data.PGThumb = thumbOf(other.ExchangeCert)
-				_, err := w.authorize(data, w.hPI(pu.pi()), pu.pi())
+				code, err := w.authorize(data, w.hPI(pu.pi()), pu.pi())
+				if !modern {
+					// A set1 AuthReq names no gateway (deviation 1): the
+					// field, added anyway, is not checked.
+					wantApproved(t, code, err, "set1 checks no gateway name")
+					return
+				}
 				wantCode(t, err, msg.ThumbsMismatch)
 				w.wantNoRecord(pu.oi().TransIDs.XID)
 			})
 
 			t.Run("AuthReq without expiry", func(t *testing.T) {
 				if !modern {
-					t.Skip("set1 requests carry no expiry (deviation 3)")
+					// The merchant's own set1 AuthReq, which carries no
+					// expiry, is answered long after a modern one would
+					// have expired, as long as the replay window (a day)
+					// lasts; its replay is still refused.
+					w.t = t
+					defer w.clock.Set(w.t0)
+					req := w.heldAuthReq(w.t0.Add(time.Hour))
+					w.clock.Set(w.t0.Add(time.Hour + 23*time.Hour))
+					w.wantAnswered(req)
+					resp, err := w.l.Gateway.Serve(w.ctx, req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if code := errorCode(t, resp); code != msg.MessageTooOld {
+						t.Fatalf("replayed set1 AuthReq answered with %v, want messageTooOld", code)
+					}
+					return
 				}
 				w.t = t
 				pu := w.startPurchase(0, "a lamp", 900)
@@ -200,15 +247,18 @@ func TestAuthReqChecks(t *testing.T) {
 			})
 
 			t.Run("PI names another gateway", func(t *testing.T) {
-				if !modern {
-					t.Skip("set1 PIHead names no gateway (deviation 1)")
-				}
 				w.t = t
 				holder, card := w.newCardholder()
 				s := w.honestSpec(holder, card, 500)
 				s.pgThumb = thumbOf(other.ExchangeCert) // sealed to us, meant for them
 				f := w.forgePI(s)
-				_, err := w.authorizeForged(f, lab.USD(500))
+				code, err := w.authorizeForged(f, lab.USD(500))
+				if !modern {
+					// A set1 PIHead names no gateway (deviation 1): the
+					// field, added anyway, is not checked.
+					wantApproved(t, code, err, "set1 checks no gateway name")
+					return
+				}
 				wantCode(t, err, msg.ThumbsMismatch)
 				w.wantNoRecord(f.transIDs.XID)
 			})
@@ -455,24 +505,43 @@ func TestCapReqChecks(t *testing.T) {
 				_, err := w.captureWith(w.mer, "MER-0002", tid, lab.USD(1000), nil)
 				wantCode(t, err, msg.InvalidCertificate)
 			})
-			t.Run("for another gateway", func(t *testing.T) {
-				if !modern {
-					t.Skip("set1 CapReq names no gateway")
+			// set1 (1997) CapReq names no gateway and carries no expiry
+			// (deviations 1 and 3): the fields, added anyway, are not
+			// checked, and the capture goes through. It captures an
+			// authorization of its own, so tid stays uncaptured.
+			set1Captures := func(t *testing.T, mutate func(*msg.CapReqData)) {
+				t.Helper()
+				w.t = t
+				f := w.forgePI(w.honestSpec(holder, card, 100))
+				code, err := w.authorizeForged(f, lab.USD(100))
+				wantApproved(t, code, err, "an honest request")
+				capCode(t, w.mer, merID, f.transIDs, lab.USD(100), mutate, msg.CapSuccess)
+				if a := w.authorization(f.transIDs.XID); a.State != "captured" || a.Captured != 100 {
+					t.Fatalf("record = %+v", a)
 				}
+			}
+			t.Run("for another gateway", func(t *testing.T) {
 				w.t = t
 				other := issueGateway(t, w.l, "Other Payment Gateway", w.t0)
-				_, err := w.captureWith(w.mer, merID, tid, lab.USD(1000), func(d *msg.CapReqData) {
+				forOther := func(d *msg.CapReqData) {
 					th := msg.ThumbOf(st.Hash(), other.ExchangeCert)
 					d.PGThumb = &th
-				})
+				}
+				if !modern {
+					set1Captures(t, forOther)
+					return
+				}
+				_, err := w.captureWith(w.mer, merID, tid, lab.USD(1000), forOther)
 				wantCode(t, err, msg.ThumbsMismatch)
 			})
 			t.Run("expired", func(t *testing.T) {
-				if !modern {
-					t.Skip("set1 CapReq carries no expiry")
-				}
 				w.t = t
-				_, err := w.captureWith(w.mer, merID, tid, lab.USD(1000), func(d *msg.CapReqData) { d.Expiry = w.clock.Now().Add(-time.Second) })
+				expired := func(d *msg.CapReqData) { d.Expiry = w.clock.Now().Add(-time.Second) }
+				if !modern {
+					set1Captures(t, expired)
+					return
+				}
+				_, err := w.captureWith(w.mer, merID, tid, lab.USD(1000), expired)
 				wantCode(t, err, msg.MessageTooOld)
 			})
 			// Nothing above captured anything.

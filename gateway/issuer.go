@@ -50,6 +50,11 @@ type AdjustRequest struct {
 	XID        msg.XID
 	MerchantID string
 	Amount     msg.CurrencyAmount
+	// ID names this movement (the gateway's claim, reconcile.go): asked
+	// again with the same ID — after no answer, or after a restart — the
+	// issuer must answer as the first time and move nothing twice. Zero:
+	// no identity, a fresh request.
+	ID msg.XID
 }
 
 // IssuerRequest is what the gateway knows of an authorization once it has
@@ -115,6 +120,7 @@ type CaptureRequest struct {
 	XID        msg.XID
 	MerchantID string
 	Amount     msg.CurrencyAmount
+	ID         msg.XID // as AdjustRequest.ID
 }
 
 // LimitIssuer is the built-in issuer rule: an expired card is declined;
@@ -141,6 +147,38 @@ type LimitIssuer struct {
 
 	mu       sync.Mutex
 	accounts map[msg.XID][]byte // approved XID → account digest, when Refs is nil
+	applied  map[msg.XID]bool   // movement IDs applied, when Refs is nil
+}
+
+// limitIssuerApplied names, in a store.IssuerRefStore, the movements
+// (AdjustRequest.ID) the LimitIssuer has applied.
+const limitIssuerApplied = "limit-applied"
+
+// once reports whether movement id is new, marking it applied. A zero id
+// is always new. The mark is written before the counter moves: a crash in
+// between leaves the spending unmoved rather than moved twice, which for
+// a spending limit errs on the cardholder's side.
+func (li *LimitIssuer) once(ctx context.Context, id msg.XID) (bool, error) {
+	if id == (msg.XID{}) {
+		return true, nil
+	}
+	if li.Refs != nil {
+		err := li.Refs.PutIssuerRef(ctx, limitIssuerApplied, store.XID(id), []byte{1})
+		if errors.Is(err, store.ErrConflict) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	li.mu.Lock()
+	defer li.mu.Unlock()
+	if li.applied[id] {
+		return false, nil
+	}
+	if li.applied == nil {
+		li.applied = make(map[msg.XID]bool)
+	}
+	li.applied[id] = true
+	return true, nil
 }
 
 // limitIssuerRefs names the LimitIssuer's references in a store.IssuerRefStore.
@@ -242,6 +280,9 @@ func (li *LimitIssuer) giveBack(ctx context.Context, xid msg.XID, amt int64) err
 
 // ReverseAuthorization gives back the released part of the spending.
 func (li *LimitIssuer) ReverseAuthorization(ctx context.Context, req AdjustRequest) (msg.AuthRevCode, error) {
+	if fresh, err := li.once(ctx, req.ID); err != nil || !fresh {
+		return msg.AuthRevSuccess, err
+	}
 	if err := li.giveBack(ctx, req.XID, req.Amount.Amount); err != nil {
 		return 0, err
 	}
@@ -250,6 +291,9 @@ func (li *LimitIssuer) ReverseAuthorization(ctx context.Context, req AdjustReque
 
 // ReverseCapture gives back what was captured.
 func (li *LimitIssuer) ReverseCapture(ctx context.Context, req AdjustRequest) (msg.CapRevOrCredCode, error) {
+	if fresh, err := li.once(ctx, req.ID); err != nil || !fresh {
+		return msg.CapRevOrCredSuccess, err
+	}
 	if err := li.giveBack(ctx, req.XID, req.Amount.Amount); err != nil {
 		return 0, err
 	}
@@ -264,6 +308,9 @@ func (li *LimitIssuer) Credit(ctx context.Context, req AdjustRequest) (msg.CapRe
 // ReverseCredit counts the credit as spent again. It is not held to the
 // limit: the cardholder had spent it before the credit.
 func (li *LimitIssuer) ReverseCredit(ctx context.Context, req AdjustRequest) (msg.CapRevOrCredCode, error) {
+	if fresh, err := li.once(ctx, req.ID); err != nil || !fresh {
+		return msg.CapRevOrCredSuccess, err
+	}
 	acct, err := li.accountOf(ctx, req.XID)
 	if err != nil {
 		return 0, err

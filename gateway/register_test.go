@@ -103,7 +103,8 @@ func TestRegisterThenPurchase(t *testing.T) {
 			}
 			t.Cleanup(func() { gstore.Close(); mstore.Close() })
 			gw, err := gateway.New(gateway.Config{
-				Suite: st, Name: "SETpay Acquirer Gateway",
+				Revocation: r.lab.Revocations(),
+				Suite:      st, Name: "SETpay Acquirer Gateway",
 				SigningKey: g.SigKey, SigningCert: g.SigCert, ExchangeKey: g.ExKey, ExchangeCert: g.ExCert, Chain: g.Chain,
 				Roots: r.lab.Roots, Store: gstore, Limit: func(string) int64 { return 100000 }, Now: clock, Log: regQuietLog(),
 			})
@@ -111,7 +112,8 @@ func TestRegisterThenPurchase(t *testing.T) {
 				t.Fatalf("gateway.New with registered credentials: %v", err)
 			}
 			mer, err := merchant.New(merchant.Config{
-				Suite: st, MerchantID: "MER-0042", BrandID: "SETpay",
+				Revocation: r.lab.Revocations(),
+				Suite:      st, MerchantID: "MER-0042", BrandID: "SETpay",
 				SigningKey: merchant.NewSigningKey(c.Key), SigningCert: c.Cert,
 				ExchangeKey: merchant.NewExchangeKey(c.ExchangeKey), ExchangeCert: c.ExchangeCert, Chain: c.Chain,
 				GatewayCert: g.ExCert, GatewayChain: g.Chain, Roots: r.lab.Roots, Store: mstore,

@@ -12,7 +12,6 @@ import (
 	"crypto"
 	"encoding/asn1"
 	"errors"
-	"math"
 
 	"github.com/setpay/setpay/encap"
 	"github.com/setpay/setpay/msg"
@@ -20,8 +19,14 @@ import (
 	"github.com/setpay/setpay/suite"
 )
 
-// Authorization states after the purchase path (store.Authorization.State).
+// Authorization states (store.Authorization.State).
 const (
+	stateAuthorized = "authorized"
+	stateCapturing  = "capturing" // claimed by a capture that is with the issuer
+	stateCaptured   = "captured"
+	stateReversing  = "reversing" // claimed by an authorization reversal that is with the issuer
+
+	// After the purchase path.
 	stateReversed        = "reversed"         // authorization reversed in full
 	stateCaptureReversed = "capture-reversed" // capture reversed; nothing more to do
 )
@@ -51,7 +56,10 @@ func (g *Gateway) HandleAuthRevReq(ctx context.Context, req *msg.AuthRevReq) (*m
 	if err := g.remember(ctx, "AuthRevReq", data.Expiry, tags.AuthRevRRTags.RRPID, tags.TransIDs.XID); err != nil {
 		return nil, err
 	}
-	code, left := g.reverseAuthorization(ctx, mr.merchantID, tags.TransIDs.XID, data.AuthNewAmt)
+	// The AuthReq it names tells a later shipment's authorization from
+	// the purchase's (split.go).
+	xid := g.target(ctx, tags.TransIDs.XID, data.AuthReqData.AuthReqItem.AuthTags.AuthRRTags.RRPID)
+	code, left := g.reverseAuthorization(ctx, mr.merchantID, xid, data.AuthNewAmt)
 	cfg.Log.Info("authorization reversal", "merchant", mr.merchantID, "result", code.String())
 
 	res := msg.AuthRevResData{AuthRevTags: *tags, AuthRevCode: code, AuthNewAmt: left}
@@ -61,11 +69,12 @@ func (g *Gateway) HandleAuthRevReq(ctx context.Context, req *msg.AuthRevReq) (*m
 		res.MerchantThumb = &thumb
 		res.HAuthRevReq = digest(st.Hash(), mr.tbs)
 	}
+	signer := g.carrying(ctx, data.MThumbs, &res.BrandCRLIdentifier)
 	content, err := res.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	tbe, err := encap.Enc(st, cfg.Rand, *g.signer(), mr.exchangeCert, msg.OIDAuthRevResData, msg.OIDAuthRevResTBE, content)
+	tbe, err := encap.Enc(st, cfg.Rand, signer, mr.exchangeCert, msg.OIDAuthRevResData, msg.OIDAuthRevResTBE, content)
 	if err != nil {
 		return nil, err
 	}
@@ -73,53 +82,48 @@ func (g *Gateway) HandleAuthRevReq(ctx context.Context, req *msg.AuthRevReq) (*m
 }
 
 // reverseAuthorization applies one reversal and returns its code and the
-// amount authorized afterwards (the amount before, when refused).
-func (g *Gateway) reverseAuthorization(ctx context.Context, merchantID string, x msg.XID, newAmt msg.CurrencyAmount) (msg.AuthRevCode, msg.CurrencyAmount) {
-	xid := store.XID(x)
-	a, err := g.cfg.Store.Authorization(ctx, xid)
+// amount authorized afterwards (the amount before, when refused). Like a
+// capture it claims the record first (stateReversing, with a claim naming
+// the movement: reconcile.go), so that a racing reversal or capture is
+// refused before the issuer releases anything; the issuer's answer then
+// completes the claim or gives it back. An issuer that could not be asked
+// leaves the claim for reconciliation: the hold may have been released.
+func (g *Gateway) reverseAuthorization(ctx context.Context, merchantID string, xid store.XID, newAmt msg.CurrencyAmount) (msg.AuthRevCode, msg.CurrencyAmount) {
+	var (
+		code msg.AuthRevCode
+		held msg.CurrencyAmount
+	)
+	c := g.newClaim(store.EntryRelease, xid, merchantID, newAmt)
+	c.NewAmount = newAmt.Amount
+	err := g.claims.PutClaim(ctx, c, func(a *store.Authorization) error {
+		held = msg.CurrencyAmount{Currency: a.Currency, Amount: a.Amount, AmtExp10: a.AmtExp10}
+		if code = checkAuthRev(a, merchantID, newAmt); code != msg.AuthRevSuccess {
+			return errNoChange
+		}
+		c.Amount = a.Amount - newAmt.Amount // what the issuer releases
+		a.State = stateReversing
+		return nil
+	})
 	switch {
+	case errors.Is(err, errNoChange):
+		return code, held
 	case errors.Is(err, store.ErrNotFound):
 		return msg.AuthRevUnknownXID, newAmt
 	case err != nil:
 		g.cfg.Log.Error("authorization reversal failed", "err", err)
 		return msg.AuthRevUnspecifiedFailure, newAmt
 	}
-	held := msg.CurrencyAmount{Currency: a.Currency, Amount: a.Amount, AmtExp10: a.AmtExp10}
-	if code := checkAuthRev(a, merchantID, newAmt); code != msg.AuthRevSuccess {
-		return code, held
-	}
-	release := held
-	release.Amount = a.Amount - newAmt.Amount
-	code, err := g.cfg.Issuer.ReverseAuthorization(ctx, AdjustRequest{XID: x, MerchantID: merchantID, Amount: release})
-	if err != nil {
-		g.cfg.Log.Error("issuer reversal failed", "err", err)
-		return msg.AuthRevUnspecifiedFailure, held
-	}
-	if code != msg.AuthRevSuccess {
-		return code, held
-	}
-	_, err = g.cfg.Store.UpdateAuthorization(ctx, xid, func(a *store.Authorization) error {
-		if code = checkAuthRev(a, merchantID, newAmt); code != msg.AuthRevSuccess {
-			return errNoChange
-		}
-		a.Amount = newAmt.Amount
-		if a.Amount == 0 {
-			a.State = stateReversed
-		}
-		return nil
-	})
+	r := g.runClaim(ctx, c)
 	switch {
-	case err == nil:
-		return msg.AuthRevSuccess, newAmt
-	case errors.Is(err, errNoChange):
-		// A concurrent reversal or capture won; the issuer has released
-		// twice for one record. Say so loudly: reconciliation must look.
-		g.cfg.Log.Error("authorization reversal raced another change", "code", code.String())
-		return code, held
-	default:
-		g.cfg.Log.Error("authorization reversal failed", "err", err)
+	case !r.answered:
+		g.cfg.Log.Error("issuer reversal failed; the authorization stays reversing until reconciled", "xid", xid.String(), "err", r.err)
+		return msg.AuthRevUnspecifiedFailure, held
+	case !r.ok:
+		return r.revCode, held
+	case !r.settled && r.err != nil && !errors.Is(r.err, store.ErrNotFound):
 		return msg.AuthRevUnspecifiedFailure, held
 	}
+	return msg.AuthRevSuccess, newAmt
 }
 
 // checkAuthRev says whether authorization a may be reduced to newAmt by
@@ -130,9 +134,11 @@ func checkAuthRev(a *store.Authorization, merchantID string, newAmt msg.Currency
 		return msg.AuthRevUnknownXID
 	case a.State == stateReversed:
 		return msg.AuthRevAlreadyReversed
-	case a.State == "captured", a.State == stateCaptureReversed:
+	case a.State == stateReversing:
+		return msg.AuthRevDuplicateRequest // another reversal is with the issuer
+	case a.State == stateCaptured, a.State == stateCapturing, a.State == stateCaptureReversed:
 		return msg.AuthRevAlreadyCaptured
-	case a.State != "authorized":
+	case a.State != stateAuthorized:
 		return msg.AuthRevUnknownXID
 	case newAmt.Currency != a.Currency || newAmt.AmtExp10 != a.AmtExp10 || newAmt.Amount < 0 || newAmt.Amount >= a.Amount:
 		return msg.AuthRevAmountError
@@ -172,10 +178,14 @@ func (g *Gateway) HandleCredRevReq(ctx context.Context, req *msg.CredRevReq) (*m
 	return &msg.CredRevRes{CredRevResTBE: tbe}, nil
 }
 
+// itemOp applies one capture reversal, credit or credit reversal of amt to
+// authorization a; entry keys its batch entry.
+type itemOp func(ctx context.Context, merchantID string, a *store.Authorization, amt msg.CurrencyAmount, entry store.XID) msg.CapRevOrCredCode
+
 // capRevOrCred runs the steps the three share and applies op to each item.
 // It returns the response envelope.
 func (g *Gateway) capRevOrCred(ctx context.Context, kind string, env []byte, ctTBS, ctTBE, ctRes, ctResTBE asn1.ObjectIdentifier,
-	op func(ctx context.Context, merchantID string, a *store.Authorization, amt msg.CurrencyAmount) msg.CapRevOrCredCode) ([]byte, error) {
+	op itemOp) ([]byte, error) {
 	cfg := g.cfg
 	st := cfg.Suite
 	mr, err := g.openMerchantRequest(env, ctTBS, ctTBE)
@@ -205,7 +215,13 @@ func (g *Gateway) capRevOrCred(ctx context.Context, kind string, env []byte, ctT
 		if item.CapRevOrCredReqAmt != nil {
 			amt = *item.CapRevOrCredReqAmt
 		}
-		code := g.applyItem(ctx, kind, mr.merchantID, item.TransIDs.XID, amt, op)
+		// The item's AuthRRPID names a later shipment's authorization
+		// (split.go); its batch entry is keyed by the request and the item.
+		xid := g.target(ctx, item.TransIDs.XID, item.AuthRRPID)
+		rrpid := data.CapRevOrCredRRTags.RRPID
+		var entry store.XID
+		copy(entry[:], digest(crypto.SHA256, []byte("setpay batch entry\x00"+kind+"\x00"), rrpid[:], xid[:], []byte{byte(i >> 8), byte(i)}))
+		code := g.applyItem(ctx, kind, mr.merchantID, xid, amt, entry, op)
 		cfg.Log.Info("capture reversal or credit", "kind", kind, "merchant", mr.merchantID, "result", code.String())
 		res.CapRevOrCredResItemSeq = append(res.CapRevOrCredResItemSeq, msg.CapRevOrCredResItem{
 			TransIDs: item.TransIDs, AuthRRPID: item.AuthRRPID, CapRevOrCredCode: code, CapRevOrCredActualAmt: amt,
@@ -216,18 +232,19 @@ func (g *Gateway) capRevOrCred(ctx context.Context, kind string, env []byte, ctT
 		res.MerchantThumb = &thumb
 		res.HCapRevOrCredReq = digest(st.Hash(), mr.tbs)
 	}
+	signer := g.carrying(ctx, data.MThumbs, &res.BrandCRLIdentifier)
 	content, err := res.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	return encap.Enc(st, cfg.Rand, *g.signer(), mr.exchangeCert, ctRes, ctResTBE, content)
+	return encap.Enc(st, cfg.Rand, signer, mr.exchangeCert, ctRes, ctResTBE, content)
 }
 
 // applyItem finds the authorization an item names and runs op on it if
 // it is this merchant's and was captured.
-func (g *Gateway) applyItem(ctx context.Context, kind, merchantID string, xid msg.XID, amt msg.CurrencyAmount,
-	op func(ctx context.Context, merchantID string, a *store.Authorization, amt msg.CurrencyAmount) msg.CapRevOrCredCode) msg.CapRevOrCredCode {
-	a, err := g.cfg.Store.Authorization(ctx, store.XID(xid))
+func (g *Gateway) applyItem(ctx context.Context, kind, merchantID string, xid store.XID, amt msg.CurrencyAmount, entry store.XID,
+	op itemOp) msg.CapRevOrCredCode {
+	a, err := g.cfg.Store.Authorization(ctx, xid)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return msg.CapRevOrCredUnknownXID
@@ -238,12 +255,12 @@ func (g *Gateway) applyItem(ctx context.Context, kind, merchantID string, xid ms
 		return msg.CapRevOrCredUnknownXID
 	case a.State == stateCaptureReversed:
 		return msg.CapRevOrCredAlreadyReversed
-	case a.State != "captured":
+	case a.State != stateCaptured:
 		return msg.CapRevOrCredOriginalNotFound // nothing was captured
 	case amt.Currency != a.Currency || amt.AmtExp10 != a.AmtExp10 || amt.Amount <= 0:
 		return msg.CapRevOrCredAmountError
 	}
-	return op(ctx, merchantID, a, amt)
+	return op(ctx, merchantID, a, amt, entry)
 }
 
 // The amount credited on each transaction is a counter in the account
@@ -255,84 +272,62 @@ func (g *Gateway) creditKey(xid msg.XID) []byte {
 }
 
 // reverseCapture reverses a's capture in full. Filling the credit counter
-// up to the capture first refuses the reversal of a capture already
-// (partly) credited, and any credit after it.
-func (g *Gateway) reverseCapture(ctx context.Context, merchantID string, a *store.Authorization, amt msg.CurrencyAmount) msg.CapRevOrCredCode {
+// up to the capture with the claim refuses the reversal of a capture
+// already (partly) credited, and any credit after it.
+func (g *Gateway) reverseCapture(ctx context.Context, merchantID string, a *store.Authorization, amt msg.CurrencyAmount, _ store.XID) msg.CapRevOrCredCode {
 	if amt.Amount != a.Captured {
 		return msg.CapRevOrCredAmountError
 	}
-	key := g.creditKey(msg.XID(a.XID))
-	if code := g.count(ctx, key, a.Captured, a.Captured); code != msg.CapRevOrCredSuccess {
-		return code
-	}
-	code, err := g.cfg.Issuer.ReverseCapture(ctx, AdjustRequest{XID: msg.XID(a.XID), MerchantID: merchantID, Amount: amt})
-	if err != nil || code != msg.CapRevOrCredSuccess {
-		g.undoCount(ctx, key, -a.Captured)
-		return issuerOutcome(g, err, code)
-	}
-	if _, err := g.cfg.Store.UpdateAuthorization(ctx, a.XID, func(a *store.Authorization) error {
-		a.State = stateCaptureReversed
-		return nil
-	}); err != nil {
-		g.cfg.Log.Error("capture reversal not recorded", "err", err)
-		return msg.CapRevOrCredUnspecifiedFailure
-	}
-	return msg.CapRevOrCredSuccess
+	c := g.newClaim(store.EntryCaptureReversal, a.XID, merchantID, amt)
+	c.Counter, c.CounterDelta, c.CounterLimit = g.creditKey(msg.XID(a.XID)), a.Captured, a.Captured
+	return g.moveClaimed(ctx, c, msg.CapRevOrCredAmountError)
 }
 
 // credit returns amt of a's capture.
-func (g *Gateway) credit(ctx context.Context, merchantID string, a *store.Authorization, amt msg.CurrencyAmount) msg.CapRevOrCredCode {
-	key := g.creditKey(msg.XID(a.XID))
-	if code := g.count(ctx, key, amt.Amount, a.Captured); code != msg.CapRevOrCredSuccess {
-		return code
-	}
-	code, err := g.cfg.Issuer.Credit(ctx, AdjustRequest{XID: msg.XID(a.XID), MerchantID: merchantID, Amount: amt})
-	if err != nil || code != msg.CapRevOrCredSuccess {
-		g.undoCount(ctx, key, -amt.Amount)
-		return issuerOutcome(g, err, code)
-	}
-	return msg.CapRevOrCredSuccess
+func (g *Gateway) credit(ctx context.Context, merchantID string, a *store.Authorization, amt msg.CurrencyAmount, entry store.XID) msg.CapRevOrCredCode {
+	c := g.newClaim(store.EntryCredit, a.XID, merchantID, amt)
+	c.Batch = entry
+	c.Counter, c.CounterDelta, c.CounterLimit = g.creditKey(msg.XID(a.XID)), amt.Amount, a.Captured
+	return g.moveClaimed(ctx, c, msg.CapRevOrCredAmountError)
 }
 
 // reverseCredit takes back amt of what was credited on a.
-func (g *Gateway) reverseCredit(ctx context.Context, merchantID string, a *store.Authorization, amt msg.CurrencyAmount) msg.CapRevOrCredCode {
-	key := g.creditKey(msg.XID(a.XID))
-	if code := g.count(ctx, key, -amt.Amount, 0); code != msg.CapRevOrCredSuccess {
-		return msg.CapRevOrCredOriginalNotFound // not that much was credited
-	}
-	code, err := g.cfg.Issuer.ReverseCredit(ctx, AdjustRequest{XID: msg.XID(a.XID), MerchantID: merchantID, Amount: amt})
-	if err != nil || code != msg.CapRevOrCredSuccess {
-		g.undoCount(ctx, key, amt.Amount)
-		return issuerOutcome(g, err, code)
-	}
-	return msg.CapRevOrCredSuccess
+func (g *Gateway) reverseCredit(ctx context.Context, merchantID string, a *store.Authorization, amt msg.CurrencyAmount, entry store.XID) msg.CapRevOrCredCode {
+	c := g.newClaim(store.EntryCreditReversal, a.XID, merchantID, amt)
+	c.Batch = entry
+	c.Counter, c.CounterDelta = g.creditKey(msg.XID(a.XID)), -amt.Amount
+	return g.moveClaimed(ctx, c, msg.CapRevOrCredOriginalNotFound) // not that much was credited
 }
 
-// count moves the credit counter by delta within [0, limit].
-func (g *Gateway) count(ctx context.Context, key []byte, delta, limit int64) msg.CapRevOrCredCode {
-	_, err := g.cfg.Store.AddSpent(ctx, key, delta, limit)
+// moveClaimed claims c — its counter move within bounds, else refused
+// with outOfBounds — asks the issuer and settles the claim with the
+// answer and its batch entry in one transaction. No answer leaves the
+// claim for reconciliation: the money may have moved.
+func (g *Gateway) moveClaimed(ctx context.Context, c *store.GatewayClaim, outOfBounds msg.CapRevOrCredCode) msg.CapRevOrCredCode {
+	err := g.claims.PutClaim(ctx, c, func(a *store.Authorization) error {
+		if a.State != stateCaptured {
+			return errNoChange // changed since applyItem looked
+		}
+		return nil
+	})
 	switch {
-	case err == nil:
-		return msg.CapRevOrCredSuccess
+	case errors.Is(err, errNoChange):
+		return msg.CapRevOrCredOriginalNotFound
 	case errors.Is(err, store.ErrConflict):
-		return msg.CapRevOrCredAmountError
-	default:
-		g.cfg.Log.Error("credit counter", "err", err)
+		return outOfBounds
+	case err != nil:
+		g.cfg.Log.Error("claim", "kind", string(c.Kind), "err", err)
 		return msg.CapRevOrCredUnspecifiedFailure
 	}
-}
-
-// undoCount takes back a counter move the issuer refused.
-func (g *Gateway) undoCount(ctx context.Context, key []byte, delta int64) {
-	if _, err := g.cfg.Store.AddSpent(ctx, key, delta, math.MaxInt64); err != nil {
-		g.cfg.Log.Error("could not undo the credit counter", "err", err)
-	}
-}
-
-func issuerOutcome(g *Gateway, err error, code msg.CapRevOrCredCode) msg.CapRevOrCredCode {
-	if err != nil {
-		g.cfg.Log.Error("issuer failed", "err", err)
+	r := g.runClaim(ctx, c)
+	switch {
+	case !r.answered:
+		g.cfg.Log.Error("issuer failed; the movement stays claimed until reconciled", "kind", string(c.Kind), "xid", c.AuthXID.String(), "err", r.err)
 		return msg.CapRevOrCredUnspecifiedFailure
+	case !r.ok:
+		return r.credCode
 	}
-	return code
+	// Settled or not, the issuer moved the money: a claim the store could
+	// not settle is finished by reconciliation.
+	return msg.CapRevOrCredSuccess
 }

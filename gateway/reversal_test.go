@@ -176,9 +176,11 @@ func TestReversalsAndCredits(t *testing.T) {
 			})
 			w.t = t
 
-			if st.ID() == suite.Set1 {
-				return
-			}
+			// Deviations 1 and 3: a modern CredReq names its gateway and
+			// expires. A set1 (1997) one does neither, so there a gateway
+			// name added anyway is not checked and a late request is
+			// answered: each credits 100.
+			set1 := st.ID() == suite.Set1
 			tid = w.paid("pen", 300)
 			if code, err := m.Capture(ctx, tid.XID); err != nil || code != msg.CapSuccess {
 				t.Fatalf("capture: %v, %v", code, err)
@@ -186,10 +188,20 @@ func TestReversalsAndCredits(t *testing.T) {
 			t.Run("wrong gateway", func(t *testing.T) {
 				w.t = t
 				other := issueGateway(t, w.l, "Another Gateway", w.t0)
-				_, err := w.credReqWith(tid, lab.USD(100), func(d *msg.CapRevOrCredReqData) {
+				code, err := w.credReqWith(tid, lab.USD(100), func(d *msg.CapRevOrCredReqData) {
 					thumb := msg.ThumbOf(w.st.Hash(), other.ExchangeCert)
 					d.PGThumb = &thumb
 				})
+				if set1 {
+					if err != nil {
+						t.Fatalf("set1 CredReq naming another gateway rejected: %v; want success (set1 checks no gateway name)", err)
+					}
+					if code != msg.CapRevOrCredSuccess {
+						t.Fatalf("set1 CredReq naming another gateway answered %v; want success", code)
+					}
+					wantSpent(200)
+					return
+				}
 				wantCode(t, err, msg.ThumbsMismatch)
 				wantSpent(300)
 			})
@@ -206,6 +218,17 @@ func TestReversalsAndCredits(t *testing.T) {
 				resp, err := w.l.Gateway.Serve(ctx, req)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if set1 {
+					mw, err := msg.UnmarshalMessageWrapper(resp)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, ok := mw.Message.(*msg.CredRes); !ok {
+						t.Fatalf("set1 CredReq an hour late answered with %s (code %v); want CredRes (set1 requests carry no expiry)", mw.Message.Name(), errorCode(t, resp))
+					}
+					wantSpent(100)
+					return
 				}
 				if code := errorCode(t, resp); code != msg.MessageTooOld {
 					t.Fatalf("expired CredReq answered %v", code)

@@ -213,6 +213,12 @@ func (g *Gateway) handleSubsequentAuth(ctx context.Context, s subsequentAuth, to
 	if !now.Before(tokenExpiry(d, plan)) && (plan == nil || plan.Recurring == nil) {
 		return nil, msg.Errorf(msg.MessageTooOld, "AuthToken expired")
 	}
+	// The request is authentic (its envelope and the token opened): it is
+	// remembered before any business rule, so a replay is refused as a
+	// replay whatever the first answer was (verify, freshness, rules).
+	if err := g.remember(ctx, "AuthReq", data.Expiry, tags.AuthRRTags.RRPID, tags.TransIDs.XID); err != nil {
+		return nil, err
+	}
 	shipment := ShipmentXID(cfg.Suite.Hash(), tags.TransIDs.XID, tags.AuthRRTags.RRPID)
 	decline := func(code msg.AuthCode, why string) (*msg.AuthRes, error) {
 		cfg.Log.Info("subsequent authorization refused", "merchant", mr.merchantID, "result", code.String(), "why", why)
@@ -232,7 +238,7 @@ func (g *Gateway) handleSubsequentAuth(ctx context.Context, s subsequentAuth, to
 		return nil, err
 	case first.MerchantID != mr.merchantID:
 		return decline(msg.AuthPIAuthMismatch, "first authorization of another merchant")
-	case first.State != "authorized" && first.State != "captured":
+	case first.State != stateAuthorized && first.State != stateCaptured:
 		return decline(msg.AuthInvalidTransaction, "first authorization is "+first.State)
 	}
 	if !bytes.Equal(payload.InstallRecurData, d.InstallRecurData) && payload.InstallRecurData != nil {
@@ -262,12 +268,9 @@ func (g *Gateway) handleSubsequentAuth(ctx context.Context, s subsequentAuth, to
 		return decline(msg.AuthInstallRecurMismatch, "more instalments than agreed")
 	}
 
-	// Fresh request, fresh token: a replayed AuthReq is refused as any
-	// replay; a token already used, with a new request, is refused as a PI
-	// used before.
-	if err := g.remember(ctx, "AuthReq", data.Expiry, tags.AuthRRTags.RRPID, tags.TransIDs.XID); err != nil {
-		return nil, err
-	}
+	// A token already used, with a new request, is refused as a PI used
+	// before; it is spent only by a request the rules allow, so a refused
+	// request leaves it for the merchant's next try.
 	if err := cfg.Store.Remember(ctx, digest(crypto.SHA256, []byte("AuthToken"), d.AuthTokenOpaque), tokenExpiry(d, plan)); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return decline(msg.AuthPIPreviouslyUsed, "token used before")
@@ -287,9 +290,11 @@ func (g *Gateway) handleSubsequentAuth(ctx context.Context, s subsequentAuth, to
 		Amount: amt.Amount, Currency: amt.Currency, AmtExp10: amt.AmtExp10,
 		Result: code.String(), ApprovalCode: approval, State: authState(code)}
 	if sold {
-		auth.State, auth.Captured = "captured", amt.Amount
+		auth.State, auth.Captured = stateCaptured, amt.Amount
 	}
-	if err := cfg.Store.CreateAuthorization(ctx, auth); err != nil {
+	// A sale is batched with its record, in one transaction.
+	batchID, batchSeq, err := g.createAuthorization(ctx, auth)
+	if err != nil {
 		g.release(ctx, ireq, decision)
 		if !errors.Is(err, store.ErrConflict) {
 			return nil, err
@@ -311,7 +316,7 @@ func (g *Gateway) handleSubsequentAuth(ctx context.Context, s subsequentAuth, to
 	}
 	var captured *msg.CapResPayload
 	if sold {
-		captured = &msg.CapResPayload{CapCode: msg.CapSuccess, CapAmt: amt}
+		captured = &msg.CapResPayload{CapCode: msg.CapSuccess, CapAmt: amt, BatchID: batchID, BatchSequenceNum: batchSeq}
 	}
 	return g.authRes(mr, data, code, approval, captured, fresh)
 }
@@ -337,6 +342,7 @@ func (g *Gateway) authRes(mr *merchantRequest, data *msg.AuthReqData, code msg.A
 		resData.MerchantThumb = &thumb
 		resData.HAuthReq = digest(st.Hash(), mr.tbs)
 	}
+	signer := g.carrying(context.Background(), data.MThumbs, &resData.BrandCRLIdentifier)
 	tbs := msg.AuthResTBS{AuthResData: resData}
 	var baggage *msg.AuthResBaggage
 	if token != nil {
@@ -353,20 +359,22 @@ func (g *Gateway) authRes(mr *merchantRequest, data *msg.AuthReqData, code msg.A
 	if err != nil {
 		return nil, err
 	}
-	tbe, err := encap.Enc(st, cfg.Rand, *g.signer(), mr.exchangeCert, msg.OIDAuthResTBS, msg.OIDAuthResTBE, content)
+	tbe, err := encap.Enc(st, cfg.Rand, signer, mr.exchangeCert, msg.OIDAuthResTBS, msg.OIDAuthResTBE, content)
 	if err != nil {
 		return nil, err
 	}
 	return &msg.AuthRes{AuthResTBE: tbe, AuthResBaggage: baggage}, nil
 }
 
-// captureTarget names the record a capture item captures: a subsequent
-// authorization's own (ShipmentXID of the item's XID and AuthRRPID) when
-// there is one, else the purchase's.
-func (g *Gateway) captureTarget(ctx context.Context, item *msg.CapItem) store.XID {
-	sx := store.XID(ShipmentXID(g.cfg.Suite.Hash(), item.TransIDs.XID, item.AuthRRPID))
+// target names the record a follow-up of a purchase acts on — a capture,
+// an authorization or capture reversal, a credit or its reversal: a later
+// authorization's own (ShipmentXID of the purchase's XID and the AuthRRPID
+// the request names) when there is one, else the purchase's. Every
+// follow-up item carries the AuthRRPID of the authorization it follows.
+func (g *Gateway) target(ctx context.Context, xid msg.XID, authRRPID msg.RRPID) store.XID {
+	sx := store.XID(ShipmentXID(g.cfg.Suite.Hash(), xid, authRRPID))
 	if _, err := g.cfg.Store.Authorization(ctx, sx); err == nil {
 		return sx
 	}
-	return store.XID(item.TransIDs.XID)
+	return store.XID(xid)
 }

@@ -18,7 +18,6 @@ import (
 // order is marked captured only after the gateway's signed answer says so.
 func (m *Merchant) Capture(ctx context.Context, xid msg.XID) (msg.CapCode, error) {
 	cfg := m.config()
-	st := cfg.Suite
 	order, err := cfg.Store.Order(ctx, store.XID(xid))
 	if err != nil {
 		return 0, fmt.Errorf("merchant: capture: %w", err)
@@ -30,57 +29,11 @@ func (m *Merchant) Capture(ctx context.Context, xid msg.XID) (msg.CapCode, error
 	if err != nil {
 		return 0, fmt.Errorf("merchant: capture: stored TransIDs: %w", err)
 	}
-	var rrpid msg.RRPID
-	if _, err := io.ReadFull(cfg.Rand, rrpid[:]); err != nil {
-		return 0, err
-	}
-	now := cfg.Now().UTC().Truncate(time.Second)
 	amount := msg.CurrencyAmount{Currency: order.Currency, Amount: order.AuthAmount, AmtExp10: order.AmtExp10}
-	data := msg.CapReqData{
-		CapRRTags: msg.RRTags{RRPID: rrpid, MerTermIDs: msg.MerTermIDs{MerchantID: cfg.MerchantID}, CurrentDate: now},
-		CapItemSeq: []msg.CapItem{{
-			TransIDs:   *transIDs,
-			AuthRRPID:  msg.RRPID(order.AuthRRPID),
-			CapPayload: msg.CapPayload{CapDate: now, CapReqAmt: amount},
-		}},
-	}
-	if st.ID() != suite.Set1 {
-		thumb := msg.ThumbOf(st.Hash(), cfg.GatewayCert)
-		data.PGThumb = &thumb
-		data.Expiry = now.Add(cfg.RequestLifetime)
-	}
-	tbs, err := (&msg.CapReqTBS{CapReqData: data}).Marshal()
+	item, err := m.capture(ctx, cfg, "capture", transIDs, msg.RRPID(order.AuthRRPID), amount)
 	if err != nil {
 		return 0, err
 	}
-	tbe, err := encap.Enc(st, cfg.Rand, *m.signer(), cfg.GatewayCert, msg.OIDCapReqTBS, msg.OIDCapReqTBE, tbs)
-	if err != nil {
-		return 0, err
-	}
-	res, err := cfg.Gateway.Capture(ctx, &msg.CapReq{CapReqTBE: tbe}, &msg.MessageIDs{LIDM: transIDs.LIDM, XID: &transIDs.XID})
-	if err != nil {
-		return 0, fmt.Errorf("merchant: capture: %w", err)
-	}
-	content, _, signerCert, err := encap.OpenEnc(st, cfg.ExchangeKey.key, cfg.ExchangeCert, res.CapResTBE, msg.OIDCapResData, msg.OIDCapResTBE,
-		cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature))
-	if err != nil {
-		return 0, msg.Classify(err, msg.SignatureFailure, "CapRes")
-	}
-	if !pki.SameSubject(signerCert, cfg.GatewayCert) {
-		return 0, msg.Errorf(msg.SignatureFailure, "CapRes signed by a gateway other than the designated one")
-	}
-	resData, err := msg.UnmarshalCapResData(content)
-	if err != nil {
-		return 0, msg.Errorf(msg.DecodingFailure, "CapResData: %w", err)
-	}
-	if resData.CapRRTags.RRPID != rrpid || len(resData.CapResItemSeq) != 1 || resData.CapResItemSeq[0].TransIDs.XID != xid {
-		return 0, msg.Errorf(msg.UnknownRRPID, "CapRes answers another request")
-	}
-	// Deviation 2: the answer names this merchant and this CapReq.
-	if err := m.checkAnswers("CapRes", resData.MerchantThumb, resData.HCapReq, tbs); err != nil {
-		return 0, err
-	}
-	item := resData.CapResItemSeq[0].CapResPayload
 	if item.CapCode != msg.CapSuccess {
 		return item.CapCode, nil
 	}
@@ -92,4 +45,66 @@ func (m *Merchant) Capture(ctx context.Context, xid msg.XID) (msg.CapCode, error
 		return 0, err
 	}
 	return msg.CapSuccess, nil
+}
+
+// capture asks the gateway, in a CapReq of one item, to capture amount of
+// the authorization of order transIDs that authRRPID names, and checks
+// the CapRes: signed by the designated gateway, answering this request
+// and this authorization, and naming this merchant and this CapReq
+// (deviation 2). It returns the item's result; what names the caller in
+// errors. Capture and CaptureShipment (split.go) share it.
+func (m *Merchant) capture(ctx context.Context, cfg Config, what string, transIDs *msg.TransIDs, authRRPID msg.RRPID, amount msg.CurrencyAmount) (*msg.CapResPayload, error) {
+	st := cfg.Suite
+	var rrpid msg.RRPID
+	if _, err := io.ReadFull(cfg.Rand, rrpid[:]); err != nil {
+		return nil, err
+	}
+	now := cfg.Now().UTC().Truncate(time.Second)
+	data := msg.CapReqData{
+		MThumbs:   cfg.mThumbs(ctx),
+		CapRRTags: msg.RRTags{RRPID: rrpid, MerTermIDs: msg.MerTermIDs{MerchantID: cfg.MerchantID}, CurrentDate: now},
+		CapItemSeq: []msg.CapItem{{
+			TransIDs:   *transIDs,
+			AuthRRPID:  authRRPID,
+			CapPayload: msg.CapPayload{CapDate: now, CapReqAmt: amount},
+		}},
+	}
+	if st.ID() != suite.Set1 {
+		thumb := msg.ThumbOf(st.Hash(), cfg.GatewayCert)
+		data.PGThumb = &thumb
+		data.Expiry = now.Add(cfg.RequestLifetime)
+	}
+	tbs, err := (&msg.CapReqTBS{CapReqData: data}).Marshal()
+	if err != nil {
+		return nil, err
+	}
+	tbe, err := encap.Enc(st, cfg.Rand, *m.signer(), cfg.GatewayCert, msg.OIDCapReqTBS, msg.OIDCapReqTBE, tbs)
+	if err != nil {
+		return nil, err
+	}
+	res, err := cfg.Gateway.Capture(ctx, &msg.CapReq{CapReqTBE: tbe}, &msg.MessageIDs{LIDM: transIDs.LIDM, XID: &transIDs.XID})
+	if err != nil {
+		return nil, fmt.Errorf("merchant: %s: %w", what, err)
+	}
+	content, _, signerCert, err := encap.OpenEnc(st, cfg.ExchangeKey.key, cfg.ExchangeCert, res.CapResTBE, msg.OIDCapResData, msg.OIDCapResTBE,
+		cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature), cfg.learn(msg.OIDCapResData))
+	if err != nil {
+		return nil, msg.Classify(err, msg.SignatureFailure, "CapRes")
+	}
+	if !pki.SameSubject(signerCert, cfg.GatewayCert) {
+		return nil, msg.Errorf(msg.SignatureFailure, "CapRes signed by a gateway other than the designated one")
+	}
+	resData, err := msg.UnmarshalCapResData(content)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "CapResData: %w", err)
+	}
+	if resData.CapRRTags.RRPID != rrpid || len(resData.CapResItemSeq) != 1 || resData.CapResItemSeq[0].TransIDs.XID != transIDs.XID ||
+		resData.CapResItemSeq[0].AuthRRPID != authRRPID {
+		return nil, msg.Errorf(msg.UnknownRRPID, "CapRes answers another request")
+	}
+	// Deviation 2: the answer names this merchant and this CapReq.
+	if err := m.checkAnswers("CapRes", resData.MerchantThumb, resData.HCapReq, tbs); err != nil {
+		return nil, err
+	}
+	return &resData.CapResItemSeq[0].CapResPayload, nil
 }

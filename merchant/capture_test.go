@@ -70,7 +70,8 @@ func TestCapResNamesMerchantAndRequest(t *testing.T) {
 			w := newWorld(t, st)
 			gw := &capGateway{fakeGateway: w.gw}
 			m, err := merchant.New(merchant.Config{
-				Suite: st, MerchantID: "MER-0042", BrandID: "SETpay",
+				Revocation: w.l.Revocations(),
+				Suite:      st, MerchantID: "MER-0042", BrandID: "SETpay",
 				SigningKey: merchant.NewSigningKey(w.mer.Key), SigningCert: w.mer.Cert,
 				ExchangeKey: merchant.NewExchangeKey(w.mer.ExchangeKey), ExchangeCert: w.mer.ExchangeCert,
 				Chain: w.mer.Chain, GatewayCert: w.gw.gw.ExchangeCert, GatewayChain: w.gw.gw.Chain,

@@ -169,7 +169,8 @@ func newWorld(t testing.TB, st suite.Suite) *world {
 	gw := issueGateway(t, w.l, "Fake Payment Gateway", w.t0)
 	w.gw = &fakeGateway{w: w, gw: gw, signer: gw}
 	w.m, err = merchant.New(merchant.Config{
-		Suite: st, MerchantID: "MER-0042", BrandID: "SETpay",
+		Revocation: w.l.Revocations(),
+		Suite:      st, MerchantID: "MER-0042", BrandID: "SETpay",
 		SigningKey: merchant.NewSigningKey(w.mer.Key), SigningCert: w.mer.Cert,
 		ExchangeKey: merchant.NewExchangeKey(w.mer.ExchangeKey), ExchangeCert: w.mer.ExchangeCert,
 		Chain: w.mer.Chain, GatewayCert: gw.ExchangeCert, GatewayChain: gw.Chain,

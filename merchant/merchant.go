@@ -79,8 +79,13 @@ type Config struct {
 	Gateway GatewayClient
 	// Revocation, if set, supplies the CRLs and BrandCRLIdentifier every
 	// certificate check uses, asked afresh at each check so that a
-	// revocation takes effect for the next message.
+	// revocation takes effect for the next message. What it holds is
+	// carried to cardholders and learned from the gateway (revocation.go).
 	Revocation pki.RevocationSource
+	// AllowMissingCRLs accepts chains whose CAs have no current CRL (for
+	// tests and set-ups without revocation); by default such a chain is
+	// refused with invalidCertificate.
+	AllowMissingCRLs bool
 
 	// RequestLifetime bounds how long the gateway may accept a request
 	// after it was made (deviation 3). Default 5 minutes.
@@ -105,7 +110,7 @@ type Config struct {
 // moment of the check. Every certificate check of a purchase goes through
 // it.
 func (cfg *Config) verifier(now time.Time, typ pki.CertType, usage x509.KeyUsage) encap.CertVerifier {
-	return pki.RevocationVerifier(cfg.Revocation, pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: typ, KeyUsage: usage})
+	return pki.RevocationVerifier(cfg.Revocation, pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: typ, KeyUsage: usage, RequireCRLs: !cfg.AllowMissingCRLs})
 }
 
 // Merchant is a merchant core.
@@ -259,12 +264,15 @@ func (m *Merchant) HandlePInitReq(ctx context.Context, req *msg.PInitReq) (*msg.
 		ChallM:   challM,
 		PEThumb:  msg.ThumbOf(cfg.Suite.Hash(), cfg.GatewayCert),
 	}
+	crls, bci := cfg.carry(ctx, req.Thumbs, time.Time{})
+	data.BrandCRLIdentifier = bci
 	content, err := data.Marshal()
 	if err != nil {
 		return nil, err
 	}
 	signer := *m.signer()
 	signer.Chain = append(append(signer.Chain, cfg.GatewayCert), cfg.GatewayChain...)
+	signer.CRLs = crls
 	signed, err := encap.S(cfg.Suite, cfg.Rand, signer, msg.OIDPInitResData, content)
 	if err != nil {
 		return nil, err
@@ -417,6 +425,7 @@ func (m *Merchant) authReq(ds *msg.PReqDualSigned, oi *msg.OIData, amount msg.Cu
 		return nil, rrpid, nil, err
 	}
 	data := msg.AuthReqData{
+		MThumbs: cfg.mThumbs(context.Background()),
 		AuthReqItem: msg.AuthReqItem{
 			AuthTags: msg.AuthTags{
 				AuthRRTags: msg.RRTags{RRPID: rrpid, MerTermIDs: msg.MerTermIDs{MerchantID: cfg.MerchantID}, CurrentDate: now},
@@ -460,7 +469,7 @@ func (m *Merchant) checkAuthRes(res *msg.AuthRes, rrpid msg.RRPID, xid msg.XID, 
 	cfg := m.config()
 	st := cfg.Suite
 	content, signed, signerCert, err := encap.OpenEnc(st, cfg.ExchangeKey.key, cfg.ExchangeCert, res.AuthResTBE, msg.OIDAuthResTBS, msg.OIDAuthResTBE,
-		cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature))
+		cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature), cfg.learn(msg.OIDAuthResTBS))
 	if err != nil {
 		return nil, msg.Classify(err, msg.SignatureFailure, "AuthRes")
 	}
@@ -504,11 +513,17 @@ func (m *Merchant) pres(oi *msg.OIData, completion msg.CompletionCode, gatewayPr
 		ChallC:         oi.ChallC,
 		PResPayloadSeq: []msg.PResPayload{{CompletionCode: completion, AuthResSigned: gatewayProof}},
 	}
+	// PInitRes, at PReqDate, carried what the wallet lacked then; PRes
+	// carries what was issued since.
+	crls, bci := cfg.carry(context.Background(), nil, oi.TransIDs.PReqDate)
+	data.BrandCRLIdentifier = bci
 	content, err := data.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	signed, err := encap.S(cfg.Suite, cfg.Rand, *m.signer(), msg.OIDPResData, content)
+	signer := *m.signer()
+	signer.CRLs = crls
+	signed, err := encap.S(cfg.Suite, cfg.Rand, signer, msg.OIDPResData, content)
 	if err != nil {
 		return nil, err
 	}

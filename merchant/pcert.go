@@ -42,6 +42,7 @@ func (m *Merchant) RefreshGatewayCertificates(ctx context.Context) (*GatewayCert
 	data := msg.PCertReqData{
 		PCertRRTags:    msg.RRTags{RRPID: rrpid, MerTermIDs: msg.MerTermIDs{MerchantID: cfg.MerchantID}, CurrentDate: now},
 		BrandAndBINSeq: []msg.BrandAndBIN{{BrandID: cfg.BrandID}},
+		MThumbs:        cfg.mThumbs(ctx),
 	}
 	if st.ID() != suite.Set1 {
 		// No pgThumb: the merchant asks because it may no longer hold the
@@ -98,7 +99,7 @@ func (m *Merchant) checkPCertRes(res *msg.PCertRes, rrpid msg.RRPID, reqData []b
 	st := cfg.Suite
 	now := cfg.Now()
 	tbsDER, signerCert, err := encap.OpenS(st, res.SignedData, msg.OIDPCertResTBS,
-		cfg.verifier(now, pki.CertTypePgwy, x509.KeyUsageDigitalSignature))
+		cfg.verifier(now, pki.CertTypePgwy, x509.KeyUsageDigitalSignature), cfg.learn(msg.OIDPCertResTBS))
 	if err != nil {
 		return nil, msg.Classify(err, msg.SignatureFailure, "PCertRes")
 	}

@@ -94,7 +94,8 @@ func TestRefreshGatewayCertificatesRefusals(t *testing.T) {
 			t.Cleanup(func() { db.Close() })
 			f := &pcertForger{st: st}
 			m, err := merchant.New(merchant.Config{
-				Suite: st, MerchantID: "MER-0042", BrandID: "SETpay",
+				Revocation: l.Revocations(),
+				Suite:      st, MerchantID: "MER-0042", BrandID: "SETpay",
 				SigningKey: merchant.NewSigningKey(mer.Key), SigningCert: mer.Cert,
 				ExchangeKey: merchant.NewExchangeKey(mer.ExchangeKey), ExchangeCert: mer.ExchangeCert,
 				Chain: mer.Chain, GatewayCert: gw.ExchangeCert, GatewayChain: gw.Chain,

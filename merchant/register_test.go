@@ -129,7 +129,8 @@ func purchaseWith(t *testing.T, r *regCAs, g *gateway.Registered, m *merchant.Re
 	}
 	t.Cleanup(func() { gstore.Close(); mstore.Close() })
 	gw, err := gateway.New(gateway.Config{
-		Suite: st, Name: "SETpay Acquirer Gateway",
+		Revocation: r.lab.Revocations(),
+		Suite:      st, Name: "SETpay Acquirer Gateway",
 		SigningKey: g.SigKey, SigningCert: g.SigCert, ExchangeKey: g.ExKey, ExchangeCert: g.ExCert, Chain: g.Chain,
 		Roots: r.lab.Roots, Store: gstore, Limit: func(string) int64 { return 100000 }, Now: clock, Log: regQuietLog(),
 	})
@@ -137,7 +138,8 @@ func purchaseWith(t *testing.T, r *regCAs, g *gateway.Registered, m *merchant.Re
 		t.Fatalf("gateway.New with registered credentials: %v", err)
 	}
 	mer, err := merchant.New(merchant.Config{
-		Suite: st, MerchantID: "MER-0042", BrandID: "SETpay",
+		Revocation: r.lab.Revocations(),
+		Suite:      st, MerchantID: "MER-0042", BrandID: "SETpay",
 		SigningKey: m.SigKey, SigningCert: m.SigCert, ExchangeKey: m.ExKey, ExchangeCert: m.ExCert, Chain: m.Chain,
 		GatewayCert: g.ExCert, GatewayChain: g.Chain, Roots: r.lab.Roots, Store: mstore,
 		Gateway: &wire.GatewayClient{Endpoint: &wire.Endpoint{Suite: st, Now: clock}, RT: wire.ServeFunc(gw.Serve)},

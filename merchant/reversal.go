@@ -102,7 +102,7 @@ func (m *Merchant) addressed(now time.Time) (*msg.CertThumb, time.Time) {
 func (m *Merchant) openResponse(kind string, env []byte, ctData, ctEnvelope asn1.ObjectIdentifier) ([]byte, error) {
 	cfg := m.config()
 	content, _, signerCert, err := encap.OpenEnc(cfg.Suite, cfg.ExchangeKey.key, cfg.ExchangeCert, env, ctData, ctEnvelope,
-		cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature))
+		cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature), cfg.learn(ctData))
 	if err != nil {
 		return nil, msg.Classify(err, msg.SignatureFailure, kind)
 	}
@@ -141,8 +141,15 @@ func (m *Merchant) ReverseAuthorization(ctx context.Context, xid msg.XID, newAmo
 	}
 	o := r.order
 	original := msg.CurrencyAmount{Currency: o.Currency, Amount: o.Amount, AmtExp10: o.AmtExp10}
-	authorized := msg.CurrencyAmount{Currency: o.Currency, Amount: o.AuthAmount, AmtExp10: o.AmtExp10}
+	// The authorization reversed is the order's latest (o.AuthRRPID): for
+	// an order shipped in parts, the part authorized and not yet captured
+	// (merchant/split.go); the earlier parts are captured.
+	authorized := msg.CurrencyAmount{Currency: o.Currency, Amount: o.AuthAmount - o.CaptureAmount, AmtExp10: o.AmtExp10}
+	if o.CaptureAmount > 0 {
+		original = authorized // a later shipment's AuthReq asked for its part
+	}
 	data := msg.AuthRevReqData{
+		MThumbs: cfg.mThumbs(ctx),
 		AuthRevTags: msg.AuthRevTags{
 			AuthRevRRTags: msg.RRTags{RRPID: r.rrpid, MerTermIDs: msg.MerTermIDs{MerchantID: cfg.MerchantID}, CurrentDate: r.now},
 			TransIDs:      *r.transIDs,
@@ -196,8 +203,12 @@ func (m *Merchant) ReverseAuthorization(ctx context.Context, xid msg.XID, newAmo
 		return 0, msg.Errorf(msg.SignatureFailure, "AuthRevRes leaves %v authorized, asked for %v", d.AuthNewAmt, newAmount)
 	}
 	if _, err := cfg.Store.UpdateOrder(ctx, store.XID(xid), func(o *store.Order) error {
-		o.AuthAmount = newAmount.Amount
-		if newAmount.Amount == 0 {
+		o.AuthAmount = o.CaptureAmount + newAmount.Amount
+		switch {
+		case newAmount.Amount > 0:
+		case o.CaptureAmount > 0:
+			o.State = store.StateCaptured // the earlier shipments stand
+		default:
 			o.State = store.StateReversed
 		}
 		return nil
@@ -212,7 +223,7 @@ func (m *Merchant) ReverseAuthorization(ctx context.Context, xid msg.XID, newAmo
 func (m *Merchant) ReverseCapture(ctx context.Context, xid msg.XID) (msg.CapRevOrCredCode, error) {
 	// A credited order is sent too: the gateway knows whether its credits
 	// were reversed since.
-	return m.capRevOrCred(ctx, capRevKind, xid, nil, []store.OrderState{store.StateCaptured, store.StateCredited}, func(o *store.Order) {
+	return m.capRevOrCred(ctx, capRevKind, xid, nil, nil, []store.OrderState{store.StateCaptured, store.StateCredited}, func(o *store.Order) {
 		o.State = store.StateCaptureReversed
 	})
 }
@@ -221,7 +232,7 @@ func (m *Merchant) ReverseCapture(ctx context.Context, xid msg.XID) (msg.CapRevO
 // to the cardholder; on success the order is StateCredited. The gateway
 // refuses credits adding up to more than was captured.
 func (m *Merchant) Credit(ctx context.Context, xid msg.XID, amount msg.CurrencyAmount) (msg.CapRevOrCredCode, error) {
-	return m.capRevOrCred(ctx, credKind, xid, &amount, []store.OrderState{store.StateCaptured, store.StateCredited}, func(o *store.Order) {
+	return m.capRevOrCred(ctx, credKind, xid, &amount, nil, []store.OrderState{store.StateCaptured, store.StateCredited}, func(o *store.Order) {
 		o.State = store.StateCredited
 	})
 }
@@ -230,7 +241,7 @@ func (m *Merchant) Credit(ctx context.Context, xid msg.XID, amount msg.CurrencyA
 // on an order. The order keeps StateCredited: the merchant does not count
 // credits, the gateway refuses to reverse more than it credited.
 func (m *Merchant) ReverseCredit(ctx context.Context, xid msg.XID, amount msg.CurrencyAmount) (msg.CapRevOrCredCode, error) {
-	return m.capRevOrCred(ctx, credRevKind, xid, &amount, []store.OrderState{store.StateCaptured, store.StateCredited}, func(*store.Order) {})
+	return m.capRevOrCred(ctx, credRevKind, xid, &amount, nil, []store.OrderState{store.StateCaptured, store.StateCredited}, func(*store.Order) {})
 }
 
 // capRevOrCredKind is what tells capture reversal, credit and credit
@@ -274,8 +285,10 @@ var (
 )
 
 // capRevOrCred runs one capture reversal, credit or credit reversal of
-// order xid, applying done to the order on success.
-func (m *Merchant) capRevOrCred(ctx context.Context, k *capRevOrCredKind, xid msg.XID, amount *msg.CurrencyAmount,
+// order xid, applying done to the order on success. ship names one
+// shipment's authorization and capture (merchant/split.go); nil means the
+// order's latest authorization and all the order captured.
+func (m *Merchant) capRevOrCred(ctx context.Context, k *capRevOrCredKind, xid msg.XID, amount *msg.CurrencyAmount, ship *shipment,
 	states []store.OrderState, done func(*store.Order)) (msg.CapRevOrCredCode, error) {
 	cfg := m.config()
 	st := cfg.Suite
@@ -287,11 +300,16 @@ func (m *Merchant) capRevOrCred(ctx context.Context, k *capRevOrCredKind, xid ms
 		return 0, errors.New("merchant: " + k.name + ": amount must be positive")
 	}
 	captured := msg.CurrencyAmount{Currency: r.order.Currency, Amount: r.order.CaptureAmount, AmtExp10: r.order.AmtExp10}
+	authRRPID := msg.RRPID(r.order.AuthRRPID)
+	if ship != nil {
+		captured, authRRPID = ship.captured, ship.authRRPID
+	}
 	data := msg.CapRevOrCredReqData{
+		MThumbs:            cfg.mThumbs(ctx),
 		CapRevOrCredRRTags: msg.RRTags{RRPID: r.rrpid, MerTermIDs: msg.MerTermIDs{MerchantID: cfg.MerchantID}, CurrentDate: r.now},
 		CapRevOrCredReqItemSeq: []msg.CapRevOrCredReqItem{{
 			TransIDs:            *r.transIDs,
-			AuthRRPID:           msg.RRPID(r.order.AuthRRPID),
+			AuthRRPID:           authRRPID,
 			CapPayload:          msg.CapPayload{CapDate: r.now, CapReqAmt: captured},
 			CapRevOrCredReqDate: r.now,
 			CapRevOrCredReqAmt:  amount,
@@ -322,7 +340,7 @@ func (m *Merchant) capRevOrCred(ctx context.Context, k *capRevOrCredKind, xid ms
 		return 0, msg.Errorf(msg.UnknownRRPID, "%s answers another request", k.resName)
 	}
 	item := d.CapRevOrCredResItemSeq[0]
-	if item.TransIDs.XID != xid {
+	if item.TransIDs.XID != xid || item.AuthRRPID != authRRPID {
 		return 0, msg.Errorf(msg.UnknownXID, "%s is for another transaction", k.resName)
 	}
 	if err := m.checkAnswers(k.resName, d.MerchantThumb, d.HCapRevOrCredReq, tbs); err != nil {

@@ -22,7 +22,8 @@ func saleWorld(t *testing.T, st suite.Suite) *world {
 	w := newWorld(t, st)
 	gw := w.gw.gw
 	m, err := merchant.New(merchant.Config{
-		Suite: st, MerchantID: "MER-0042", BrandID: "SETpay",
+		Revocation: w.l.Revocations(),
+		Suite:      st, MerchantID: "MER-0042", BrandID: "SETpay",
 		SigningKey: merchant.NewSigningKey(w.mer.Key), SigningCert: w.mer.Cert,
 		ExchangeKey: merchant.NewExchangeKey(w.mer.ExchangeKey), ExchangeCert: w.mer.ExchangeCert,
 		Chain: w.mer.Chain, GatewayCert: gw.ExchangeCert, GatewayChain: gw.Chain,

@@ -10,7 +10,6 @@ package merchant
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/setpay/setpay/encap"
 	"github.com/setpay/setpay/msg"
-	"github.com/setpay/setpay/pki"
 	"github.com/setpay/setpay/store"
 	"github.com/setpay/setpay/suite"
 )
@@ -87,6 +85,7 @@ func (m *Merchant) AuthorizeShipment(ctx context.Context, xid msg.XID, amount in
 		return 0, err
 	}
 	data := msg.AuthReqData{
+		MThumbs: cfg.mThumbs(ctx),
 		AuthReqItem: msg.AuthReqItem{
 			AuthTags: msg.AuthTags{
 				AuthRRTags: msg.RRTags{RRPID: rrpid, MerTermIDs: msg.MerTermIDs{MerchantID: cfg.MerchantID}, CurrentDate: now},
@@ -154,7 +153,6 @@ func (m *Merchant) AuthorizeShipment(ctx context.Context, xid msg.XID, amount in
 // complete when, besides, no AuthToken is left.
 func (m *Merchant) CaptureShipment(ctx context.Context, xid msg.XID) (msg.CapCode, error) {
 	cfg := m.config()
-	st := cfg.Suite
 	order, err := cfg.Store.Order(ctx, store.XID(xid))
 	if err != nil {
 		return 0, fmt.Errorf("merchant: capture shipment: %w", err)
@@ -166,58 +164,12 @@ func (m *Merchant) CaptureShipment(ctx context.Context, xid msg.XID) (msg.CapCod
 	if err != nil {
 		return 0, fmt.Errorf("merchant: capture shipment: stored TransIDs: %w", err)
 	}
-	var rrpid msg.RRPID
-	if _, err := io.ReadFull(cfg.Rand, rrpid[:]); err != nil {
-		return 0, err
-	}
-	now := cfg.Now().UTC().Truncate(time.Second)
 	amount := msg.CurrencyAmount{Currency: order.Currency, Amount: order.AuthAmount - order.CaptureAmount, AmtExp10: order.AmtExp10}
-	data := msg.CapReqData{
-		CapRRTags: msg.RRTags{RRPID: rrpid, MerTermIDs: msg.MerTermIDs{MerchantID: cfg.MerchantID}, CurrentDate: now},
-		CapItemSeq: []msg.CapItem{{
-			TransIDs:   *transIDs,
-			AuthRRPID:  msg.RRPID(order.AuthRRPID), // names the shipment's own authorization
-			CapPayload: msg.CapPayload{CapDate: now, CapReqAmt: amount},
-		}},
-	}
-	if st.ID() != suite.Set1 {
-		thumb := msg.ThumbOf(st.Hash(), cfg.GatewayCert)
-		data.PGThumb = &thumb
-		data.Expiry = now.Add(cfg.RequestLifetime)
-	}
-	tbs, err := (&msg.CapReqTBS{CapReqData: data}).Marshal()
+	// The item names the shipment's own authorization.
+	item, err := m.capture(ctx, cfg, "capture shipment", transIDs, msg.RRPID(order.AuthRRPID), amount) // capture.go
 	if err != nil {
 		return 0, err
 	}
-	tbe, err := encap.Enc(st, cfg.Rand, *m.signer(), cfg.GatewayCert, msg.OIDCapReqTBS, msg.OIDCapReqTBE, tbs)
-	if err != nil {
-		return 0, err
-	}
-	res, err := cfg.Gateway.Capture(ctx, &msg.CapReq{CapReqTBE: tbe}, &msg.MessageIDs{LIDM: transIDs.LIDM, XID: &transIDs.XID})
-	if err != nil {
-		return 0, fmt.Errorf("merchant: capture shipment: %w", err)
-	}
-	content, _, signerCert, err := encap.OpenEnc(st, cfg.ExchangeKey.key, cfg.ExchangeCert, res.CapResTBE, msg.OIDCapResData, msg.OIDCapResTBE,
-		cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature))
-	if err != nil {
-		return 0, msg.Classify(err, msg.SignatureFailure, "CapRes")
-	}
-	if !pki.SameSubject(signerCert, cfg.GatewayCert) {
-		return 0, msg.Errorf(msg.SignatureFailure, "CapRes signed by a gateway other than the designated one")
-	}
-	resData, err := msg.UnmarshalCapResData(content)
-	if err != nil {
-		return 0, msg.Errorf(msg.DecodingFailure, "CapResData: %w", err)
-	}
-	if resData.CapRRTags.RRPID != rrpid || len(resData.CapResItemSeq) != 1 || resData.CapResItemSeq[0].TransIDs.XID != xid ||
-		resData.CapResItemSeq[0].AuthRRPID != msg.RRPID(order.AuthRRPID) {
-		return 0, msg.Errorf(msg.UnknownRRPID, "CapRes answers another request")
-	}
-	// Deviation 2: the answer names this merchant and this CapReq.
-	if err := m.checkAnswers("CapRes", resData.MerchantThumb, resData.HCapReq, tbs); err != nil {
-		return 0, err
-	}
-	item := resData.CapResItemSeq[0].CapResPayload
 	if item.CapCode != msg.CapSuccess {
 		return item.CapCode, nil
 	}
@@ -235,6 +187,73 @@ func (m *Merchant) CaptureShipment(ctx context.Context, xid msg.XID) (msg.CapCod
 		return 0, err
 	}
 	return msg.CapSuccess, nil
+}
+
+// Each authorization of an order shipped in parts is reversed, credited
+// and captured on its own, named by the RRPID of its AuthReq: the order
+// keeps only its latest (LatestShipment), so an application that will
+// credit or reverse an earlier part keeps that part's RRPID and captured
+// amount when it captures it. ReverseCapture, Credit and ReverseCredit act
+// on the latest authorization; the methods below on any.
+
+// shipment names one authorization of an order and what its capture took.
+type shipment struct {
+	authRRPID msg.RRPID
+	captured  msg.CurrencyAmount
+}
+
+// LatestShipment returns the RRPID naming order xid's latest
+// authorization: the purchase's own, or that of the last AuthorizeShipment
+// approved.
+func (m *Merchant) LatestShipment(ctx context.Context, xid msg.XID) (msg.RRPID, error) {
+	o, err := m.cfg.Store.Order(ctx, store.XID(xid))
+	if err != nil {
+		return msg.RRPID{}, fmt.Errorf("merchant: latest shipment: %w", err)
+	}
+	if len(o.AuthRRPID) != len(msg.RRPID{}) {
+		return msg.RRPID{}, fmt.Errorf("merchant: latest shipment: order is %s, with no authorization", o.State)
+	}
+	return msg.RRPID(o.AuthRRPID), nil
+}
+
+// shipmentStates are the order states in which a shipment captured
+// earlier may be reversed or credited: a later one may be authorized.
+var shipmentStates = []store.OrderState{store.StateAuthorized, store.StateCaptured, store.StateCredited}
+
+// ReverseShipmentCapture reverses in full the capture of the shipment
+// authRRPID names, which took captured. The order's authorized and
+// captured amounts drop by it; with nothing left captured or authorized
+// it is StateCaptureReversed.
+func (m *Merchant) ReverseShipmentCapture(ctx context.Context, xid msg.XID, authRRPID msg.RRPID, captured msg.CurrencyAmount) (msg.CapRevOrCredCode, error) {
+	if captured.Amount <= 0 {
+		return 0, errors.New("merchant: reverse shipment capture: amount must be positive")
+	}
+	return m.capRevOrCred(ctx, capRevKind, xid, nil, &shipment{authRRPID, captured}, shipmentStates, func(o *store.Order) {
+		o.CaptureAmount -= captured.Amount
+		o.AuthAmount -= captured.Amount
+		if o.CaptureAmount <= 0 && o.AuthAmount <= 0 {
+			o.State = store.StateCaptureReversed
+		}
+	})
+}
+
+// CreditShipment returns amount of the capture of the shipment authRRPID
+// names, which took captured. An order with nothing left to authorize is
+// then StateCredited, as after Credit; one still being shipped keeps its
+// state, so that AuthorizeShipment goes on.
+func (m *Merchant) CreditShipment(ctx context.Context, xid msg.XID, authRRPID msg.RRPID, captured, amount msg.CurrencyAmount) (msg.CapRevOrCredCode, error) {
+	return m.capRevOrCred(ctx, credKind, xid, &amount, &shipment{authRRPID, captured}, shipmentStates, func(o *store.Order) {
+		if o.AuthToken == nil && o.State == store.StateCaptured {
+			o.State = store.StateCredited
+		}
+	})
+}
+
+// ReverseShipmentCredit takes back amount of what was credited on the
+// shipment authRRPID names, which took captured. The order's state is
+// kept, as by ReverseCredit.
+func (m *Merchant) ReverseShipmentCredit(ctx context.Context, xid msg.XID, authRRPID msg.RRPID, captured, amount msg.CurrencyAmount) (msg.CapRevOrCredCode, error) {
+	return m.capRevOrCred(ctx, credRevKind, xid, &amount, &shipment{authRRPID, captured}, shipmentStates, func(*store.Order) {})
 }
 
 // checkAuthResBaggage checks the AuthRes baggage against the digest the

@@ -1,7 +1,9 @@
 package wallet_test
 
 import (
+	"context"
 	"crypto/rand"
+	"github.com/setpay/setpay/pki"
 	"testing"
 	"time"
 
@@ -101,6 +103,16 @@ func (w *world) pinitRes(req *msg.PInitReq, mutate func(*msg.PInitResData), s en
 		RRPID:    req.RRPID,
 		ChallC:   req.ChallC,
 		PEThumb:  msg.ThumbOf(w.st.Hash(), w.gw.ExchangeCert),
+	}
+	// As a merchant does, carry the CRLs and BCI: the wallet starts
+	// with none and requires them.
+	crls, bci, err := pki.ToCarry(context.Background(), w.l.Revocations(), req.Thumbs, time.Time{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	d.BrandCRLIdentifier = bci
+	if s.CRLs == nil {
+		s.CRLs = crls
 	}
 	fillRand(w.t, d.TransIDs.XID[:], d.ChallM[:])
 	if mutate != nil {

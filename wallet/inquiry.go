@@ -52,7 +52,7 @@ func (p *Purchase) StartInquiry() (*Inquiry, *msg.InqReq, error) {
 func (in *Inquiry) HandleInqRes(res *msg.InqRes) (*InquiryResult, error) {
 	p := in.p
 	cfg := p.w.cfg
-	content, signerCert, err := encap.OpenS(cfg.Suite, res.SignedData, msg.OIDPResData, cfg.verifier(cfg.Now(), pki.CertTypeMer, x509.KeyUsageDigitalSignature))
+	content, signerCert, err := encap.OpenS(cfg.Suite, res.SignedData, msg.OIDPResData, cfg.verifier(cfg.Now(), pki.CertTypeMer, x509.KeyUsageDigitalSignature), cfg.learn(pResBCI))
 	if err != nil {
 		return nil, msg.Classify(err, msg.SignatureFailure, "InqRes signature")
 	}

@@ -147,7 +147,13 @@ func (r *Registration) openCA(signed []byte, ct asn1.ObjectIdentifier, what stri
 // HandleCardCInitRes checks CR2 and returns the RegFormReq (CR3), sealed
 // to the CA key-exchange certificate CardCInitRes named.
 func (r *Registration) HandleCardCInitRes(res *msg.CardCInitRes) (*msg.RegFormReq, error) {
-	st := r.cfg.Suite
+	return r.regFormReq(res, msg.CardInitialSig, r.cfg.Card.regFormExtra) // account.go
+}
+
+// regFormReq checks CR2 and returns the RegFormReq (CR3) asking for the
+// form of requestType, with extra(PANOnly) as its extra data: the step
+// registration and renewal share.
+func (r *Registration) regFormReq(res *msg.CardCInitRes, requestType msg.RequestType, extra func(*msg.PANOnly) ([]byte, error)) (*msg.RegFormReq, error) {
 	t, sd, err := r.openCA(res.SignedData, msg.OIDCardCInitResTBS, "CardCInitRes")
 	if err != nil {
 		return nil, err
@@ -164,7 +170,7 @@ func (r *Registration) HandleCardCInitRes(res *msg.CardCInitRes) (*msg.RegFormRe
 	}
 	r.caeThumb = tbs.CAEThumb
 
-	data := &msg.RegFormReqData{RRPID: r.rrpid, LIDEE: r.lidEE, RequestType: msg.CardInitialSig, Language: r.cfg.Language}
+	data := &msg.RegFormReqData{RRPID: r.rrpid, LIDEE: r.lidEE, RequestType: requestType, Language: r.cfg.Language}
 	pan := &msg.PANOnly{PAN: r.cfg.Card.PAN}
 	if err := fill(r.cfg.Rand, data.RRPID[:], data.ChallEE2[:], pan.EXNonce[:]); err != nil {
 		return nil, err
@@ -174,11 +180,11 @@ func (r *Registration) HandleCardCInitRes(res *msg.CardCInitRes) (*msg.RegFormRe
 	if err != nil {
 		return nil, fmt.Errorf("wallet: RegFormReqData: %w", err)
 	}
-	pb, err := r.cfg.Card.regFormExtra(pan) // account.go
+	pb, err := extra(pan)
 	if err != nil {
 		return nil, fmt.Errorf("wallet: PANOnly: %w", err)
 	}
-	env, err := encap.EXH(st, r.cfg.Rand, r.exchangeCert, msg.OIDRegFormReqTBE, tb, pb)
+	env, err := encap.EXH(r.cfg.Suite, r.cfg.Rand, r.exchangeCert, msg.OIDRegFormReqTBE, tb, pb)
 	if err != nil {
 		return nil, fmt.Errorf("wallet: RegFormReq envelope: %w", err)
 	}
@@ -218,6 +224,26 @@ func (r *Registration) findExchangeCert(sd *pkcs7.SignedData, thumb msg.CertThum
 // (CR5): EncX signed with the new key, carrying the card and the
 // CardSecret in its extra data.
 func (r *Registration) HandleRegFormRes(res *msg.RegFormRes) (*msg.CertReq, error) {
+	data, err := r.certReqData(res, msg.CardInitialSig, r.cardSecret[:])
+	if err != nil {
+		return nil, err
+	}
+	acct := &msg.AcctInfo{PANData0: &msg.PANData0{PAN: r.cfg.Card.PAN, CardExpiry: r.cfg.Card.Expiry, CardSecret: r.cardSecret}}
+	if err := fill(r.cfg.Rand, acct.PANData0.EXNonce[:]); err != nil {
+		return nil, err
+	}
+	if r.cfg.Card.Account != nil {
+		acct = r.cfg.Card.acctInfo(r.cardSecret) // account.go
+	}
+	return SealCertReq(r.cfg.Suite, r.cfg.Rand, r.key, r.exchangeCert, data, acct, r.cfg.Now())
+}
+
+// certReqData checks CR4, the answer to a RegFormReq for requestType, and
+// starts the CertReqData registration and renewal share: the form
+// answered, a fresh CABackKey, RRPID and chall-EE3, and publicKeyS, the
+// key to certify (cfg.Key, or a new one). secrets are filled with fresh
+// random bytes along with RRPID and chall-EE3.
+func (r *Registration) certReqData(res *msg.RegFormRes, requestType msg.RequestType, secrets ...[]byte) (*msg.CertReqData, error) {
 	st := r.cfg.Suite
 	t, _, err := r.openCA(res.SignedData, msg.OIDRegFormResTBS, "RegFormRes")
 	if err != nil {
@@ -227,7 +253,7 @@ func (r *Registration) HandleRegFormRes(res *msg.RegFormRes) (*msg.CertReq, erro
 	if err != nil {
 		return nil, msg.Errorf(msg.DecodingFailure, "RegFormResTBS: %w", err)
 	}
-	if tbs.RRPID != r.rrpid || tbs.ChallEE2 != r.challEE2 || !bytes.Equal(tbs.LIDEE, r.lidEE) || tbs.RequestType != msg.CardInitialSig {
+	if tbs.RRPID != r.rrpid || tbs.ChallEE2 != r.challEE2 || !bytes.Equal(tbs.LIDEE, r.lidEE) || tbs.RequestType != requestType {
 		return nil, msg.Errorf(msg.ChallengeMismatch, "RegFormRes does not answer this RegFormReq")
 	}
 	if tbs.CAEThumb != nil && !tbs.CAEThumb.Equal(&r.caeThumb) {
@@ -237,7 +263,7 @@ func (r *Registration) HandleRegFormRes(res *msg.RegFormRes) (*msg.CertReq, erro
 		return nil, fmt.Errorf("%w: %s", ErrReferred, ref.Reason)
 	}
 	data := &msg.CertReqData{
-		LIDEE: r.lidEE, ChallCA: tbs.ChallCA, RequestType: msg.CardInitialSig,
+		LIDEE: r.lidEE, ChallCA: tbs.ChallCA, RequestType: requestType,
 		RequestDate: r.cfg.Now().UTC().Truncate(time.Second),
 	}
 	if r.backKey, err = encap.NewBackKey(st, r.cfg.Rand); err != nil {
@@ -251,7 +277,7 @@ func (r *Registration) HandleRegFormRes(res *msg.RegFormRes) (*msg.CertReq, erro
 			return nil, err
 		}
 	}
-	if err := fill(r.cfg.Rand, data.RRPID[:], data.ChallEE3[:], r.cardSecret[:]); err != nil {
+	if err := fill(r.cfg.Rand, append([][]byte{data.RRPID[:], data.ChallEE3[:]}, secrets...)...); err != nil {
 		return nil, err
 	}
 	r.rrpid, r.challEE3 = data.RRPID, data.ChallEE3
@@ -264,14 +290,7 @@ func (r *Registration) HandleRegFormRes(res *msg.RegFormRes) (*msg.CertReq, erro
 	if data.PublicKeySorE.PublicKeyS, err = pki.MarshalPublicKey(r.key.Public()); err != nil {
 		return nil, fmt.Errorf("wallet: new public key: %w", err)
 	}
-	acct := &msg.AcctInfo{PANData0: &msg.PANData0{PAN: r.cfg.Card.PAN, CardExpiry: r.cfg.Card.Expiry, CardSecret: r.cardSecret}}
-	if err := fill(r.cfg.Rand, acct.PANData0.EXNonce[:]); err != nil {
-		return nil, err
-	}
-	if r.cfg.Card.Account != nil {
-		acct = r.cfg.Card.acctInfo(r.cardSecret) // account.go
-	}
-	return SealCertReq(st, r.cfg.Rand, r.key, r.exchangeCert, data, acct, r.cfg.Now())
+	return data, nil
 }
 
 // answer fills form from the configured answers.
@@ -311,19 +330,7 @@ func SealCertReq(st suite.Suite, rand io.Reader, key crypto.Signer, caExchangeCe
 	if err != nil {
 		return nil, fmt.Errorf("wallet: carrier certificate: %w", err)
 	}
-	tb, err := data.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("wallet: CertReqData: %w", err)
-	}
-	pb, err := acct.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("wallet: AcctInfo: %w", err)
-	}
-	env, err := encap.EncX(st, rand, encap.Signer{Key: key, Cert: carrier}, caExchangeCert, msg.OIDCertReqTBS, msg.OIDCertReqTBEX, tb, pb)
-	if err != nil {
-		return nil, fmt.Errorf("wallet: CertReq envelope: %w", err)
-	}
-	return &msg.CertReq{EncX: env}, nil
+	return sealCertReqAs(st, rand, encap.Signer{Key: key, Cert: carrier}, caExchangeCert, data, acct) // renew.go
 }
 
 // HandleCertRes checks CR6 and returns the credentials: the CA's answer to
@@ -409,6 +416,19 @@ func Register(ctx context.Context, rt wire.RoundTripper, cfg RegisterConfig) (*R
 	if err != nil {
 		return nil, err
 	}
+	return run(ctx, rt, reg, reg, init)
+}
+
+// steps are the three answers of a registration or a renewal.
+type steps interface {
+	HandleCardCInitRes(*msg.CardCInitRes) (*msg.RegFormReq, error)
+	HandleRegFormRes(*msg.RegFormRes) (*msg.CertReq, error)
+	HandleCertRes(*msg.CertRes) (*Registered, error)
+}
+
+// run is the exchange Register and Renew share, from the CardCInitReq
+// on: reg keeps the identifiers each request is sent under, s answers.
+func run(ctx context.Context, rt wire.RoundTripper, reg *Registration, s steps, init *msg.CardCInitReq) (*Registered, error) {
 	ep := &wire.Endpoint{Suite: reg.cfg.Suite, SWIdent: reg.cfg.SWIdent, Rand: reg.cfg.Rand, Now: reg.cfg.Now}
 	call := func(rrpid msg.RRPID, m msg.Message) (msg.Message, error) {
 		return ep.Call(ctx, rt, "CA", nil, &rrpid, m)
@@ -421,7 +441,7 @@ func Register(ctx context.Context, rt wire.RoundTripper, cfg RegisterConfig) (*R
 	if !ok {
 		return nil, msg.Errorf(msg.WrapperMsgMismatch, "CA answered CardCInitReq with %s", m.Name())
 	}
-	formReq, err := reg.HandleCardCInitRes(initRes)
+	formReq, err := s.HandleCardCInitRes(initRes)
 	if err != nil {
 		return nil, fmt.Errorf("CardCInitRes: %w", err)
 	}
@@ -432,7 +452,7 @@ func Register(ctx context.Context, rt wire.RoundTripper, cfg RegisterConfig) (*R
 	if !ok {
 		return nil, msg.Errorf(msg.WrapperMsgMismatch, "CA answered RegFormReq with %s", m.Name())
 	}
-	certReq, err := reg.HandleRegFormRes(formRes)
+	certReq, err := s.HandleRegFormRes(formRes)
 	if err != nil {
 		return nil, fmt.Errorf("RegFormRes: %w", err)
 	}
@@ -443,7 +463,7 @@ func Register(ctx context.Context, rt wire.RoundTripper, cfg RegisterConfig) (*R
 	if !ok {
 		return nil, msg.Errorf(msg.WrapperMsgMismatch, "CA answered CertReq with %s", m.Name())
 	}
-	out, err := reg.HandleCertRes(certRes)
+	out, err := s.HandleCertRes(certRes)
 	if err != nil {
 		// A pended request is a *PendingError to Wait on (register_pending.go).
 		return nil, fmt.Errorf("CertRes: %w", reg.pendingErr(err))

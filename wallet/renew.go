@@ -6,7 +6,6 @@ import (
 	"crypto"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/setpay/setpay/encap"
 	"github.com/setpay/setpay/internal/pkcs7"
@@ -62,41 +61,7 @@ func NewRenewal(cfg RegisterConfig, cur *Registered) (*Renewal, *msg.CardCInitRe
 // HandleCardCInitRes checks CR2 and returns the RegFormReq (CR3) asking
 // for cardRenewalSig.
 func (rn *Renewal) HandleCardCInitRes(res *msg.CardCInitRes) (*msg.RegFormReq, error) {
-	r := rn.reg
-	t, sd, err := r.openCA(res.SignedData, msg.OIDCardCInitResTBS, "CardCInitRes")
-	if err != nil {
-		return nil, err
-	}
-	tbs, err := msg.UnmarshalCardCInitResTBS(t)
-	if err != nil {
-		return nil, msg.Errorf(msg.DecodingFailure, "CardCInitResTBS: %w", err)
-	}
-	if tbs.RRPID != r.rrpid || tbs.ChallEE != r.challEE || !bytes.Equal(tbs.LIDEE, r.lidEE) {
-		return nil, msg.Errorf(msg.ChallengeMismatch, "CardCInitRes does not answer this CardCInitReq")
-	}
-	if err := r.findExchangeCert(sd, tbs.CAEThumb); err != nil {
-		return nil, err
-	}
-	r.caeThumb = tbs.CAEThumb
-	data := &msg.RegFormReqData{RRPID: r.rrpid, LIDEE: r.lidEE, RequestType: msg.CardRenewalSig, Language: r.cfg.Language}
-	pan := &msg.PANOnly{PAN: r.cfg.Card.PAN}
-	if err := fill(r.cfg.Rand, data.RRPID[:], data.ChallEE2[:], pan.EXNonce[:]); err != nil {
-		return nil, err
-	}
-	r.rrpid, r.challEE2 = data.RRPID, data.ChallEE2
-	tb, err := data.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("wallet: RegFormReqData: %w", err)
-	}
-	pb, err := pan.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("wallet: PANOnly: %w", err)
-	}
-	env, err := encap.EXH(r.cfg.Suite, r.cfg.Rand, r.exchangeCert, msg.OIDRegFormReqTBE, tb, pb)
-	if err != nil {
-		return nil, fmt.Errorf("wallet: RegFormReq envelope: %w", err)
-	}
-	return &msg.RegFormReq{Envelope: env}, nil
+	return rn.reg.regFormReq(res, msg.CardRenewalSig, (*msg.PANOnly).Marshal)
 }
 
 // CertReqData checks CR4 and builds the content of the renewal CertReq:
@@ -106,52 +71,14 @@ func (rn *Renewal) HandleCardCInitRes(res *msg.CardCInitRes) (*msg.RegFormReq, e
 // HandleRegFormRes does both.
 func (rn *Renewal) CertReqData(res *msg.RegFormRes) (*msg.CertReqData, *msg.AcctInfo, error) {
 	r, st := rn.reg, rn.reg.cfg.Suite
-	t, _, err := r.openCA(res.SignedData, msg.OIDRegFormResTBS, "RegFormRes")
+	data, err := r.certReqData(res, msg.CardRenewalSig)
 	if err != nil {
 		return nil, nil, err
-	}
-	tbs, err := msg.UnmarshalRegFormResTBS(t)
-	if err != nil {
-		return nil, nil, msg.Errorf(msg.DecodingFailure, "RegFormResTBS: %w", err)
-	}
-	if tbs.RRPID != r.rrpid || tbs.ChallEE2 != r.challEE2 || !bytes.Equal(tbs.LIDEE, r.lidEE) || tbs.RequestType != msg.CardRenewalSig {
-		return nil, nil, msg.Errorf(msg.ChallengeMismatch, "RegFormRes does not answer this RegFormReq")
-	}
-	if tbs.CAEThumb != nil && !tbs.CAEThumb.Equal(&r.caeThumb) {
-		return nil, nil, msg.Errorf(msg.ThumbsMismatch, "RegFormRes names another CA key-exchange certificate")
-	}
-	if ref := tbs.RegFormOrReferral.ReferralData; ref != nil {
-		return nil, nil, fmt.Errorf("%w: %s", ErrReferred, ref.Reason)
 	}
 	thumb := msg.ThumbOf(st.Hash(), rn.cur.Cert)
-	data := &msg.CertReqData{
-		LIDEE: r.lidEE, ChallCA: tbs.ChallCA, RequestType: msg.CardRenewalSig,
-		RequestDate: r.cfg.Now().UTC().Truncate(time.Second), EEThumb: &thumb,
-	}
-	if r.backKey, err = encap.NewBackKey(st, r.cfg.Rand); err != nil {
-		return nil, nil, fmt.Errorf("wallet: CABackKey: %w", err)
-	}
-	data.CABackKeyData = &msg.BackKeyData{BackAlgID: r.backKey.Alg, BackKey: r.backKey.Key}
-	if form := tbs.RegFormOrReferral.RegFormData.RegTemplate; form != nil {
-		data.RegFormID = form.RegFormID
-		if data.RegForm, err = r.answer(form); err != nil {
-			return nil, nil, err
-		}
-	}
-	if err := fill(r.cfg.Rand, data.RRPID[:], data.ChallEE3[:]); err != nil {
-		return nil, nil, err
-	}
-	r.rrpid, r.challEE3 = data.RRPID, data.ChallEE3
+	data.EEThumb = &thumb
 	// HandleCertRes derives the new PANSecret from this and NonceCCA.
 	r.cardSecret = rn.cur.Card.PANSecret
-	if r.key = r.cfg.Key; r.key == nil {
-		if r.key, err = st.NewSigningKey(r.cfg.Rand); err != nil {
-			return nil, nil, fmt.Errorf("wallet: new signing key: %w", err)
-		}
-	}
-	if data.PublicKeySorE.PublicKeyS, err = pki.MarshalPublicKey(r.key.Public()); err != nil {
-		return nil, nil, fmt.Errorf("wallet: new public key: %w", err)
-	}
 	if err := AddPoP(st, r.cfg.Rand, data, r.key); err != nil {
 		return nil, nil, err
 	}
@@ -212,6 +139,9 @@ func AddPoP(st suite.Suite, rand io.Reader, data *msg.CertReqData, key crypto.Si
 	return nil
 }
 
+// sealCertReqAs makes CertReq = EncX{EE, CA, CertReqData, AcctInfo}
+// signed by s: the current certificate's key in a renewal, the new key in
+// its carrier certificate in a registration (SealCertReq).
 func sealCertReqAs(st suite.Suite, rand io.Reader, s encap.Signer, caExchangeCert []byte, data *msg.CertReqData, acct *msg.AcctInfo) (*msg.CertReq, error) {
 	tb, err := data.Marshal()
 	if err != nil {
@@ -230,51 +160,13 @@ func sealCertReqAs(st suite.Suite, rand io.Reader, s encap.Signer, caExchangeCer
 
 // Renew runs a whole renewal of cur against a CA reached through rt:
 // CardCInitReq → CardCInitRes, RegFormReq → RegFormRes, CertReq → CertRes,
-// as Register does, with cardRenewalSig. rt is the only I/O. cur stays
+// as Register does, with cardRenewalSig; a renewal the CA holds is a
+// *PendingError, as a registration is. rt is the only I/O. cur stays
 // valid until it expires; the result replaces it.
 func Renew(ctx context.Context, rt wire.RoundTripper, cfg RegisterConfig, cur *Registered) (*Registered, error) {
 	rn, init, err := NewRenewal(cfg, cur)
 	if err != nil {
 		return nil, err
 	}
-	r := rn.reg
-	ep := &wire.Endpoint{Suite: r.cfg.Suite, SWIdent: r.cfg.SWIdent, Rand: r.cfg.Rand, Now: r.cfg.Now}
-	call := func(rrpid msg.RRPID, m msg.Message) (msg.Message, error) {
-		return ep.Call(ctx, rt, "CA", nil, &rrpid, m)
-	}
-	m, err := call(init.RRPID, init)
-	if err != nil {
-		return nil, fmt.Errorf("CardCInitReq: %w", err)
-	}
-	initRes, ok := m.(*msg.CardCInitRes)
-	if !ok {
-		return nil, msg.Errorf(msg.WrapperMsgMismatch, "CA answered CardCInitReq with %s", m.Name())
-	}
-	formReq, err := rn.HandleCardCInitRes(initRes)
-	if err != nil {
-		return nil, fmt.Errorf("CardCInitRes: %w", err)
-	}
-	if m, err = call(r.rrpid, formReq); err != nil {
-		return nil, fmt.Errorf("RegFormReq: %w", err)
-	}
-	formRes, ok := m.(*msg.RegFormRes)
-	if !ok {
-		return nil, msg.Errorf(msg.WrapperMsgMismatch, "CA answered RegFormReq with %s", m.Name())
-	}
-	certReq, err := rn.HandleRegFormRes(formRes)
-	if err != nil {
-		return nil, fmt.Errorf("RegFormRes: %w", err)
-	}
-	if m, err = call(r.rrpid, certReq); err != nil {
-		return nil, fmt.Errorf("CertReq: %w", err)
-	}
-	certRes, ok := m.(*msg.CertRes)
-	if !ok {
-		return nil, msg.Errorf(msg.WrapperMsgMismatch, "CA answered CertReq with %s", m.Name())
-	}
-	out, err := rn.HandleCertRes(certRes)
-	if err != nil {
-		return nil, fmt.Errorf("CertRes: %w", err)
-	}
-	return out, nil
+	return run(ctx, rt, rn.reg, rn, init) // register.go
 }

@@ -79,8 +79,14 @@ type Config struct {
 	Card  Card
 	Roots []*pki.Certificate
 	// Revocation, if set, supplies the CRLs and BrandCRLIdentifier every
-	// certificate check uses, asked afresh at each check.
+	// certificate check uses, asked afresh at each check. A
+	// *pki.RevocationCache also learns what the merchant's messages carry
+	// (revocation.go), so it may start empty. Nil means a new, empty one.
 	Revocation pki.RevocationSource
+	// AllowMissingCRLs accepts chains whose CAs have no current CRL (for
+	// tests and set-ups without revocation); by default such a chain is
+	// refused with invalidCertificate.
+	AllowMissingCRLs bool
 
 	Language string           // e.g. "en"; default "en"
 	SWIdent  string           // software identification in message headers
@@ -92,7 +98,7 @@ type Config struct {
 // allowing usage (0: any) at now, against the roots and the revocation
 // state current at the moment of the check.
 func (cfg *Config) verifier(now time.Time, typ pki.CertType, usage x509.KeyUsage) encap.CertVerifier {
-	return pki.RevocationVerifier(cfg.Revocation, pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: typ, KeyUsage: usage})
+	return pki.RevocationVerifier(cfg.Revocation, pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: typ, KeyUsage: usage, RequireCRLs: !cfg.AllowMissingCRLs})
 }
 
 // Wallet is a cardholder wallet.
@@ -117,6 +123,11 @@ func New(cfg Config) (*Wallet, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Revocation == nil {
+		// A wallet needs no revocation set-up: it learns the CRLs from
+		// the merchant's messages (revocation.go).
+		cfg.Revocation = pki.NewRevocationCache(cfg.Roots, cfg.Now)
 	}
 	return &Wallet{cfg: cfg}, nil
 }
@@ -172,6 +183,7 @@ func (w *Wallet) Start(offer Offer) (*Purchase, *msg.PInitReq, error) {
 		ChallC:   p.challC,
 		BrandID:  w.cfg.Card.BrandID,
 		BIN:      w.cfg.Card.BIN(),
+		Thumbs:   w.cfg.thumbs(),
 	}
 	return p, req, nil
 }
@@ -182,7 +194,7 @@ func (w *Wallet) Start(offer Offer) (*Purchase, *msg.PInitReq, error) {
 func (p *Purchase) HandlePInitRes(res *msg.PInitRes) error {
 	st := p.w.cfg.Suite
 	now := p.w.cfg.Now()
-	content, signerCert, err := encap.OpenS(st, res.SignedData, msg.OIDPInitResData, p.w.cfg.verifier(now, pki.CertTypeMer, x509.KeyUsageDigitalSignature))
+	content, signerCert, err := encap.OpenS(st, res.SignedData, msg.OIDPInitResData, p.w.cfg.verifier(now, pki.CertTypeMer, x509.KeyUsageDigitalSignature), p.w.cfg.learn(pInitResBCI))
 	if err != nil {
 		return msg.Classify(err, msg.SignatureFailure, "PInitRes signature")
 	}
@@ -325,7 +337,7 @@ func (p *Purchase) HandlePRes(res *msg.PRes) (*Result, error) {
 	cfg := p.w.cfg
 	st := cfg.Suite
 	now := cfg.Now()
-	content, signerCert, err := encap.OpenS(st, res.SignedData, msg.OIDPResData, cfg.verifier(now, pki.CertTypeMer, x509.KeyUsageDigitalSignature))
+	content, signerCert, err := encap.OpenS(st, res.SignedData, msg.OIDPResData, cfg.verifier(now, pki.CertTypeMer, x509.KeyUsageDigitalSignature), cfg.learn(pResBCI))
 	if err != nil {
 		return nil, msg.Classify(err, msg.SignatureFailure, "PRes signature")
 	}
@@ -377,7 +389,7 @@ func (p *Purchase) HandlePRes(res *msg.PRes) (*Result, error) {
 // the PI was sealed to.
 func (p *Purchase) checkGatewayProof(signed []byte) (*GatewayProof, error) {
 	cfg := p.w.cfg
-	content, signerCert, err := encap.OpenS(cfg.Suite, signed, msg.OIDAuthResTBS, cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature))
+	content, signerCert, err := encap.OpenS(cfg.Suite, signed, msg.OIDAuthResTBS, cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature), cfg.learn(authResBCI))
 	if err != nil {
 		return nil, msg.Classify(err, msg.SignatureFailure, "gateway authorization result")
 	}
