@@ -3,7 +3,6 @@ package ca
 import (
 	"context"
 	"crypto"
-	"crypto/hmac"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/pki"
-	"github.com/setpay/setpay/suite"
 )
 
 // Bank-account holders register as cardholders do (CR1–CR6), naming a
@@ -90,35 +88,21 @@ func (c *CA) accountCertReq(ctx context.Context, data *msg.CertReqData, ad *msg.
 	if err := c.checkPoP(data, signerCert); err != nil {
 		return nil, err
 	}
-	if b := data.CABackKeyData; b != nil {
-		if err := suite.CheckBackKey(st, b.BackAlgID, b.BackKey); err != nil {
-			return nil, msg.Errorf(msg.DecodingFailure, "CertReq caBackKeyData: %w", err)
-		}
+	if err := c.checkBackKey(data); err != nil {
+		return nil, err
 	}
 	ch, err := c.takeChallenge(ctx, data.ChallCA)
 	if err != nil {
 		return nil, err
 	}
 	res := &msg.CertResData{RRPID: data.RRPID, LIDEE: data.LIDEE, ChallEE3: data.ChallEE3, LIDCA: data.LIDCA}
-	issuer := c.issuerFor(msg.AccountBIN)
+	issuer, refused, err := c.holderIssuer(data, ch, res, ad.AcctIdentification, true) // ca.go
 	if issuer == nil {
-		res.CertStatus = msg.CertStatus{CertStatusCode: msg.InvalidBIN, EEMessage: "this CA does not register bank accounts"}
-		return c.certRes(res, nil, data.CABackKeyData)
+		return refused, err
 	}
-	if !hmac.Equal(ch.PANMAC, c.panMAC(ad.AcctIdentification)) {
-		return nil, msg.Errorf(msg.ChallengeMismatch, "CertReq: chall-CA was issued for another account")
-	}
-	if failed := checkForm(issuer.Form, ch.RegFormID, data); failed != nil {
-		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "registration form not accepted", FailedItemSeq: failed}
-		return c.certRes(res, nil, data.CABackKeyData)
-	}
-	pub, err := pki.ParsePublicKey(data.PublicKeySorE.PublicKeyS)
+	pub, nonceCCA, err := c.holderKey(data)
 	if err != nil {
-		return nil, msg.Errorf(msg.DecodingFailure, "CertReq publicKeyS: %w", err)
-	}
-	var nonceCCA msg.Nonce
-	if _, err := io.ReadFull(c.cfg.Rand, nonceCCA[:]); err != nil {
-		return nil, msg.Errorf(msg.UnspecifiedFailure, "nonceCCA: %w", err)
+		return nil, err
 	}
 	secret := PANSecret(msg.Secret(ad.EXNonce), nonceCCA)
 	tmpl, err := AccountHolderTemplate(pub, acct, secret, st.Hash(), c.cfg.Now())
@@ -129,21 +113,10 @@ func (c *CA) accountCertReq(ctx context.Context, data *msg.CertReqData, ad *msg.
 	if r, done, err := c.askIssuer(ctx, issuer, data, msg.AccountBIN, nonceCCA, tmpl, res); done {
 		return r, err
 	}
-	d := st.Hash().New()
-	d.Write(data.PublicKeySorE.PublicKeyS)
-	if err := c.cfg.Store.RecordKey(ctx, d.Sum(nil)); err != nil {
-		if !errors.Is(err, ErrKeyCertified) {
-			return nil, msg.Errorf(msg.UnspecifiedFailure, "key registry: %w", err)
-		}
-		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "this public key is already certified"}
-		return c.certRes(res, nil, data.CABackKeyData)
-	}
-	cert, err := c.issue(ctx, tmpl)
+	status, thumbs, certs, err := c.issueHolder(ctx, tmpl, nonceCCA, [][]byte{data.PublicKeySorE.PublicKeyS}, "bank-account holder certificate issued")
 	if err != nil {
-		return nil, msg.Errorf(msg.UnspecifiedFailure, "issuing: %w", err)
+		return nil, err
 	}
-	c.cfg.Log.Info("ca: bank-account holder certificate issued", "serial", cert.SerialNumber, "subject", cert.Subject.CommonName)
-	res.CertStatus = msg.CertStatus{CertStatusCode: msg.RequestComplete, NonceCCA: &nonceCCA}
-	res.CertThumbs = []msg.CertThumb{msg.ThumbOf(st.Hash(), cert.Raw)}
-	return c.certRes(res, [][]byte{cert.Raw}, data.CABackKeyData)
+	res.CertStatus, res.CertThumbs = status, thumbs
+	return c.certRes(res, certs, data.CABackKeyData)
 }

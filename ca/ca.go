@@ -320,12 +320,8 @@ func (c *CA) HandleCertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRes,
 	if err := c.checkPoP(data, signerCert); err != nil {
 		return nil, err
 	}
-	// A back key the suite cannot encrypt under is refused before the
-	// challenge is spent: the answer could not be sent safely.
-	if b := data.CABackKeyData; b != nil {
-		if err := suite.CheckBackKey(st, b.BackAlgID, b.BackKey); err != nil {
-			return nil, msg.Errorf(msg.DecodingFailure, "CertReq caBackKeyData: %w", err)
-		}
+	if err := c.checkBackKey(data); err != nil {
+		return nil, err
 	}
 	ch, err := c.takeChallenge(ctx, data.ChallCA)
 	if err != nil {
@@ -337,25 +333,13 @@ func (c *CA) HandleCertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRes,
 	// card, so a card no issuer here owns is told so (invalidBIN) whatever
 	// nonce it came with.
 	res := &msg.CertResData{RRPID: data.RRPID, LIDEE: data.LIDEE, ChallEE3: data.ChallEE3, LIDCA: data.LIDCA}
-	issuer := c.issuerFor(acct.PANData0.PAN)
+	issuer, refused, err := c.holderIssuer(data, ch, res, acct.PANData0.PAN, false)
 	if issuer == nil {
-		res.CertStatus = msg.CertStatus{CertStatusCode: msg.InvalidBIN, EEMessage: "this CA does not register cards of this BIN"}
-		return c.certRes(res, nil, data.CABackKeyData)
+		return refused, err
 	}
-	if !hmac.Equal(ch.PANMAC, c.panMAC(acct.PANData0.PAN)) {
-		return nil, msg.Errorf(msg.ChallengeMismatch, "CertReq: chall-CA was issued for another card")
-	}
-	if failed := checkForm(issuer.Form, ch.RegFormID, data); failed != nil {
-		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "registration form not accepted", FailedItemSeq: failed}
-		return c.certRes(res, nil, data.CABackKeyData)
-	}
-	pub, err := pki.ParsePublicKey(data.PublicKeySorE.PublicKeyS)
+	pub, nonceCCA, err := c.holderKey(data)
 	if err != nil {
-		return nil, msg.Errorf(msg.DecodingFailure, "CertReq publicKeyS: %w", err)
-	}
-	var nonceCCA msg.Nonce
-	if _, err := io.ReadFull(c.cfg.Rand, nonceCCA[:]); err != nil {
-		return nil, msg.Errorf(msg.UnspecifiedFailure, "nonceCCA: %w", err)
+		return nil, err
 	}
 	panSecret := PANSecret(acct.PANData0.CardSecret, nonceCCA)
 	tmpl, err := pki.CardholderTemplate(pub, acct.PANData0.PAN, acct.PANData0.CardExpiry, panSecret[:], st.Hash(), c.cfg.Now())
@@ -366,26 +350,110 @@ func (c *CA) HandleCertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRes,
 	if r, done, err := c.askIssuer(ctx, issuer, data, acct.PANData0.PAN[:6], nonceCCA, tmpl, res); done {
 		return r, err // refused or pended by the issuer (pending_card.go)
 	}
-	// The key registry is consulted last, just before issuing, so a
-	// refused request does not burn the cardholder's key.
-	d := st.Hash().New()
-	d.Write(data.PublicKeySorE.PublicKeyS)
-	keyDigest := d.Sum(nil)
-	if err := c.cfg.Store.RecordKey(ctx, keyDigest); err != nil {
-		if !errors.Is(err, ErrKeyCertified) {
-			return nil, msg.Errorf(msg.UnspecifiedFailure, "key registry: %w", err)
+	status, thumbs, certs, err := c.issueHolder(ctx, tmpl, nonceCCA, [][]byte{data.PublicKeySorE.PublicKeyS}, "cardholder certificate issued")
+	if err != nil {
+		return nil, err
+	}
+	res.CertStatus, res.CertThumbs = status, thumbs
+	return c.certRes(res, certs, data.CABackKeyData)
+}
+
+// holderIssuer finds the issuer that registers a cardholder's card (id is
+// the PAN) or bank account (account is set and id is the account's
+// identification; the issuer is the one holding msg.AccountBIN), and
+// checks that the request's chall-CA was issued for that card or account
+// and that it answers the issuer's form. A refusal is the CertRes to
+// answer with; the issuer is nil then.
+func (c *CA) holderIssuer(data *msg.CertReqData, ch Challenge, res *msg.CertResData, id string, account bool) (*Issuer, *msg.CertRes, error) {
+	bin, what, none := id, "card", "this CA does not register cards of this BIN"
+	if account {
+		bin, what, none = msg.AccountBIN, "account", "this CA does not register bank accounts"
+	}
+	issuer := c.issuerFor(bin)
+	if issuer == nil {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.InvalidBIN, EEMessage: none}
+		refused, err := c.certRes(res, nil, data.CABackKeyData)
+		return nil, refused, err
+	}
+	if !hmac.Equal(ch.PANMAC, c.panMAC(id)) {
+		return nil, nil, msg.Errorf(msg.ChallengeMismatch, "CertReq: chall-CA was issued for another %s", what)
+	}
+	if failed := checkForm(issuer.Form, ch.RegFormID, data); failed != nil {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "registration form not accepted", FailedItemSeq: failed}
+		refused, err := c.certRes(res, nil, data.CABackKeyData)
+		return nil, refused, err
+	}
+	return issuer, nil, nil
+}
+
+// holderKey parses the key a cardholder request asks to certify and
+// draws NonceCCA, the CA's half of the secret its certificate will bind.
+func (c *CA) holderKey(data *msg.CertReqData) (crypto.PublicKey, msg.Nonce, error) {
+	var nonceCCA msg.Nonce
+	pub, err := pki.ParsePublicKey(data.PublicKeySorE.PublicKeyS)
+	if err != nil {
+		return nil, nonceCCA, msg.Errorf(msg.DecodingFailure, "CertReq publicKeyS: %w", err)
+	}
+	if _, err := io.ReadFull(c.cfg.Rand, nonceCCA[:]); err != nil {
+		return nil, nonceCCA, msg.Errorf(msg.UnspecifiedFailure, "nonceCCA: %w", err)
+	}
+	return pub, nonceCCA, nil
+}
+
+// checkBackKey refuses a CABackKey the suite cannot encrypt under, before
+// the challenge is spent: the answer could not be sent safely.
+func (c *CA) checkBackKey(data *msg.CertReqData) error {
+	if b := data.CABackKeyData; b != nil {
+		if err := suite.CheckBackKey(c.cfg.Suite, b.BackAlgID, b.BackKey); err != nil {
+			return msg.Errorf(msg.DecodingFailure, "CertReq caBackKeyData: %w", err)
 		}
-		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "this public key is already certified"}
-		return c.certRes(res, nil, data.CABackKeyData)
+	}
+	return nil
+}
+
+// recordKeys enters keys (SubjectPublicKeyInfo DER; nil ones are skipped)
+// in the registry of certified keys. It is consulted last, just before
+// issuing, so a refused request burns no key; certified reports a key
+// certified before, which refuses the request (after burning the keys
+// before it).
+func (c *CA) recordKeys(ctx context.Context, keys ...[]byte) (certified bool, err error) {
+	for _, k := range keys {
+		if k == nil {
+			continue
+		}
+		d := c.cfg.Suite.Hash().New()
+		d.Write(k)
+		if err := c.cfg.Store.RecordKey(ctx, d.Sum(nil)); err != nil {
+			if !errors.Is(err, ErrKeyCertified) {
+				return false, msg.Errorf(msg.UnspecifiedFailure, "key registry: %w", err)
+			}
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// issueHolder ends every cardholder request that passed its checks — a
+// card's, a bank account's, a renewal's: keys enter the key registry, and
+// tmpl is issued and answered with nonceCCA, the CA's half of the secret
+// the certificate binds. A key certified before is a refusal in the
+// status; errors are the CA's failures. what and logArgs say in the log
+// what was issued.
+func (c *CA) issueHolder(ctx context.Context, tmpl *pki.Template, nonceCCA msg.Nonce, keys [][]byte, what string, logArgs ...any) (msg.CertStatus, []msg.CertThumb, [][]byte, error) {
+	certified, err := c.recordKeys(ctx, keys...)
+	if err != nil {
+		return msg.CertStatus{}, nil, nil, err
+	}
+	if certified {
+		return msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "this public key is already certified"}, nil, nil, nil
 	}
 	cert, err := c.issue(ctx, tmpl)
 	if err != nil {
-		return nil, msg.Errorf(msg.UnspecifiedFailure, "issuing: %w", err)
+		return msg.CertStatus{}, nil, nil, msg.Errorf(msg.UnspecifiedFailure, "issuing: %w", err)
 	}
-	c.cfg.Log.Info("ca: cardholder certificate issued", "serial", cert.SerialNumber, "subject", cert.Subject.CommonName)
-	res.CertStatus = msg.CertStatus{CertStatusCode: msg.RequestComplete, NonceCCA: &nonceCCA}
-	res.CertThumbs = []msg.CertThumb{msg.ThumbOf(st.Hash(), cert.Raw)}
-	return c.certRes(res, [][]byte{cert.Raw}, data.CABackKeyData)
+	c.cfg.Log.Info("ca: "+what, append([]any{"serial", cert.SerialNumber, "subject", cert.Subject.CommonName}, logArgs...)...)
+	status := msg.CertStatus{CertStatusCode: msg.RequestComplete, NonceCCA: &nonceCCA}
+	return status, []msg.CertThumb{msg.ThumbOf(c.cfg.Suite.Hash(), cert.Raw)}, [][]byte{cert.Raw}, nil
 }
 
 // PANSecret is the secret bound into a cardholder certificate:

@@ -26,7 +26,6 @@ import (
 	"github.com/setpay/setpay/internal/pkcs7"
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/pki"
-	"github.com/setpay/setpay/suite"
 )
 
 // Applicant is a merchant or payment gateway asking to register, as the
@@ -318,47 +317,18 @@ func (c *CA) handleEECertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRe
 	if err := c.checkEEPoP(data, signerCert); err != nil {
 		return nil, err
 	}
-	if b := data.CABackKeyData; b != nil {
-		// Nothing in a merchant's CertRes is secret; an answer encrypted
-		// anyway is fine, under a key the suite can use.
-		if err := suite.CheckBackKey(st, b.BackAlgID, b.BackKey); err != nil {
-			return nil, msg.Errorf(msg.DecodingFailure, "CertReq caBackKeyData: %w", err)
-		}
-	}
-	ch, err := c.takeChallenge(ctx, data.ChallCA)
-	if err != nil {
+	// Nothing in a merchant's CertRes is secret; an answer encrypted
+	// anyway is fine, under a key the suite can use.
+	if err := c.checkBackKey(data); err != nil {
 		return nil, err
 	}
-	if !hmac.Equal(ch.PANMAC, c.identityMAC(data.RequestType, data.IDData)) {
-		return nil, msg.Errorf(msg.ChallengeMismatch, "CertReq: chall-CA was issued for another identity or request type")
-	}
-
 	res := &msg.CertResData{RRPID: data.RRPID, LIDEE: data.LIDEE, ChallEE3: data.ChallEE3, LIDCA: data.LIDCA}
-	app := &Applicant{RequestType: data.RequestType, ID: *data.IDData, Form: data.RegForm}
-	form, _, err := c.cfg.Acquirer.RegForm(ctx, app)
-	if errors.Is(err, ErrNotInRecords) {
-		res.CertStatus = msg.CertStatus{CertStatusCode: msg.InvalidBIN, EEMessage: "the acquirer has no record of this merchant or gateway"}
-		return c.certRes(res, nil, data.CABackKeyData)
+	appr, def, refused, err := c.vetEE(ctx, data, res)
+	if refused != nil || err != nil {
+		return refused, err
 	}
-	if err != nil {
-		return nil, msg.Errorf(msg.UnspecifiedFailure, "acquirer policy: %w", err)
-	}
-	if failed := checkForm(form, ch.RegFormID, data); failed != nil {
-		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "registration form not accepted", FailedItemSeq: failed}
-		return c.certRes(res, nil, data.CABackKeyData)
-	}
-	appr, err := c.cfg.Acquirer.Approve(ctx, app)
-	var ref *Refusal
-	if errors.As(err, &ref) {
-		res.CertStatus = msg.CertStatus{CertStatusCode: ref.Code, EEMessage: truncate(ref.Message, 128), FailedItemSeq: ref.Failed}
-		return c.certRes(res, nil, data.CABackKeyData)
-	}
-	var def *Deferral
-	if errors.As(err, &def) {
+	if def != nil {
 		return c.deferEE(ctx, data, def, res)
-	}
-	if err != nil {
-		return nil, msg.Errorf(msg.UnspecifiedFailure, "acquirer policy: %w", err)
 	}
 	status, thumbs, certs, err := c.issueEE(ctx, data, appr)
 	if err != nil {
@@ -366,6 +336,52 @@ func (c *CA) handleEECertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRe
 	}
 	res.CertStatus, res.CertThumbs = status, thumbs
 	return c.certRes(res, certs, data.CABackKeyData)
+}
+
+// vetEE takes the chall-CA of an authentic merchant or gateway request,
+// first or renewal, checks it was issued for the identity the request
+// names, and asks the acquirer: the form it wants, then its decision. A
+// refusal is the CertRes to answer with; a deferral is returned with the
+// approval it would give, for the caller to hold the request once its
+// own checks have passed.
+func (c *CA) vetEE(ctx context.Context, data *msg.CertReqData, res *msg.CertResData) (*Approval, *Deferral, *msg.CertRes, error) {
+	ch, err := c.takeChallenge(ctx, data.ChallCA)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !hmac.Equal(ch.PANMAC, c.identityMAC(data.RequestType, data.IDData)) {
+		return nil, nil, nil, msg.Errorf(msg.ChallengeMismatch, "CertReq: chall-CA was issued for another identity or request type")
+	}
+	app := &Applicant{RequestType: data.RequestType, ID: *data.IDData, Form: data.RegForm}
+	form, _, err := c.cfg.Acquirer.RegForm(ctx, app)
+	if errors.Is(err, ErrNotInRecords) {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.InvalidBIN, EEMessage: "the acquirer has no record of this merchant or gateway"}
+		refused, err := c.certRes(res, nil, data.CABackKeyData)
+		return nil, nil, refused, err
+	}
+	if err != nil {
+		return nil, nil, nil, msg.Errorf(msg.UnspecifiedFailure, "acquirer policy: %w", err)
+	}
+	if failed := checkForm(form, ch.RegFormID, data); failed != nil {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "registration form not accepted", FailedItemSeq: failed}
+		refused, err := c.certRes(res, nil, data.CABackKeyData)
+		return nil, nil, refused, err
+	}
+	appr, err := c.cfg.Acquirer.Approve(ctx, app)
+	var ref *Refusal
+	if errors.As(err, &ref) {
+		res.CertStatus = msg.CertStatus{CertStatusCode: ref.Code, EEMessage: truncate(ref.Message, 128), FailedItemSeq: ref.Failed}
+		refused, err := c.certRes(res, nil, data.CABackKeyData)
+		return nil, nil, refused, err
+	}
+	var def *Deferral
+	if errors.As(err, &def) {
+		return def.Approval, def, nil, nil
+	}
+	if err != nil {
+		return nil, nil, nil, msg.Errorf(msg.UnspecifiedFailure, "acquirer policy: %w", err)
+	}
+	return appr, nil, nil, nil
 }
 
 // eeTemplates builds the two certificate templates of an approved merchant
@@ -401,15 +417,10 @@ func (c *CA) issueEE(ctx context.Context, data *msg.CertReqData, appr *Approval)
 	// The key registry is consulted last, just before issuing, so a
 	// refused request burns no key. Both keys are recorded; a request
 	// whose second key was certified before burns its first.
-	for _, k := range [][]byte{data.PublicKeySorE.PublicKeyS, data.PublicKeySorE.PublicKeyE} {
-		d := st.Hash().New()
-		d.Write(k)
-		if err := c.cfg.Store.RecordKey(ctx, d.Sum(nil)); err != nil {
-			if !errors.Is(err, ErrKeyCertified) {
-				return msg.CertStatus{}, nil, nil, msg.Errorf(msg.UnspecifiedFailure, "key registry: %w", err)
-			}
-			return msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "a public key of this request is already certified"}, nil, nil, nil
-		}
+	if certified, err := c.recordKeys(ctx, data.PublicKeySorE.PublicKeyS, data.PublicKeySorE.PublicKeyE); err != nil {
+		return msg.CertStatus{}, nil, nil, err
+	} else if certified {
+		return msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "a public key of this request is already certified"}, nil, nil, nil
 	}
 	sig, err := c.issue(ctx, sigT)
 	if err != nil {
@@ -443,11 +454,24 @@ func (c *CA) checkEEPoP(data *msg.CertReqData, signerCert []byte) error {
 		// the signature PoP stand in for the exchange key's.
 		return msg.Errorf(msg.SignatureFailure, "CertReq: signature and key-exchange keys are the same")
 	}
+	proved, err := checkPoPSignatures(data)
+	if err != nil {
+		return err
+	}
+	if !proved[msg.PoPKeyE] {
+		return msg.Errorf(msg.SignatureFailure, "CertReq: no proof of possession of the key-exchange key")
+	}
+	return nil
+}
+
+// checkPoPSignatures verifies every PoPSignature of data with the key of
+// PublicKeySorE it names, and reports which keys are proved.
+func checkPoPSignatures(data *msg.CertReqData) (proved [2]bool, err error) {
+	k := data.PublicKeySorE
 	input, err := data.PoPInput()
 	if err != nil {
-		return msg.Errorf(msg.DecodingFailure, "PoPInput: %w", err)
+		return proved, msg.Errorf(msg.DecodingFailure, "PoPInput: %w", err)
 	}
-	provedE := false
 	for _, pop := range data.PoPSignatures {
 		spki := k.PublicKeyS
 		if pop.PoPKey == msg.PoPKeyE {
@@ -455,15 +479,12 @@ func (c *CA) checkEEPoP(data *msg.CertReqData, signerCert []byte) error {
 		}
 		pub, err := pki.ParsePublicKey(spki)
 		if err != nil {
-			return msg.Errorf(msg.DecodingFailure, "CertReq public key: %w", err)
+			return proved, msg.Errorf(msg.DecodingFailure, "CertReq public key: %w", err)
 		}
 		if err := pkcs7.VerifySignature(pub, pop.SignatureAlgorithm, input, pop.Signature); err != nil {
-			return msg.Errorf(msg.SignatureFailure, "PoPSignature for key %d: %w", pop.PoPKey, err)
+			return proved, msg.Errorf(msg.SignatureFailure, "PoPSignature for key %d: %w", pop.PoPKey, err)
 		}
-		provedE = provedE || pop.PoPKey == msg.PoPKeyE
+		proved[pop.PoPKey] = true
 	}
-	if !provedE {
-		return msg.Errorf(msg.SignatureFailure, "CertReq: no proof of possession of the key-exchange key")
-	}
-	return nil
+	return proved, nil
 }

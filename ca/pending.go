@@ -156,10 +156,11 @@ func (c *CA) pendingHere(ctx context.Context, ps PendingStore, id msg.Challenge)
 
 // servesPending reports whether c decides and answers pended requests of
 // type t: cardholders' initial requests at a cardholder CA, the requests
-// serves names at a merchant or payment CA.
+// serves names at a merchant or payment CA. A cardholder CA holds
+// renewals too (its IssuerPolicy decides on them, ca/renew.go).
 func (c *CA) servesPending(t msg.RequestType) bool {
 	if c.cardholderCA() {
-		return t == msg.CardInitialSig
+		return t == msg.CardInitialSig || t == msg.CardRenewalSig
 	}
 	return c.serves(t)
 }

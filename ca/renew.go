@@ -13,18 +13,13 @@ package ca
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/x509"
 	"encoding/asn1"
-	"errors"
 	"fmt"
-	"io"
 	"math/big"
 
-	"github.com/setpay/setpay/internal/pkcs7"
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/pki"
-	"github.com/setpay/setpay/suite"
 )
 
 // RevocationRecords is implemented by stores that keep the CA's own
@@ -105,24 +100,9 @@ func checkRenewalPoP(data *msg.CertReqData) error {
 	if k.PublicKeyS != nil && bytes.Equal(k.PublicKeyS, k.PublicKeyE) {
 		return msg.Errorf(msg.SignatureFailure, "CertReq: signature and key-exchange keys are the same")
 	}
-	input, err := data.PoPInput()
+	proved, err := checkPoPSignatures(data) // merchant.go
 	if err != nil {
-		return msg.Errorf(msg.DecodingFailure, "PoPInput: %w", err)
-	}
-	var proved [2]bool
-	for _, pop := range data.PoPSignatures {
-		spki := k.PublicKeyS
-		if pop.PoPKey == msg.PoPKeyE {
-			spki = k.PublicKeyE
-		}
-		pub, err := pki.ParsePublicKey(spki)
-		if err != nil {
-			return msg.Errorf(msg.DecodingFailure, "CertReq public key: %w", err)
-		}
-		if err := pkcs7.VerifySignature(pub, pop.SignatureAlgorithm, input, pop.Signature); err != nil {
-			return msg.Errorf(msg.SignatureFailure, "PoPSignature for key %d: %w", pop.PoPKey, err)
-		}
-		proved[pop.PoPKey] = true
+		return err
 	}
 	if (k.PublicKeyS != nil && !proved[msg.PoPKeyS]) || (k.PublicKeyE != nil && !proved[msg.PoPKeyE]) {
 		return msg.Errorf(msg.SignatureFailure, "renewal CertReq without proof of possession of every new key")
@@ -152,17 +132,9 @@ func sameSubject(tmpl *pki.Template, cur *pki.Certificate) bool {
 // binds a fresh PANSecret, CardSecret ⊕ NonceCCA as always.
 func (c *CA) handleCardRenewal(ctx context.Context, data *msg.CertReqData, acct *msg.AcctInfo, signerCert []byte) (*msg.CertRes, error) {
 	st := c.cfg.Suite
-	cur, err := c.checkCurrent(ctx, data, signerCert, pki.CertTypeCard)
+	cur, err := c.checkRenewal(ctx, data, signerCert, pki.CertTypeCard)
 	if err != nil {
 		return nil, err
-	}
-	if err := checkRenewalPoP(data); err != nil {
-		return nil, err
-	}
-	if b := data.CABackKeyData; b != nil {
-		if err := suite.CheckBackKey(st, b.BackAlgID, b.BackKey); err != nil {
-			return nil, msg.Errorf(msg.DecodingFailure, "CertReq caBackKeyData: %w", err)
-		}
 	}
 	ch, err := c.takeChallenge(ctx, data.ChallCA)
 	if err != nil {
@@ -171,17 +143,9 @@ func (c *CA) handleCardRenewal(ctx context.Context, data *msg.CertReqData, acct 
 
 	res := &msg.CertResData{RRPID: data.RRPID, LIDEE: data.LIDEE, ChallEE3: data.ChallEE3, LIDCA: data.LIDCA}
 	card := acct.PANData0
-	issuer := c.issuerFor(card.PAN)
+	issuer, refused, err := c.holderIssuer(data, ch, res, card.PAN, false) // ca.go
 	if issuer == nil {
-		res.CertStatus = msg.CertStatus{CertStatusCode: msg.InvalidBIN, EEMessage: "this CA does not register cards of this BIN"}
-		return c.certRes(res, nil, data.CABackKeyData)
-	}
-	if !hmac.Equal(ch.PANMAC, c.panMAC(card.PAN)) {
-		return nil, msg.Errorf(msg.ChallengeMismatch, "CertReq: chall-CA was issued for another card")
-	}
-	if failed := checkForm(issuer.Form, ch.RegFormID, data); failed != nil {
-		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "registration form not accepted", FailedItemSeq: failed}
-		return c.certRes(res, nil, data.CABackKeyData)
+		return refused, err
 	}
 	old, err := pki.CardholderTemplate(cur.PublicKey, card.PAN, card.CardExpiry, card.CardSecret[:], st.Hash(), c.cfg.Now())
 	if err != nil || !sameSubject(old, cur) {
@@ -192,13 +156,9 @@ func (c *CA) handleCardRenewal(ctx context.Context, data *msg.CertReqData, acct 
 		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "a renewal must certify a new key"}
 		return c.certRes(res, nil, data.CABackKeyData)
 	}
-	pub, err := pki.ParsePublicKey(data.PublicKeySorE.PublicKeyS)
+	pub, nonceCCA, err := c.holderKey(data)
 	if err != nil {
-		return nil, msg.Errorf(msg.DecodingFailure, "CertReq publicKeyS: %w", err)
-	}
-	var nonceCCA msg.Nonce
-	if _, err := io.ReadFull(c.cfg.Rand, nonceCCA[:]); err != nil {
-		return nil, msg.Errorf(msg.UnspecifiedFailure, "nonceCCA: %w", err)
+		return nil, err
 	}
 	panSecret := PANSecret(card.CardSecret, nonceCCA)
 	tmpl, err := pki.CardholderTemplate(pub, card.PAN, card.CardExpiry, panSecret[:], st.Hash(), c.cfg.Now())
@@ -206,44 +166,42 @@ func (c *CA) handleCardRenewal(ctx context.Context, data *msg.CertReqData, acct 
 		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "card data not accepted"}
 		return c.certRes(res, nil, data.CABackKeyData)
 	}
-	if refused, err := c.recordKeys(ctx, data, res); refused != nil || err != nil {
-		return refused, err
+	// The issuer decides on a renewal as on a first registration; a held
+	// one is issued on approval like any pending cardholder request.
+	if r, done, err := c.askIssuer(ctx, issuer, data, card.PAN[:min(6, len(card.PAN))], nonceCCA, tmpl, res); done {
+		return r, err
 	}
-	cert, err := c.issue(ctx, tmpl)
+	keys := [][]byte{data.PublicKeySorE.PublicKeyS, data.PublicKeySorE.PublicKeyE}
+	status, thumbs, certs, err := c.issueHolder(ctx, tmpl, nonceCCA, keys, "cardholder certificate renewed", "renews", cur.SerialNumber)
 	if err != nil {
-		return nil, msg.Errorf(msg.UnspecifiedFailure, "issuing: %w", err)
+		return nil, err
 	}
-	c.cfg.Log.Info("ca: cardholder certificate renewed", "serial", cert.SerialNumber, "renews", cur.SerialNumber, "subject", cert.Subject.CommonName)
-	res.CertStatus = msg.CertStatus{CertStatusCode: msg.RequestComplete, NonceCCA: &nonceCCA}
-	res.CertThumbs = []msg.CertThumb{msg.ThumbOf(st.Hash(), cert.Raw)}
-	return c.certRes(res, [][]byte{cert.Raw}, data.CABackKeyData)
+	res.CertStatus, res.CertThumbs = status, thumbs
+	return c.certRes(res, certs, data.CABackKeyData)
 }
 
-// recordKeys enters the new keys in the registry of certified keys, last
-// before issuing; a key certified before is refused with a CertRes.
-func (c *CA) recordKeys(ctx context.Context, data *msg.CertReqData, res *msg.CertResData) (*msg.CertRes, error) {
-	for _, k := range [][]byte{data.PublicKeySorE.PublicKeyS, data.PublicKeySorE.PublicKeyE} {
-		if k == nil {
-			continue
-		}
-		d := c.cfg.Suite.Hash().New()
-		d.Write(k)
-		if err := c.cfg.Store.RecordKey(ctx, d.Sum(nil)); err != nil {
-			if !errors.Is(err, ErrKeyCertified) {
-				return nil, msg.Errorf(msg.UnspecifiedFailure, "key registry: %w", err)
-			}
-			res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "this public key is already certified"}
-			return c.certRes(res, nil, data.CABackKeyData)
-		}
+// checkRenewal is what every renewal proves before its chall-CA is taken:
+// the current certificate, of type eeType, is valid and its holder
+// signed; every new key is proved; the back key is usable. It returns the
+// current certificate.
+func (c *CA) checkRenewal(ctx context.Context, data *msg.CertReqData, signerCert []byte, eeType pki.CertType) (*pki.Certificate, error) {
+	cur, err := c.checkCurrent(ctx, data, signerCert, eeType)
+	if err != nil {
+		return nil, err
 	}
-	return nil, nil
+	if err := checkRenewalPoP(data); err != nil {
+		return nil, err
+	}
+	if err := c.checkBackKey(data); err != nil {
+		return nil, err
+	}
+	return cur, nil
 }
 
 // handleEERenewal is MR3 → MR4 for merRenewalBoth and pgwyRenewalBoth.
 // The acquirer approves the renewal as it would a first registration, and
 // the identity it approves must be the one the current certificate names.
 func (c *CA) handleEERenewal(ctx context.Context, data *msg.CertReqData, signerCert []byte) (*msg.CertRes, error) {
-	st := c.cfg.Suite
 	if !c.serves(data.RequestType) {
 		return nil, msg.Errorf(msg.UnspecifiedFailure, "CertReq: request type %v not renewed by this %s", data.RequestType, c.kind())
 	}
@@ -254,51 +212,14 @@ func (c *CA) handleEERenewal(ctx context.Context, data *msg.CertReqData, signerC
 	if data.RequestType.Gateway() {
 		eeType = pki.CertTypePgwy
 	}
-	cur, err := c.checkCurrent(ctx, data, signerCert, eeType)
+	cur, err := c.checkRenewal(ctx, data, signerCert, eeType)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkRenewalPoP(data); err != nil {
-		return nil, err
-	}
-	if b := data.CABackKeyData; b != nil {
-		if err := suite.CheckBackKey(st, b.BackAlgID, b.BackKey); err != nil {
-			return nil, msg.Errorf(msg.DecodingFailure, "CertReq caBackKeyData: %w", err)
-		}
-	}
-	ch, err := c.takeChallenge(ctx, data.ChallCA)
-	if err != nil {
-		return nil, err
-	}
-	if !hmac.Equal(ch.PANMAC, c.identityMAC(data.RequestType, data.IDData)) {
-		return nil, msg.Errorf(msg.ChallengeMismatch, "CertReq: chall-CA was issued for another identity or request type")
-	}
-
 	res := &msg.CertResData{RRPID: data.RRPID, LIDEE: data.LIDEE, ChallEE3: data.ChallEE3, LIDCA: data.LIDCA}
-	app := &Applicant{RequestType: data.RequestType, ID: *data.IDData, Form: data.RegForm}
-	form, _, err := c.cfg.Acquirer.RegForm(ctx, app)
-	if errors.Is(err, ErrNotInRecords) {
-		res.CertStatus = msg.CertStatus{CertStatusCode: msg.InvalidBIN, EEMessage: "the acquirer has no record of this merchant or gateway"}
-		return c.certRes(res, nil, data.CABackKeyData)
-	}
-	if err != nil {
-		return nil, msg.Errorf(msg.UnspecifiedFailure, "acquirer policy: %w", err)
-	}
-	if failed := checkForm(form, ch.RegFormID, data); failed != nil {
-		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "registration form not accepted", FailedItemSeq: failed}
-		return c.certRes(res, nil, data.CABackKeyData)
-	}
-	appr, err := c.cfg.Acquirer.Approve(ctx, app)
-	var ref *Refusal
-	if errors.As(err, &ref) {
-		res.CertStatus = msg.CertStatus{CertStatusCode: ref.Code, EEMessage: truncate(ref.Message, 128), FailedItemSeq: ref.Failed}
-		return c.certRes(res, nil, data.CABackKeyData)
-	}
-	var def *Deferral
-	if errors.As(err, &def) {
-		appr = def.Approval
-	} else if err != nil {
-		return nil, msg.Errorf(msg.UnspecifiedFailure, "acquirer policy: %w", err)
+	appr, def, refused, err := c.vetEE(ctx, data, res) // merchant.go
+	if refused != nil || err != nil {
+		return refused, err
 	}
 	sigT, _, err := c.eeTemplates(data, appr, c.cfg.Now())
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/setpay/setpay/pki"
 	"github.com/setpay/setpay/store"
 	"github.com/setpay/setpay/store/sqlite"
+	"github.com/setpay/setpay/store/sqlite/sqlitetest"
 	"github.com/setpay/setpay/suite"
 	"github.com/setpay/setpay/transport"
 	"github.com/setpay/setpay/wallet"
@@ -47,20 +48,11 @@ const otherMerID, otherMerName = "MER-0043", "Quayside Prints"
 
 func newRenewFixture(t *testing.T, st suite.Suite) *renewFixture {
 	t.Helper()
-	ms, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ms.Close(); gs.Close(); db.Close() })
+	ms := sqlitetest.Memory(t)
+	gs := sqlitetest.Memory(t)
+	db := sqlitetest.Memory(t)
 	f := &renewFixture{st: st, db: db, now: time.Now().UTC().Truncate(time.Second)}
+	var err error
 	f.lab, err = lab.New(lab.Options{Suite: st, MerchantStore: ms, GatewayStore: gs, Limit: 100000,
 		Now: func() time.Time { return f.now }, MerchantLog: quiet, GatewayLog: quiet})
 	if err != nil {
@@ -336,15 +328,8 @@ func (f *renewFixture) cardholderRefusals(t *testing.T, alice *wallet.Registered
 func (f *renewFixture) purchase(t *testing.T, w *wallet.Registered, m *merchant.Registered, g *gateway.Registered) {
 	t.Helper()
 	ctx := context.Background()
-	gs, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { gs.Close(); ms.Close() })
+	gs := sqlitetest.Memory(t)
+	ms := sqlitetest.Memory(t)
 	rev := f.lab.Revocations()
 	gw, err := gateway.New(gateway.Config{
 		Suite: f.st, Name: gwName, SigningKey: g.SigKey, SigningCert: g.SigCert,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/setpay/setpay/ca"
 	"github.com/setpay/setpay/cadir"
+	"github.com/setpay/setpay/internal/testenv"
 	"github.com/setpay/setpay/merchant"
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/pki"
@@ -170,10 +171,7 @@ func TestRevokeBrandAtRoot(t *testing.T) {
 // openssl agrees: a cardholder chain verifies against the CRLs 'setpay ca
 // crl' writes, and fails once its CA is revoked at the brand.
 func TestOpenSSLRevokedCA(t *testing.T) {
-	bin, err := exec.LookPath("openssl")
-	if err != nil {
-		t.Skip("openssl not installed; the project's test command installs it")
-	}
+	bin := testenv.OpenSSL(t)
 	ctx := context.Background()
 	st := suite.NewModern()
 	dir := initDir(t, st)
