@@ -14,11 +14,20 @@
 // 90 of every follow-up names — from the approval on. It writes that to
 // Config.Store before the approval reaches the gateway, so a gateway
 // restarted between authorization and capture, reversal or credit (a new
-// Link over the same store) still names the authorization.
+// Link over the same store) still names the authorization. Each follow-up
+// the gateway names (its movement ID) also gets its own DE 11 and DE 7
+// on record before it is first sent: the gateway reconciling a movement
+// whose answer it lost sends the same message again — same MTI, same
+// identity — and the issuer answers it as a retransmission, moving
+// nothing twice. (Within one Send the client already repeats it as
+// 0221/0421 and so on; across Sends the original MTI goes out again, which
+// the issuer, keying on the identity alone, treats the same.)
 package banklink
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -329,9 +338,58 @@ func (l *Link) original(ref authRef) (string, error) {
 		TransmissionTime: ref.Transmitted, AcquirerID: l.cfg.AcquirerID}.Encode()
 }
 
+// msgIdentity is a follow-up's own message identity, DE 11 and DE 7,
+// kept under the gateway's movement ID (CaptureRequest.ID,
+// AdjustRequest.ID). It is stored before the message is first sent, so
+// that the movement asked again — after no answer, or by a restarted
+// gateway reconciling it — goes out under the same identity, and the
+// issuer, which applies a message identity once, answers as the first
+// time instead of moving the money twice.
+type msgIdentity struct {
+	STAN        string `json:"stan"`
+	Transmitted string `json:"transmitted"`
+}
+
+// followUpRefs names the follow-ups' identities in a store.IssuerRefStore.
+const followUpRefs = "banklink-followup"
+
+// identify gives m the identity recorded for movement id, recording a
+// fresh one first if there is none. A zero id leaves m to the client,
+// which numbers it afresh.
+func (l *Link) identify(ctx context.Context, id msg.XID, m *iso8583.Message) error {
+	if id == (msg.XID{}) {
+		return nil
+	}
+	var n [4]byte
+	rand.Read(n[:])
+	fresh := msgIdentity{
+		// Drawn at random, not from the client's sequence: it must be
+		// known, and on record, before the client sends it.
+		STAN:        fmt.Sprintf("%06d", binary.BigEndian.Uint32(n[:])%999999+1),
+		Transmitted: l.cfg.Now().UTC().Format("0102150405"),
+	}
+	b, err := json.Marshal(fresh)
+	if err != nil {
+		return err
+	}
+	err = l.refs.PutIssuerRef(ctx, followUpRefs, store.XID(id), b)
+	if errors.Is(err, store.ErrConflict) {
+		if b, err = l.refs.IssuerRef(ctx, followUpRefs, store.XID(id)); err == nil {
+			err = json.Unmarshal(b, &fresh)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("banklink: message identity: %w", err)
+	}
+	m.Set(iso8583.FieldSTAN, fresh.STAN)
+	m.Set(iso8583.FieldTransmissionTime, fresh.Transmitted)
+	return nil
+}
+
 // Capture sends a 0220 completion advice for the authorization of XID. It
 // carries neither PAN nor expiry: DE 90 names the authorization, and the
-// issuer has the card.
+// issuer has the card. Sent again for the same req.ID, it is the same
+// message (identify).
 func (l *Link) Capture(ctx context.Context, req gateway.CaptureRequest) (msg.CapCode, error) {
 	ref, _, err := l.lookup(ctx, req.XID)
 	if err != nil {
@@ -350,6 +408,9 @@ func (l *Link) Capture(ctx context.Context, req gateway.CaptureRequest) (msg.Cap
 		return 0, err
 	}
 	m.Set(iso8583.FieldOriginalData, od)
+	if err := l.identify(ctx, req.ID, m); err != nil {
+		return 0, err
+	}
 	resp, err := l.c.Send(ctx, m)
 	if err != nil {
 		return 0, fmt.Errorf("banklink: capture: %w", err)
@@ -437,6 +498,9 @@ func (l *Link) followUp(ctx context.Context, what, mti, pc string, req gateway.A
 		return "", err
 	}
 	m.Set(iso8583.FieldOriginalData, od)
+	if err := l.identify(ctx, req.ID, m); err != nil {
+		return "", err
+	}
 	resp, err := l.c.Send(ctx, m)
 	if err != nil {
 		return "", fmt.Errorf("banklink: %s: %w", what, err)

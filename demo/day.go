@@ -3,17 +3,21 @@ package demo
 // The day: two merchants and three or more cardholders trade for a day,
 // with everything that happens to real payments besides the plain
 // purchase — a split shipment, a declined card, an order cancelled before
-// shipping, a refund — and the day ends as an acquirer's does: each
-// merchant closes its batch, the acquirer settles it less interchange,
-// and the books are checked.
+// shipping, a refund — and to certificates: a registration held for the
+// issuer's review and fetched with CertInqReq once approved, another
+// refused at review, a cardholder's and a merchant's renewal. The day ends
+// as an acquirer's does: each merchant closes its batch, the acquirer
+// settles it less interchange, and the books are checked.
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/setpay/setpay/bank"
@@ -56,10 +60,13 @@ const DayFeeBPS = 150
 // Step kinds, in the order the day first runs them.
 const (
 	StepBatchOpen  = "batch open"
+	StepHeld       = "registration held for review"
 	StepPurchase   = "purchase"
 	StepSplit      = "split shipment"
 	StepDecline    = "declined card"
 	StepReversal   = "authorization reversal"
+	StepRenewal    = "certificate renewal"
+	StepRefused    = "registration refused at review"
 	StepCapture    = "capture"
 	StepRefund     = "refund"
 	StepBatchClose = "batch close"
@@ -109,6 +116,15 @@ type Step struct {
 	// the step caused, in order.
 	BankCodes []string
 
+	// Certificate steps. Held is the CertRes status of a request the
+	// issuer held for review (requestPended), CertStatus the final answer
+	// the wallet received in a CertInqRes (requestComplete, or the
+	// refusal). NewSerial is the serial of the certificate issued or
+	// renewed (a merchant's: its signature certificate's), OldSerial the
+	// renewed one's.
+	Held, CertStatus     msg.CertStatus
+	OldSerial, NewSerial *big.Int
+
 	// Err says which expected outcome did not come about.
 	Err error
 }
@@ -141,6 +157,7 @@ func dayAccountOf(i int) dayAccount {
 type shop struct {
 	DayMerchant
 	m       *merchant.Merchant
+	serving atomic.Pointer[merchant.Merchant] // m, as its HTTP server reads it
 	db      *sqlite.DB
 	wallets *transport.Client // the wallets' link to it
 	account string            // its settlement account at the bank
@@ -170,6 +187,17 @@ type day struct {
 	shops []*shop
 	cards []*card
 	d     *Day
+
+	// For the certificate steps (day_certs.go): the authorities and their
+	// operator's policy at the cardholder CA, the second merchant's
+	// registration, and the cardholder registered during the day.
+	cas     *lab.Authorities
+	review  *review
+	m2reg   *merchant.Registered
+	m2p     *party
+	m2gw    wire.RoundTripper // its link to the gateway
+	held    int               // its index in cards and the lab's wallets
+	heldReg *wallet.Registered
 }
 
 // runDay is run's counterpart for the day: it builds the ecosystem with a
@@ -208,11 +236,12 @@ func runDay(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, 
 	}()
 	m2URL := "http://" + m2ln.Addr().String() + "/"
 
-	l, err := register(ctx, net, cas, 0, lab.Options{
+	rv := &review{}
+	l, auths, err := registerWith(ctx, net, cas, 0, lab.Options{
 		Suite: st, Cardholders: opts.Cardholders, Issuer: is.link,
 		MerchantStore: mp.db, GatewayStore: gp.db, GatewayRT: net.gatewayClient,
 		MerchantLog: mp.log, GatewayLog: gp.log,
-	})
+	}, rv)
 	var m2 *merchant.Registered
 	if err == nil {
 		// The second merchant enrols as the first did, at the merchant CA
@@ -239,26 +268,17 @@ func runDay(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, 
 	rep.Certificates[Merchant2+"-exchange"] = m2.ExCert
 	rep.MerchantURL, rep.GatewayURL = net.merchantURL, net.gatewayURL
 
-	m2m, err := merchant.New(merchant.Config{
-		Suite: st, MerchantID: lab.SecondMerchantID, BrandID: dayBrand,
-		SigningKey: m2.SigKey, SigningCert: m2.SigCert, ExchangeKey: m2.ExKey, ExchangeCert: m2.ExCert, Chain: m2.Chain,
-		GatewayCert:  l.Certificates["gateway-exchange"],
-		GatewayChain: [][]byte{l.Hierarchy.PCA.Cert.Raw, l.Hierarchy.Brand.Cert.Raw},
-		Roots:        l.Roots, Store: m2p.db, Revocation: l.Revocations(),
-		Gateway: &wire.GatewayClient{
-			Endpoint: &wire.Endpoint{Suite: st, SWIdent: "setpay-merchant/0.1"},
-			RT:       net.client(net.gatewayURL, Merchant2, Gateway),
-		},
-		Log: m2p.log,
-	})
+	m2gw := net.client(net.gatewayURL, Merchant2, Gateway)
+	m2m, err := secondMerchant(st, l, m2, m2p, m2gw)
 	if err != nil {
-		return fmt.Errorf("demo: the second merchant: %w", err)
+		return err
 	}
 	ac, err := bank.NewAcquirer(is.ledger, DayFeeBPS)
 	if err != nil {
 		return fmt.Errorf("demo: the acquirer: %w", err)
 	}
-	d := &day{st: st, rep: rep, l: l, net: net, is: is, gw: gp, ac: ac, t: t, d: &Day{FeeBPS: DayFeeBPS}}
+	d := &day{st: st, rep: rep, l: l, net: net, is: is, gw: gp, ac: ac, t: t, d: &Day{FeeBPS: DayFeeBPS},
+		cas: auths, review: rv, m2reg: m2, m2p: m2p, m2gw: m2gw}
 	rep.Day = d.d
 	d.shops = []*shop{
 		{DayMerchant: DayMerchant{ID: l.MerchantID, Name: "Corner Bookshop", Party: Merchant, URL: net.merchantURL, Dir: rep.MerchantDir},
@@ -268,10 +288,11 @@ func runDay(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, 
 	}
 	for _, s := range d.shops {
 		d.d.Merchants = append(d.d.Merchants, s.DayMerchant)
+		s.serving.Store(s.m)
 	}
 
 	net.serve(l)
-	net.servers = append(net.servers, startServer(m2ln, transport.Handler(m2m.Serve, m2p.log), m2p.log))
+	net.servers = append(net.servers, startServer(m2ln, transport.Handler(d.shops[1].serve, m2p.log), m2p.log))
 	m2ln = nil
 	runErr := d.openAccounts(ctx)
 	if runErr == nil {
@@ -309,6 +330,33 @@ func runDay(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, 
 		runErr = fmt.Errorf("demo: closing the second merchant's store: %w", err)
 	}
 	return runErr
+}
+
+// secondMerchant builds the second merchant's core on its registered
+// (or renewed) credentials, reaching the gateway through gw.
+func secondMerchant(st suite.Suite, l *lab.Lab, reg *merchant.Registered, p *party, gw wire.RoundTripper) (*merchant.Merchant, error) {
+	m, err := merchant.New(merchant.Config{
+		Suite: st, MerchantID: lab.SecondMerchantID, BrandID: dayBrand,
+		SigningKey: reg.SigKey, SigningCert: reg.SigCert, ExchangeKey: reg.ExKey, ExchangeCert: reg.ExCert, Chain: reg.Chain,
+		GatewayCert:  l.Certificates["gateway-exchange"],
+		GatewayChain: [][]byte{l.Hierarchy.PCA.Cert.Raw, l.Hierarchy.Brand.Cert.Raw},
+		Roots:        l.Roots, Store: p.db, Revocation: l.Revocations(),
+		Gateway: &wire.GatewayClient{
+			Endpoint: &wire.Endpoint{Suite: st, SWIdent: "setpay-merchant/0.1", ErrorRoots: l.Roots},
+			RT:       gw,
+		},
+		Log: p.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("demo: the second merchant: %w", err)
+	}
+	return m, nil
+}
+
+// serve hands a request to the shop's current core: a renewal replaces
+// it while its server runs.
+func (s *shop) serve(ctx context.Context, req []byte) ([]byte, error) {
+	return s.serving.Load().Serve(ctx, req)
 }
 
 // listen binds a loopback socket for party.
@@ -513,7 +561,7 @@ func (t *transcript) daySummary(rep *Report, err error) {
 		fmt.Fprintf(t.w, "FAILED: suite %s, day stopped after %d of its steps, %d messages (%d bytes): %v\n", rep.Suite, ok, n, size, err)
 		return
 	}
-	fmt.Fprintf(t.w, "ok: suite %s, a day of %d steps at %d merchants: %d purchase(s) captured, %d split shipment(s), %d declined, %d reversed, %d refund(s), %d batch(es) settled; %d messages (%d bytes), every check held\n",
+	fmt.Fprintf(t.w, "ok: suite %s, a day of %d steps at %d merchants: %d purchase(s) captured, %d split shipment(s), %d declined, %d reversed, %d refund(s), %d batch(es) settled, %d registration(s) held then approved, %d refused, %d certificate renewal(s); %d messages (%d bytes), every check held\n",
 		rep.Suite, len(rep.Day.Steps), len(rep.Day.Merchants), count[StepCapture], count[StepSplit], count[StepDecline], count[StepReversal],
-		count[StepRefund], len(rep.Day.Settlements), n, size)
+		count[StepRefund], len(rep.Day.Settlements), count[StepHeld], count[StepRefused], count[StepRenewal], n, size)
 }

@@ -44,6 +44,11 @@ var (
 	dayCancelled = dayOrder{1, 0, "1 × Concert poster, signed", 15_00}
 	// dayRefund is what the bookshop refunds of the day's first purchase.
 	dayRefund = int64(10_00)
+	// The cardholder registered during the day buys dayHeldOrder once its
+	// certificate is issued, and dayRenewedOrder with its renewed
+	// certificate from the renewed merchant.
+	dayHeldOrder    = dayOrder{0, 0, "1 × The C Programming Language, 2nd edition", 38_00}
+	dayRenewedOrder = dayOrder{1, 0, "1 × Blue Train, mono LP", 31_00}
 )
 
 // run runs the day's steps in order, stopping at the first whose outcome
@@ -53,6 +58,9 @@ func (d *day) run(ctx context.Context) error {
 		if err := d.batchOpen(ctx, s); err != nil {
 			return err
 		}
+	}
+	if err := d.heldRegistration(ctx); err != nil {
+		return err
 	}
 	var bought []*Step
 	for _, p := range dayPurchases {
@@ -65,6 +73,13 @@ func (d *day) run(ctx context.Context) error {
 		}
 		bought = append(bought, s)
 	}
+	o := dayHeldOrder
+	o.cardholder = d.held
+	s, err := d.purchase(ctx, StepPurchase, o, 0)
+	if err != nil {
+		return err
+	}
+	bought = append(bought, s)
 	if err := d.split(ctx); err != nil {
 		return err
 	}
@@ -72,6 +87,21 @@ func (d *day) run(ctx context.Context) error {
 		return err
 	}
 	if err := d.reversal(ctx); err != nil {
+		return err
+	}
+	if err := d.renewCardholder(ctx); err != nil {
+		return err
+	}
+	if err := d.renewMerchant(ctx); err != nil {
+		return err
+	}
+	o = dayRenewedOrder
+	o.cardholder = d.held
+	if s, err = d.purchase(ctx, StepPurchase, o, 0); err != nil {
+		return err
+	}
+	bought = append(bought, s)
+	if err := d.refusedRegistration(ctx); err != nil {
 		return err
 	}
 	for _, s := range bought {

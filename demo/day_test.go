@@ -26,6 +26,8 @@ type wantStep struct {
 	cents      int64 // what the order (or refund) is for
 	bank       []string
 	modernOnly bool
+	// path is a certificate step's messages, "from to type" each.
+	path []string
 }
 
 const (
@@ -34,30 +36,55 @@ const (
 	feeBPS     = 150
 )
 
+// The certificate steps' messages.
+var (
+	cardRegistration = []string{"wallet cca CardCInitReq", "cca wallet CardCInitRes", "wallet cca RegFormReq",
+		"cca wallet RegFormRes", "wallet cca CertReq", "cca wallet CertRes"}
+	certInquiry      = []string{"wallet cca CertInqReq", "cca wallet CertInqRes"}
+	merchantRenewal  = []string{"merchant2 mca Me-AqCInitReq", "mca merchant2 Me-AqCInitRes", "merchant2 mca CertReq", "mca merchant2 CertRes"}
+	heldPath         = slices.Concat(cardRegistration, certInquiry, certInquiry) // pending, then the certificate
+	refusedPath      = slices.Concat(cardRegistration, certInquiry)
+	renewedCardPath  = cardRegistration
+	renewedStorePath = merchantRenewal
+)
+
+// newcomer is the cardholder registered during the day, after review.
+const newcomer = 4
+
 var dayPlan = []wantStep{
 	{kind: demo.StepBatchOpen, merchant: bookshop},
 	{kind: demo.StepBatchOpen, merchant: recordShop},
-	{demo.StepPurchase, bookshop, 1, 49_99, []string{"00"}, false},
-	{demo.StepPurchase, recordShop, 2, 24_50, []string{"00"}, false},
-	{demo.StepPurchase, bookshop, 3, 12_50, []string{"00"}, true},
-	{demo.StepPurchase, recordShop, 1, 59_98, []string{"00"}, true},
+	{kind: demo.StepHeld, cardholder: newcomer, path: heldPath},
+	{demo.StepPurchase, bookshop, 1, 49_99, []string{"00"}, false, nil},
+	{demo.StepPurchase, recordShop, 2, 24_50, []string{"00"}, false, nil},
+	{demo.StepPurchase, bookshop, 3, 12_50, []string{"00"}, true, nil},
+	{demo.StepPurchase, recordShop, 1, 59_98, []string{"00"}, true, nil},
+	{demo.StepPurchase, bookshop, newcomer, 38_00, []string{"00"}, false, nil},
 	// Authorize and capture the first shipment, authorize and capture the second.
-	{demo.StepSplit, bookshop, 2, 111_00, []string{"00", "00", "00", "00"}, false},
-	{demo.StepDecline, recordShop, 3, 249_00, []string{"51"}, false},
+	{demo.StepSplit, bookshop, 2, 111_00, []string{"00", "00", "00", "00"}, false, nil},
+	{demo.StepDecline, recordShop, 3, 249_00, []string{"51"}, false, nil},
 	// Authorized, then reversed.
-	{demo.StepReversal, recordShop, 1, 15_00, []string{"00", "00"}, false},
-	{demo.StepCapture, bookshop, 1, 49_99, []string{"00"}, false},
-	{demo.StepCapture, recordShop, 2, 24_50, []string{"00"}, false},
-	{demo.StepCapture, bookshop, 3, 12_50, []string{"00"}, true},
-	{demo.StepCapture, recordShop, 1, 59_98, []string{"00"}, true},
-	{demo.StepRefund, bookshop, 1, 10_00, []string{"00"}, false},
+	{demo.StepReversal, recordShop, 1, 15_00, []string{"00", "00"}, false, nil},
+	{kind: demo.StepRenewal, cardholder: newcomer, path: renewedCardPath},
+	{kind: demo.StepRenewal, merchant: recordShop, path: renewedStorePath},
+	// The renewed cardholder at the renewed merchant.
+	{demo.StepPurchase, recordShop, newcomer, 31_00, []string{"00"}, false, nil},
+	{kind: demo.StepRefused, path: refusedPath},
+	{demo.StepCapture, bookshop, 1, 49_99, []string{"00"}, false, nil},
+	{demo.StepCapture, recordShop, 2, 24_50, []string{"00"}, false, nil},
+	{demo.StepCapture, bookshop, 3, 12_50, []string{"00"}, true, nil},
+	{demo.StepCapture, recordShop, 1, 59_98, []string{"00"}, true, nil},
+	{demo.StepCapture, bookshop, newcomer, 38_00, []string{"00"}, false, nil},
+	{demo.StepCapture, recordShop, newcomer, 31_00, []string{"00"}, false, nil},
+	{demo.StepRefund, bookshop, 1, 10_00, []string{"00"}, false, nil},
 	{kind: demo.StepBatchClose, merchant: bookshop},
 	{kind: demo.StepBatchClose, merchant: recordShop},
 	{kind: demo.StepSettle},
 }
 
-// openings are the cardholders' opening balances at the bank.
-var openings = []int64{300_00, 0, 0}
+// openings are the cardholders' opening balances at the bank: the
+// three registered before the day, then the newcomer.
+var openings = []int64{300_00, 0, 0, 0}
 
 func planFor(id suite.ID) []wantStep {
 	var out []wantStep
@@ -70,11 +97,14 @@ func planFor(id suite.ID) []wantStep {
 }
 
 // messagesOf is how many SET messages a step sends.
-func messagesOf(kind string) int {
+func messagesOf(s wantStep) int {
+	if s.path != nil {
+		return len(s.path)
+	}
 	return map[string]int{
 		demo.StepBatchOpen: 2, demo.StepBatchClose: 2, demo.StepPurchase: 6, demo.StepDecline: 6,
 		demo.StepSplit: 6 + 3*2, demo.StepReversal: 6 + 2, demo.StepCapture: 2, demo.StepRefund: 2,
-	}[kind]
+	}[s.kind]
 }
 
 func runTheDay(t *testing.T, id suite.ID) *run {
@@ -155,11 +185,31 @@ func checkDaySteps(t *testing.T, r *run, plan []wantStep) {
 			ok = s.CredCode == msg.CapRevOrCredSuccess
 		case demo.StepSettle:
 			ok = len(s.BankCodes) == 0
+		case demo.StepHeld:
+			// Held at the CertReq, issued on approval, fetched with CertInqReq.
+			ok = s.Held.CertStatusCode == msg.RequestPended && s.CertStatus.CertStatusCode == msg.RequestComplete && s.NewSerial != nil
+		case demo.StepRenewal:
+			ok = s.CertStatus.CertStatusCode == msg.RequestComplete && s.OldSerial != nil && s.NewSerial != nil && s.OldSerial.Cmp(s.NewSerial) != 0
+		case demo.StepRefused:
+			ok = s.Held.CertStatusCode == msg.RequestPended && s.CertStatus.CertStatusCode == msg.RejectByIssuer &&
+				s.CertStatus.EEMessage != "" && s.NewSerial == nil
 		}
 		if !ok {
 			t.Errorf("%s: outcome %+v", name, s)
 		}
+		if w.path != nil {
+			var got []string
+			for _, m := range r.rep.Messages {
+				if m.Purchase == s.Number {
+					got = append(got, m.From+" "+m.To+" "+m.Type)
+				}
+			}
+			if !slices.Equal(got, w.path) {
+				t.Errorf("%s: messages\n%q\nwant\n%q", name, got, w.path)
+			}
+		}
 	}
+	checkRenewedSale(t, r, plan)
 	// The declined purchase's wallet holds the gateway's signed "no" in
 	// the modern suite.
 	for _, p := range r.rep.Purchases {
@@ -168,6 +218,46 @@ func checkDaySteps(t *testing.T, r *run, plan []wantStep) {
 		}
 		if (r.rep.Suite == suite.Modern) != (p.GatewayProof != nil && p.GatewayProof.AuthCode == msg.AuthDeclined) {
 			t.Errorf("declined purchase: gateway proof %+v in suite %s", p.GatewayProof, r.rep.Suite)
+		}
+	}
+}
+
+// checkRenewedSale: the purchase after both renewals carries the renewed
+// certificates, the cardholder's in its PReq, the merchant's in its
+// PInitRes; neither carries the ones renewed.
+func checkRenewedSale(t *testing.T, r *run, plan []wantStep) {
+	rep := r.rep
+	sale := 0
+	for i, w := range plan {
+		if w.kind == demo.StepPurchase && w.cardholder == newcomer && w.merchant == recordShop {
+			sale = i + 1
+		}
+	}
+	carried := func(typ string, cert []byte) bool {
+		for _, m := range rep.Messages {
+			if m.Purchase == sale && m.Type == typ && bytes.Contains(m.DER, cert) {
+				return true
+			}
+		}
+		return false
+	}
+	newcomerCert := fmt.Sprintf("cardholder-%d", newcomer)
+	for _, c := range []struct {
+		typ, cert string
+		want      bool
+	}{
+		{"PReq", newcomerCert + "-renewed", true},
+		{"PReq", newcomerCert, false},
+		{"PInitRes", "merchant2-signature-renewed", true},
+		{"PInitRes", "merchant2-signature", false},
+	} {
+		cert := rep.Certificates[c.cert]
+		if cert == nil {
+			t.Errorf("no certificate %s in the report", c.cert)
+			continue
+		}
+		if got := carried(c.typ, cert); got != c.want {
+			t.Errorf("step %d's %s carries %s: %v, want %v", sale, c.typ, c.cert, got, c.want)
 		}
 	}
 }
@@ -223,9 +313,9 @@ func checkSettlement(t *testing.T, r *run, plan []wantStep) {
 		}
 	}
 	// The bookshop's day in the modern suite, by hand: sales 49.99 + 12.50
-	// + 74.00 + 37.00, a refund of 10.00, fee 2.60.
+	// + 38.00 + 74.00 + 37.00, a refund of 10.00, fee 3.17.
 	if r.rep.Suite == suite.Modern {
-		if w := want[bookshop]; w.sales != 173_49 || w.fee != 2_60 || w.net != 160_89 {
+		if w := want[bookshop]; w.sales != 211_49 || w.fee != 3_17 || w.net != 198_32 {
 			t.Errorf("the test's own arithmetic is off: %+v", w)
 		}
 	}
@@ -245,7 +335,7 @@ func checkDayLedger(t *testing.T, r *run, plan []wantStep) {
 		}
 	}
 	cards := r.rep.Day.Cards
-	if len(cards) != len(openings) {
+	if len(cards) != len(openings) || cards[newcomer-1].Captured == 0 {
 		t.Fatalf("%d cards, want %d", len(cards), len(openings))
 	}
 	for i, c := range cards {
@@ -270,7 +360,7 @@ func checkDayTranscript(t *testing.T, r *run, plan []wantStep) {
 	}
 	n := rep.Registrations
 	for _, s := range plan {
-		n += messagesOf(s.kind)
+		n += messagesOf(s)
 	}
 	if len(rep.Messages) != n {
 		t.Errorf("%d messages, want %d", len(rep.Messages), n)
@@ -302,6 +392,13 @@ func checkDayTranscript(t *testing.T, r *run, plan []wantStep) {
 		"ledger check (the bank's books, read back after the day):",
 		"audit: every journal entry balanced (debits = credits)",
 		"the second merchant's store, log and inbox hold no card number",
+		"wallet: CertRes says requestPended",
+		"wallet: CertInqRes says requestPended: not decided yet",
+		"issuer's operator approves request",
+		"wallet: CertInqRes says requestComplete: certificate serial",
+		"wallet: certificate serial",
+		"merchant2: signature certificate serial",
+		"wallet: CertInqRes says rejectByIssuer: ",
 	} {
 		if !strings.Contains(r.transcript, want) {
 			t.Errorf("transcript lacks %q", want)
@@ -311,7 +408,7 @@ func checkDayTranscript(t *testing.T, r *run, plan []wantStep) {
 	if !regexp.MustCompile(fmt.Sprintf(`(?m)^  MER-0001 .* USD %d\.%02d$`, w.net/100, w.net%100)).MatchString(r.transcript) {
 		t.Errorf("no settlement line for the bookshop netting %d", w.net)
 	}
-	if !regexp.MustCompile(`(?m)^ok: suite ` + string(rep.Suite) + `, a day of ` + fmt.Sprint(len(plan)) + ` steps at 2 merchants: .*, 1 declined, 1 reversed, 1 refund\(s\), 2 batch\(es\) settled; \d+ messages \(\d+ bytes\), every check held$`).MatchString(r.transcript) {
+	if !regexp.MustCompile(`(?m)^ok: suite ` + string(rep.Suite) + `, a day of ` + fmt.Sprint(len(plan)) + ` steps at 2 merchants: .*, 1 declined, 1 reversed, 1 refund\(s\), 2 batch\(es\) settled, 1 registration\(s\) held then approved, 1 refused, 2 certificate renewal\(s\); \d+ messages \(\d+ bytes\), every check held$`).MatchString(r.transcript) {
 		t.Errorf("no summary line:\n%s", r.transcript[max(0, len(r.transcript)-600):])
 	}
 	if strings.Contains(r.transcript, rep.PANs[0]) {

@@ -24,6 +24,7 @@ import (
 	"github.com/setpay/setpay/demo"
 	"github.com/setpay/setpay/internal/der"
 	"github.com/setpay/setpay/internal/pkcs7"
+	"github.com/setpay/setpay/internal/testenv"
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/store"
 	"github.com/setpay/setpay/suite"
@@ -180,8 +181,11 @@ func checkFiles(t *testing.T, r *run) {
 	if len(r.rep.Certificates) < 10 {
 		t.Errorf("%d certificates exported, want CAs, gateway, merchant and cardholders", len(r.rep.Certificates))
 	}
+	// Numbers are zero-padded to the width of the largest: a day sends
+	// more than 99 messages.
+	width := max(2, len(fmt.Sprint(len(r.rep.Messages))))
 	for _, m := range r.rep.Messages {
-		p := filepath.Join(r.out, "messages", fmt.Sprintf("%02d-%s-%s-%s.der", m.Seq, m.From, m.To, m.Type))
+		p := filepath.Join(r.out, "messages", fmt.Sprintf("%0*d-%s-%s-%s.der", width, m.Seq, m.From, m.To, m.Type))
 		if b, err := os.ReadFile(p); err != nil || !bytes.Equal(b, m.DER) {
 			t.Errorf("message %d: %v", m.Seq, err)
 		}
@@ -189,7 +193,7 @@ func checkFiles(t *testing.T, r *run) {
 		// PInitReq, Me-AqCInitReq, CardCInitReq: they ask for the other
 		// side's certificates and carry nothing secret); every other
 		// message carries signed or sealed PKCS#7.
-		cms, _ := filepath.Glob(filepath.Join(r.out, "cms", fmt.Sprintf("%02d-%s-*.der", m.Seq, m.Type)))
+		cms, _ := filepath.Glob(filepath.Join(r.out, "cms", fmt.Sprintf("%0*d-%s-*.der", width, m.Seq, m.Type)))
 		switch clear := m.Type == "PInitReq" || m.Type == "Me-AqCInitReq" || m.Type == "CardCInitReq"; {
 		case clear && len(cms) != 0:
 			t.Errorf("message %d (%s): %d CMS structures exported, want none", m.Seq, m.Type, len(cms))
@@ -347,9 +351,7 @@ func issuerOf(name string) string {
 }
 
 func checkOpenSSL(t *testing.T, r *run) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl not on PATH; the project's test.sh installs it")
-	}
+	testenv.OpenSSL(t)
 	work := t.TempDir()
 	certs := r.rep.Certificates
 

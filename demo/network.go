@@ -133,15 +133,7 @@ type server struct {
 
 func startServer(ln net.Listener, h http.Handler, log *slog.Logger) *server {
 	s := &server{
-		srv: &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: 5 * time.Second,
-			ReadTimeout:       httpTimeout,
-			WriteTimeout:      httpTimeout,
-			IdleTimeout:       time.Minute,
-			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelError),
-		},
+		srv:  transport.NewServer(h, log),
 		done: make(chan error, 1),
 	}
 	go func() { s.done <- s.srv.Serve(ln) }()

@@ -53,12 +53,20 @@ func (a *authorities) close() error {
 // merchant and every cardholder enrol over HTTP through tapped clients:
 // the registration messages are the first of the run's transcript.
 func register(ctx context.Context, n *network, as *authorities, accounts int, opts lab.Options) (*lab.Lab, error) {
+	l, _, err := registerWith(ctx, n, as, accounts, opts, nil)
+	return l, err
+}
+
+// registerWith is register with the cardholder CA deciding by policy (nil
+// issues at once), returning the authorities too: the day's operator
+// decides the requests they hold.
+func registerWith(ctx context.Context, n *network, as *authorities, accounts int, opts lab.Options, policy ca.IssuerPolicy) (*lab.Lab, *lab.Authorities, error) {
 	a, err := lab.NewAuthorities(opts, lab.AuthorityOptions{
 		CCAStore: ca.NewSQLStore(as.cca.db, 0), MCAStore: ca.NewSQLStore(as.mca.db, 0), PCAStore: ca.NewSQLStore(as.pca.db, 0),
-		CCALog: as.cca.log, MCALog: as.mca.log, PCALog: as.pca.log,
+		CCALog: as.cca.log, MCALog: as.mca.log, PCALog: as.pca.log, CCAPolicy: policy,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("demo: building the certificate authorities: %w", err)
+		return nil, nil, fmt.Errorf("demo: building the certificate authorities: %w", err)
 	}
 	var rts lab.RoundTrippers
 	for _, x := range []struct {
@@ -72,7 +80,7 @@ func register(ctx context.Context, n *network, as *authorities, accounts int, op
 	} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return nil, fmt.Errorf("demo: %s socket: %w", x.name, err)
+			return nil, nil, fmt.Errorf("demo: %s socket: %w", x.name, err)
 		}
 		n.servers = append(n.servers, startServer(ln, transport.Handler(x.serve, x.p.log), x.p.log))
 		url := "http://" + ln.Addr().String() + "/"
@@ -92,15 +100,15 @@ func register(ctx context.Context, n *network, as *authorities, accounts int, op
 	}
 	l, err := a.Register(ctx, rts)
 	if err != nil {
-		return nil, fmt.Errorf("demo: registration: %w", err)
+		return nil, nil, fmt.Errorf("demo: registration: %w", err)
 	}
 	// Bank-account holders enrol after the cardholders, at the same CA.
 	for j := range accounts {
 		if _, err := a.RegisterAccountHolder(ctx, l, rts.CCA, msg.BankAccount{IBAN: lab.AccountIBAN(j)}); err != nil {
-			return nil, fmt.Errorf("demo: registration: %w", err)
+			return nil, nil, fmt.Errorf("demo: registration: %w", err)
 		}
 	}
-	return l, nil
+	return l, a, nil
 }
 
 // checkRegistration checks the registration's messages: the gateway's and

@@ -132,11 +132,14 @@ func (d *decoder) node(e der.Element, depth int, f field) (*Node, error) {
 		return n, nil
 	}
 	n.Value = primitiveValue(e)
-	// OCTET STRINGs often carry DER: CMS eContent, SET's opaque blobs.
-	if e.Tag == der.TagOctetString {
+	// OCTET STRINGs often carry DER: CMS eContent, SET's opaque blobs —
+	// some under an [n] IMPLICIT tag, which is expanded when the
+	// component's type is one inspect knows (installRecurData).
+	known := s.fields != nil || s.choice != nil || s.of != ""
+	if e.Tag == der.TagOctetString || (known && e.Tag.Class == der.ClassContextSpecific) {
 		if inner, err := der.Parse(e.Contents); err == nil && inner.Tag.Constructed {
 			hint := ""
-			if s.fields != nil || s.choice != nil || s.of != "" {
+			if known {
 				hint = f.typ
 			} else {
 				hint = detect(inner)

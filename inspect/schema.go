@@ -198,13 +198,27 @@ var schemas = map[string]schema{
 	"PIDualSignedTBE": seq(f("piOILink", "PI-OILink"), f("hPANData", "DD{PANData}")),
 	"PI-OILink":       seq(f("piHead", "PIHead"), f("hOIData", "DD{OIData}")),
 	"OIDualSigned":    seq(f("oiData", "OIData"), f("hPIData", "DD{PIData}")),
-	"PIData":          seq(f("piHead", "PIHead"), f("panData", "PANData")),
+	"PIData":          seq(f("piHead", "PIHead"), optU("panData", "PANData", 16), exp(0, "acctPIData", "AcctPIData")),
 	"PANData":         seq(f("pan", "PAN"), f("cardExpiry", "CardExpiry"), f("panSecret", "Secret"), f("exNonce", "Nonce")),
 	"PANToken":        seq(f("pan", "PAN"), f("cardExpiry", "CardExpiry"), f("exNonce", "Nonce")),
 	"PIHead": seq(f("transIDs", "TransIDs"), f("inputs", "Inputs"), f("merchantID", "MerchantID"), imp(0, "installRecurData", "InstallRecurData"),
 		f("transStain", "TransStain"), f("swIdent", "SWIdent"), exp(1, "acqBackKeyData", "BackKeyData"), imp(2, "piExtensions", "MsgExtensions"),
 		exp(10, "pgThumb", "CertThumb")),
 	"Inputs": seq(f("hod", "HOD"), f("purchAmt", "CurrencyAmount")),
+	// InstallRecurData (reconstructed; docs/spec-gaps.md) travels as the
+	// contents of an [n] IMPLICIT OCTET STRING. Its installRecurInd
+	// CHOICE of [0] IMPLICIT INTEGER and [1] IMPLICIT Recurring is
+	// untagged, so each alternative stands as a component here.
+	"InstallRecurData": seq(imp(0, "installTotalTrans", "INTEGER"), imp(1, "recurring", "Recurring"), imp(2, "irExtensions", "MsgExtensions")),
+	"Recurring":        seq(f("recurringFrequency", "INTEGER"), f("recurringExpiry", "Date")),
+	// Bank accounts (reconstructed; msg/account.go). PIData's second
+	// component is PIAccount: PANData, or AcctPIData under [0] EXPLICIT.
+	// BankAccount's CHOICE ([0] IMPLICIT iban, [1] IMPLICIT domestic) is
+	// untagged in AcctPIData, so each alternative stands as a component.
+	"PIAccount":       {choice: map[uint32]field{0: {typ: "AcctPIData"}}},
+	"AcctPIData":      seq(imp(0, "iban", "PrintableString"), imp(1, "domestic", "DomesticAccount"), f("acctSecret", "Secret"), f("exNonce", "Nonce")),
+	"DomesticAccount": seq(f("accountNumber", "VisibleString"), f("routingCode", "VisibleString")),
+	"RegFormAcct":     {choice: map[uint32]field{1: {typ: "AcctData"}}},
 	"OIData": seq(f("transIDs", "TransIDs"), f("rrpid", "RRPID"), f("chall-C", "Challenge"), f("hod", "HOD"), f("odSalt", "Nonce"),
 		imp(0, "chall-M", "Challenge"), f("brandID", "BrandID"), f("bin", "BIN"), imp(1, "odExtOIDs", "ODExtOIDs"), imp(2, "oiExtensions", "MsgExtensions")),
 	"HODInput":       seq(f("od", "OD"), f("purchAmt", "CurrencyAmount"), f("odSalt", "Nonce"), imp(0, "installRecurData", "InstallRecurData"), imp(1, "odExtensions", "MsgExtensions")),

@@ -19,6 +19,7 @@ import (
 	"github.com/setpay/setpay/banklink"
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/store/sqlite"
+	"github.com/setpay/setpay/store/sqlite/sqlitetest"
 	"github.com/setpay/setpay/suite"
 	"github.com/setpay/setpay/wallet"
 	"github.com/setpay/setpay/wire"
@@ -125,11 +126,8 @@ func TestAccountPurchaseThroughBank(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			gs, err := sqlite.Open(":memory:")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { ms.Close(); gs.Close() })
+			gs := sqlitetest.Memory(t)
+			t.Cleanup(func() { ms.Close() })
 			var mlog bytes.Buffer
 			var l *Lab
 			fromGateway := &byteRecorder{next: wire.ServeFunc(func(ctx context.Context, req []byte) ([]byte, error) {
@@ -218,7 +216,7 @@ func TestAccountRegistration(t *testing.T) {
 	for _, st := range []suite.Suite{suite.NewModern(), suite.NewSet1(suite.Set1Options{})} {
 		t.Run(string(st.ID()), func(t *testing.T) {
 			ctx := context.Background()
-			ms, gs := memDB(t), memDB(t)
+			ms, gs := sqlitetest.Memory(t), sqlitetest.Memory(t)
 			l, a, err := NewRegistered(ctx, Options{Suite: st, MerchantStore: ms, GatewayStore: gs})
 			if err != nil {
 				t.Fatal(err)
@@ -265,14 +263,4 @@ func TestAccountRegistration(t *testing.T) {
 			}
 		})
 	}
-}
-
-func memDB(t *testing.T) *sqlite.DB {
-	t.Helper()
-	db, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }

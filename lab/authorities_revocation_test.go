@@ -13,20 +13,14 @@ import (
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/pki"
 	"github.com/setpay/setpay/store/sqlite"
+	"github.com/setpay/setpay/store/sqlite/sqlitetest"
 	"github.com/setpay/setpay/wallet"
 	"github.com/setpay/setpay/wire"
 )
 
 func stores(t *testing.T) (merchant.Store, *sqlite.DB) {
-	ms, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ms.Close(); gs.Close() })
+	ms := sqlitetest.Memory(t)
+	gs := sqlitetest.Memory(t)
 	return ms, gs
 }
 

@@ -12,7 +12,7 @@ import (
 	"github.com/setpay/setpay/bank/iso8583"
 	"github.com/setpay/setpay/banklink"
 	"github.com/setpay/setpay/msg"
-	"github.com/setpay/setpay/store/sqlite"
+	"github.com/setpay/setpay/store/sqlite/sqlitetest"
 	"github.com/setpay/setpay/suite"
 	"github.com/setpay/setpay/wallet"
 	"github.com/setpay/setpay/wire"
@@ -31,11 +31,7 @@ type bankHost struct {
 
 func newBankHost(t *testing.T) *bankHost {
 	t.Helper()
-	db, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.Memory(t)
 	l := bank.NewLedger(db, nil)
 	b := &bankHost{t: t, ledger: l, host: bank.NewHost(bank.NewIssuer(l), slog.New(slog.DiscardHandler)), addr: "127.0.0.1:0"}
 	b.start()
@@ -98,15 +94,8 @@ func TestPurchaseThroughBank(t *testing.T) {
 	client := iso8583.NewClient(bk.addr, iso8583.ClientConfig{Timeout: 2 * time.Second, Attempts: 3, Log: slog.New(slog.DiscardHandler)})
 	t.Cleanup(func() { client.Close() })
 
-	ms, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ms.Close(); gs.Close() })
+	ms := sqlitetest.Memory(t)
+	gs := sqlitetest.Memory(t)
 	l, err := New(Options{Suite: st, Cardholders: 2, MerchantStore: ms, GatewayStore: gs,
 		Issuer: banklink.New(client, banklink.Config{AcquirerID: "4711"})})
 	if err != nil {

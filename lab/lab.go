@@ -49,6 +49,11 @@ type Options struct {
 	// Revocation is what every party checks certificates against; nil
 	// means the lab's own list, which Lab.Revoke updates.
 	Revocation pki.RevocationSource
+	// MerchantRevocation, if set, is the merchant's own revocation source
+	// in place of Revocation: a pki.RevocationCache fed from the CA's
+	// CRLNotification (package crldist), say, to show revocation reaching
+	// a merchant that shares no state with the CAs.
+	MerchantRevocation pki.RevocationSource
 
 	Now         func() time.Time
 	Rand        io.Reader

@@ -6,7 +6,7 @@ import (
 
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/store"
-	"github.com/setpay/setpay/store/sqlite"
+	"github.com/setpay/setpay/store/sqlite/sqlitetest"
 	"github.com/setpay/setpay/suite"
 	"github.com/setpay/setpay/wire"
 )
@@ -20,15 +20,8 @@ func suites(t testing.TB) []suite.Suite {
 
 func newLab(t testing.TB, st suite.Suite, cardholders int) *Lab {
 	t.Helper()
-	ms, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ms.Close(); gs.Close() })
+	ms := sqlitetest.Memory(t)
+	gs := sqlitetest.Memory(t)
 	l, err := New(Options{Suite: st, Cardholders: cardholders, MerchantStore: ms, GatewayStore: gs, Limit: 10000})
 	if err != nil {
 		t.Fatal(err)

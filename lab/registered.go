@@ -79,6 +79,9 @@ type AuthorityOptions struct {
 	CCAStore, MCAStore, PCAStore ca.Store
 	// CCALog, MCALog and PCALog are each CA's log; nil means slog.Default.
 	CCALog, MCALog, PCALog *slog.Logger
+	// CCAPolicy is the cardholder CA's ca.Config.IssuerPolicy: nil issues
+	// every request at once.
+	CCAPolicy ca.IssuerPolicy
 }
 
 // RoundTrippers carry each party's registration requests to its CA: the
@@ -153,6 +156,7 @@ func NewAuthorities(opts Options, ao AuthorityOptions) (*Authorities, error) {
 		}
 		if x.ct == pki.CertTypeCCA {
 			cfg.Issuers = labIssuers
+			cfg.IssuerPolicy = ao.CCAPolicy
 		} else {
 			cfg.Acquirer = records
 		}
@@ -291,9 +295,16 @@ func (l *Lab) gatewayRT() wire.RoundTripper {
 // addWallet builds cardholder i's wallet on its card and credential.
 func (l *Lab) addWallet(i int, card wallet.Card, key wallet.SigningKey, cert []byte, chain [][]byte) error {
 	l.Certificates[fmt.Sprintf("cardholder-%d", i+1)] = cert
+	// A wallet shares no state with the CAs: it starts knowing no CRL and
+	// learns them from the merchant's messages, as a real one would.
+	// Only a revocation source the caller chose is shared.
+	revocation := l.opts.Revocation
+	if revocation == &l.crls.published {
+		revocation = pki.NewRevocationCache(l.Roots, l.opts.Now)
+	}
 	w, err := wallet.New(wallet.Config{
 		Suite: l.Suite, Key: key, Cert: cert, Chain: chain,
-		Card: card, Roots: l.Roots, Revocation: l.opts.Revocation, Rand: l.opts.Rand, Now: l.opts.Now,
+		Card: card, Roots: l.Roots, Revocation: revocation, Rand: l.opts.Rand, Now: l.opts.Now,
 	})
 	if err != nil {
 		return fmt.Errorf("lab: cardholder %d: %w", i+1, err)
@@ -328,13 +339,20 @@ func (l *Lab) buildGateway(name string, c Credential) (*gateway.Gateway, error) 
 	return gw, nil
 }
 
+func (l *Lab) merchantRevocation() pki.RevocationSource {
+	if l.opts.MerchantRevocation != nil {
+		return l.opts.MerchantRevocation
+	}
+	return l.opts.Revocation
+}
+
 // buildMerchant builds the lab's merchant on credential c, designating
 // the gateway whose credential is g, reached through rt.
 func (l *Lab) buildMerchant(c, g Credential, rt wire.RoundTripper) error {
 	l.Certificates["merchant-signature"] = c.Cert
 	l.Certificates["merchant-exchange"] = c.ExchangeCert
 	st, r := l.Suite, l.opts.Rand
-	ep := &wire.Endpoint{Suite: st, SWIdent: "setpay-merchant/0.1", Rand: r, Now: l.opts.Now}
+	ep := &wire.Endpoint{Suite: st, SWIdent: "setpay-merchant/0.1", Rand: r, Now: l.opts.Now, ErrorRoots: l.Roots}
 	l.gwClient = &wire.GatewayClient{Endpoint: ep, RT: rt}
 	m, err := merchant.New(merchant.Config{
 		Suite: st, MerchantID: l.MerchantID, BrandID: l.opts.Brand,
@@ -342,7 +360,7 @@ func (l *Lab) buildMerchant(c, g Credential, rt wire.RoundTripper) error {
 		ExchangeKey: merchant.NewExchangeKey(c.ExchangeKey), ExchangeCert: c.ExchangeCert,
 		Chain:       c.Chain,
 		GatewayCert: g.ExchangeCert, GatewayChain: g.Chain,
-		Roots: l.Roots, Store: l.opts.MerchantStore, Revocation: l.opts.Revocation,
+		Roots: l.Roots, Store: l.opts.MerchantStore, Revocation: l.merchantRevocation(),
 		Gateway: l.gwClient, CaptureNow: l.opts.CaptureNow,
 		Rand: r, Now: l.opts.Now, Log: l.opts.MerchantLog,
 	})

@@ -7,7 +7,7 @@ import (
 
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/pki"
-	"github.com/setpay/setpay/store/sqlite"
+	"github.com/setpay/setpay/store/sqlite/sqlitetest"
 	"github.com/setpay/setpay/wire"
 )
 
@@ -22,15 +22,8 @@ func TestRegisteredPurchase(t *testing.T) {
 	for _, st := range suites(t) {
 		t.Run(string(st.ID()), func(t *testing.T) {
 			ctx := context.Background()
-			ms, err := sqlite.Open(":memory:")
-			if err != nil {
-				t.Fatal(err)
-			}
-			gs, err := sqlite.Open(":memory:")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { ms.Close(); gs.Close() })
+			ms := sqlitetest.Memory(t)
+			gs := sqlitetest.Memory(t)
 			// Three cardholders: 4111… and 4012… of the first issuer,
 			// 5555… of the second, whose form asks for more.
 			l, a, err := NewRegistered(ctx, Options{Suite: st, Cardholders: 3, MerchantStore: ms, GatewayStore: gs, Limit: 100000})
@@ -91,15 +84,8 @@ func cardholderName(i int) string { return "cardholder-" + string(rune('1'+i)) }
 // next purchase with revokedCertificate.
 func TestRegisteredRevocation(t *testing.T) {
 	st := suites(t)[0]
-	ms, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ms.Close(); gs.Close() })
+	ms := sqlitetest.Memory(t)
+	gs := sqlitetest.Memory(t)
 	l, _, err := NewRegistered(context.Background(), Options{Suite: st, MerchantStore: ms, GatewayStore: gs})
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"github.com/setpay/setpay/bank/iso8583"
 	"github.com/setpay/setpay/banklink"
 	"github.com/setpay/setpay/msg"
-	"github.com/setpay/setpay/store/sqlite"
+	"github.com/setpay/setpay/store/sqlite/sqlitetest"
 	"github.com/setpay/setpay/suite"
 	"github.com/setpay/setpay/wire"
 )
@@ -31,15 +31,8 @@ func reversalsThroughBank(t *testing.T, st suite.Suite) {
 	bk := newBankHost(t)
 	client := iso8583.NewClient(bk.addr, iso8583.ClientConfig{Timeout: 2 * time.Second, Attempts: 3, Log: slog.New(slog.DiscardHandler)})
 	t.Cleanup(func() { client.Close() })
-	ms, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ms.Close(); gs.Close() })
+	ms := sqlitetest.Memory(t)
+	gs := sqlitetest.Memory(t)
 	l, err := New(Options{Suite: st, Cardholders: 1, MerchantStore: ms, GatewayStore: gs,
 		Issuer:      banklink.New(client, banklink.Config{AcquirerID: "4711"}),
 		MerchantLog: slog.New(slog.DiscardHandler), GatewayLog: slog.New(slog.DiscardHandler)})

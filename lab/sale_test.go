@@ -12,7 +12,7 @@ import (
 	"github.com/setpay/setpay/merchant"
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/store"
-	"github.com/setpay/setpay/store/sqlite"
+	"github.com/setpay/setpay/store/sqlite/sqlitetest"
 	"github.com/setpay/setpay/suite"
 	"github.com/setpay/setpay/wire"
 )
@@ -92,15 +92,8 @@ func TestSale(t *testing.T) {
 	for _, st := range []suite.Suite{suite.NewModern(), suite.NewSet1(suite.Set1Options{})} {
 		t.Run(string(st.ID()), func(t *testing.T) {
 			ctx := context.Background()
-			ms, err := sqlite.Open(":memory:")
-			if err != nil {
-				t.Fatal(err)
-			}
-			gs, err := sqlite.Open(":memory:")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { ms.Close(); gs.Close() })
+			ms := sqlitetest.Memory(t)
+			gs := sqlitetest.Memory(t)
 			l, err := New(Options{Suite: st, MerchantStore: ms, GatewayStore: gs, Limit: 50_00,
 				MerchantLog: slog.New(slog.DiscardHandler), GatewayLog: slog.New(slog.DiscardHandler)})
 			if err != nil {
@@ -151,15 +144,8 @@ func saleThroughBank(t *testing.T, st suite.Suite) {
 	bk := newBankHost(t)
 	client := iso8583.NewClient(bk.addr, iso8583.ClientConfig{Timeout: 2 * time.Second, Attempts: 3, Log: slog.New(slog.DiscardHandler)})
 	t.Cleanup(func() { client.Close() })
-	ms, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ms.Close(); gs.Close() })
+	ms := sqlitetest.Memory(t)
+	gs := sqlitetest.Memory(t)
 	l, err := New(Options{Suite: st, Cardholders: 2, MerchantStore: ms, GatewayStore: gs,
 		Issuer:      banklink.New(client, banklink.Config{AcquirerID: "4711", Log: slog.New(slog.DiscardHandler)}),
 		MerchantLog: slog.New(slog.DiscardHandler), GatewayLog: slog.New(slog.DiscardHandler)})

@@ -299,20 +299,32 @@ func (v *PIAccount) read(s *cryptobyte.String) error {
 		*v = PIAccount{PANData: &p, raw: p.raw}
 		return nil
 	}
-	el, err := der.ReadElement(s)
-	if err != nil {
-		return der.Wrap(typ, "", err)
-	}
-	in := cryptobyte.String(el.Contents)
 	var a AcctPIData
-	if err := a.read(&in); err != nil {
-		return der.Wrap(typ, "acctPIData", err)
-	}
-	if err := expectEnd(in, typ, "acctPIData"); err != nil {
+	raw, err := readExplicitAlternative(s, typ, "acctPIData", a.read)
+	if err != nil {
 		return err
 	}
-	*v = PIAccount{AcctPIData: &a, raw: el.Raw}
+	*v = PIAccount{AcctPIData: &a, raw: raw}
 	return nil
+}
+
+// readExplicitAlternative reads the [n] EXPLICIT alternative of a CHOICE
+// whose other alternative is an untagged SEQUENCE (PIAccount,
+// RegFormAcct), the caller having seen the tag. raw is the whole element,
+// tag included, as the CHOICE's value holds it.
+func readExplicitAlternative(s *cryptobyte.String, typ, field string, read func(*cryptobyte.String) error) (raw []byte, err error) {
+	el, err := der.ReadElement(s)
+	if err != nil {
+		return nil, der.Wrap(typ, "", err)
+	}
+	in := cryptobyte.String(el.Contents)
+	if err := read(&in); err != nil {
+		return nil, der.Wrap(typ, field, err)
+	}
+	if err := expectEnd(in, typ, field); err != nil {
+		return nil, err
+	}
+	return el.Raw, nil
 }
 
 // Marshal returns the DER of v.
@@ -386,12 +398,7 @@ func (v *RegFormAcct) add(b *cryptobyte.Builder) {
 			b.SetError(der.Wrap("RegFormAcct", "acctData", err))
 			return
 		}
-		addExplicit(b, 1, func(b *cryptobyte.Builder) {
-			addSequence(b, func(b *cryptobyte.Builder) {
-				addVisibleString(b, der.TagVisibleString, a.AcctIdentification, "AcctData", "acctIdentification", 1, maxAcctIdentification)
-				a.EXNonce.add(b)
-			})
-		})
+		addExplicit(b, 1, a.add) // as AcctInfo's acctData
 	default:
 		failf(b, "RegFormAcct", "", "exactly one of panOnly and acctData must be set")
 	}
@@ -407,22 +414,18 @@ func (v *RegFormAcct) read(s *cryptobyte.String) error {
 		*v = RegFormAcct{PANOnly: &p, raw: p.raw}
 		return nil
 	}
-	el, err := der.ReadElement(s)
+	var a *AcctData
+	raw, err := readExplicitAlternative(s, typ, "acctData", func(in *cryptobyte.String) (err error) {
+		a, err = readAcctData(in)
+		return err
+	})
 	if err != nil {
-		return der.Wrap(typ, "", err)
-	}
-	in := cryptobyte.String(el.Contents)
-	a, err := readAcctData(&in)
-	if err != nil {
-		return der.Wrap(typ, "acctData", err)
-	}
-	if err := expectEnd(in, typ, "acctData"); err != nil {
 		return err
 	}
 	if _, err := ParseAccountIdentification(a.AcctIdentification); err != nil {
 		return der.Wrap(typ, "acctData", err)
 	}
-	*v = RegFormAcct{AcctData: a, raw: el.Raw}
+	*v = RegFormAcct{AcctData: a, raw: raw}
 	return nil
 }
 

@@ -1921,13 +1921,7 @@ func (v *AcctInfo) add(b *cryptobyte.Builder) {
 			})
 		})
 	case v.PANData0 == nil && v.AcctData != nil:
-		a := v.AcctData
-		addExplicit(b, 1, func(b *cryptobyte.Builder) {
-			addSequence(b, func(b *cryptobyte.Builder) {
-				addVisibleString(b, der.TagVisibleString, a.AcctIdentification, "AcctData", "acctIdentification", 1, maxAcctIdentification)
-				a.EXNonce.add(b)
-			})
-		})
+		addExplicit(b, 1, v.AcctData.add)
 	default:
 		failf(b, "AcctInfo", "", "exactly one of panData0 and acctData must be set")
 	}
@@ -1980,6 +1974,13 @@ func readPANData0(s *cryptobyte.String) (*PANData0, error) {
 		return nil, der.Wrap(typ, "exNonce", err)
 	}
 	return &out, expectEnd(seq, typ, "")
+}
+
+func (a *AcctData) add(b *cryptobyte.Builder) {
+	addSequence(b, func(b *cryptobyte.Builder) {
+		addVisibleString(b, der.TagVisibleString, a.AcctIdentification, "AcctData", "acctIdentification", 1, maxAcctIdentification)
+		a.EXNonce.add(b)
+	})
 }
 
 func readAcctData(s *cryptobyte.String) (*AcctData, error) {

@@ -47,6 +47,26 @@ func Handler(serve ServeFunc, log *slog.Logger) http.Handler {
 	return &handler{serve: serve, log: log}
 }
 
+// NewServer returns an http.Server for h with the limits every SET
+// service runs under: a request's header within 5 s, its whole exchange
+// within DefaultTimeout each way, idle connections kept a minute, headers
+// of at most 64 KiB, and the server's own errors logged to log (nil:
+// slog.Default). The caller sets what else it needs (BaseContext).
+func NewServer(h http.Handler, log *slog.Logger) *http.Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       DefaultTimeout,
+		WriteTimeout:      DefaultTimeout,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelError),
+	}
+}
+
 type handler struct {
 	serve ServeFunc
 	log   *slog.Logger

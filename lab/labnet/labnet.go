@@ -59,6 +59,9 @@ type Options struct {
 	CaptureNow bool
 	// Log receives every party's log; nil discards.
 	Log *slog.Logger
+	// Now is the merchant's, the gateway's and the CAs' clock, for tests
+	// that must let a recurring plan's days pass; nil means time.Now.
+	Now func() time.Time
 }
 
 // timeout bounds every exchange, HTTP or ISO 8583, so a hang fails a test
@@ -89,6 +92,7 @@ type Net struct {
 	iso      *iso8583.Client
 	dbs      []*sqlite.DB
 	conns    []*http.Transport
+	accounts int // bank-account holders added
 }
 
 // Start builds the ecosystem and serves it. Close stops it.
@@ -160,7 +164,7 @@ func Start(ctx context.Context, opts Options) (n *Net, err error) {
 
 	l, err := lab.New(lab.Options{
 		Suite: opts.Suite, Cardholders: opts.Cardholders, Limit: opts.Limit,
-		Issuer: link, CaptureNow: opts.CaptureNow,
+		Issuer: link, CaptureNow: opts.CaptureNow, Now: opts.Now,
 		MerchantStore: mdb, GatewayStore: gdb, GatewayRT: n.links[Gateway],
 		MerchantLog: log.With("party", "merchant"), GatewayLog: log.With("party", "gateway"),
 	})
@@ -334,6 +338,22 @@ func (n *Net) Pay(ctx context.Context, i int, description string, cents int64) (
 }
 
 var _ wire.RoundTripper = (*Link)(nil)
+
+// AddAccountHolder opens a deposit account at the bank with opening US
+// cents under a fresh test IBAN, and gives the lab a wallet that pays from
+// it (lab.AddAccountHolder). It returns the wallet's index in Lab.Wallets,
+// the IBAN and the account's ledger ID.
+func (n *Net) AddAccountHolder(ctx context.Context, opening int64) (i int, iban, account string, err error) {
+	iban = lab.AccountIBAN(n.accounts)
+	n.accounts++
+	if account, err = n.Ledger.OpenDeposit(ctx, bank.Deposit{Number: iban, Holder: "account holder", Currency: 840, Opening: opening}); err != nil {
+		return 0, "", "", err
+	}
+	if i, err = n.Lab.AddAccountHolder(msg.BankAccount{IBAN: iban}); err != nil {
+		return 0, "", "", err
+	}
+	return i, iban, account, nil
+}
 
 // Balances returns every ledger account's balance (credits − debits), by
 // account ID: a snapshot to compare before and after an attack.
