@@ -27,11 +27,18 @@ with its own certificates and its own account at the acquirer) and three or
 more cardholders (cards of two issuers), in order:
 
   batch open        each merchant opens its settlement batch (BatchAdminReq)
+  held registration a new cardholder's CertReq is held for the issuer's
+                    review (requestPended); once the operator approves, the
+                    wallet fetches its certificate with CertInqReq
   purchases         checkout, PInitReq/PReq, AuthReq, ISO 8583 0100/0110
   split shipment    one order authorized and captured in two shipments
   declined card     the bank answers 51 (insufficient funds); SET "declined"
   reversal          an order cancelled before shipping (AuthRevReq, 0400):
                     the hold is released at the bank
+  renewals          that cardholder and the second merchant renew their
+                    certificates, then trade with the new ones
+  refused           an applicant held for review is refused; CertInqRes
+                    carries the issuer's reason
   captures          the purchases captured later (CapReq, 0220)
   refund            part of a captured purchase refunded (CredReq, 0200)
   batch close       each merchant closes its batch at the gateway, and the

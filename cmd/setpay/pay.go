@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/url"
@@ -151,15 +152,10 @@ func parseOffer(b []byte, want checkoutRequest) (wallet.Offer, error) {
 }
 
 // openWallet builds the wallet registered in dir.
-func openWallet(dir string, roots []*pki.Certificate, pp []byte) (*wallet.Wallet, wallet.Card, suite.ID, error) {
-	w, card, st, err := openWalletSuite(dir, roots, pp)
-	if err != nil {
-		return nil, card, "", err
-	}
-	return w, card, st.ID(), nil
-}
-
-func openWalletSuite(dir string, roots []*pki.Certificate, pp []byte) (*wallet.Wallet, wallet.Card, suite.Suite, error) {
+// openWalletSuite opens the wallet in dir. revocation is what it checks
+// certificates against: a *pki.RevocationCache learns the CRLs that come
+// with the merchant's messages.
+func openWalletSuite(dir string, roots []*pki.Certificate, pp []byte, revocation pki.RevocationSource) (*wallet.Wallet, wallet.Card, suite.Suite, error) {
 	var card wallet.Card
 	cert, err := os.ReadFile(filepath.Join(dir, "cardholder.der"))
 	if err != nil {
@@ -188,7 +184,7 @@ func openWalletSuite(dir string, roots []*pki.Certificate, pp []byte) (*wallet.W
 	if card, err = openCard(filepath.Join(dir, "card.sealed"), pp); err != nil {
 		return nil, card, nil, err
 	}
-	w, err := wallet.New(wallet.Config{Suite: st, Key: wallet.NewSigningKey(key), Cert: cert, Chain: chain, Card: card, Roots: roots})
+	w, err := wallet.New(wallet.Config{Suite: st, Key: wallet.NewSigningKey(key), Cert: cert, Chain: chain, Card: card, Roots: roots, Revocation: revocation})
 	return w, card, st, err
 }
 
@@ -240,6 +236,7 @@ func newWalletPayCmd() *cobra.Command {
 	var dir, root, merchantURL, amount, description string
 	var currency int
 	var pf passphraseFlags
+	var rf revocationFlags
 	cmd := &cobra.Command{
 		Use:   "pay",
 		Short: "Buy from a running merchant with a registered card: checkout, then SET's purchase",
@@ -261,6 +258,10 @@ It prints the outcome: approved, or declined with the reason the gateway
 signed (modern suite; in set1 only the merchant's completion code comes
 back), and the order's XID. The exit status is 0 when approved,
 2 when declined, 1 on any other failure.
+
+The CRLs that check the merchant's and the gateway's certificates come
+with the merchant's PInitRes (SET carries them); --ca-url fetches them
+from the CA as well. A chain without a current CRL is refused.
 
 ` + passphraseHelp,
 		Example: `  export SETPAY_PASSPHRASE='a long passphrase'
@@ -287,11 +288,16 @@ back), and the order's XID. The exit status is 0 when approved,
 			if err != nil {
 				return err
 			}
-			w, card, stID, err := openWallet(dir, roots, pp)
+			ctx := cmd.Context()
+			cache := pki.NewRevocationCache(roots, nil)
+			w, card, st, err := openWalletSuite(dir, roots, pp, cache)
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
+			if err := rf.feed(ctx, st, roots, cache, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))); err != nil {
+				return err
+			}
+			stID := st.ID()
 			hc := httpClient()
 			offer, err := checkout(ctx, hc, merchantURL, checkoutRequest{Description: description, Amount: cents, Currency: currency})
 			if err != nil {
@@ -322,6 +328,7 @@ back), and the order's XID. The exit status is 0 when approved,
 	for _, n := range []string{"dir", "root", "merchant-url", "amount", "description"} {
 		_ = cmd.MarkFlagRequired(n)
 	}
+	rf.register(cmd, false)
 	pf.register(cmd)
 	return cmd
 }

@@ -45,7 +45,7 @@ func (r *regFlags) register(cmd *cobra.Command, caPath string) {
 	f.StringVar(&r.suiteName, "suite", "modern", "cryptographic suite, the CA's: `modern` or set1")
 	f.StringVar(&r.brand, "brand", "SETpay", "the card brand's `NAME`, as the CA was created with")
 	f.StringVar(&r.out, "out", "", "write the keys and certificates to `DIR` (created; must not hold earlier ones) (required)")
-	f.DurationVar(&r.wait, "wait", 0, "keep trying for up to `DURATION`: while the CA refuses connections (it is starting), and while it holds the request for review, asking again every --poll")
+	f.DurationVar(&r.wait, "wait", 0, "keep trying for up to `DURATION`: while the CA refuses connections (it is starting), and while it holds the request for review, asking again every --poll; a request still held is saved in --out for 'resume'")
 	f.DurationVar(&r.poll, "poll", 10*time.Second, "with --wait, ask after a request held for review every `DURATION`")
 	f.StringArrayVar(&r.answers, "answer", nil, "fill the CA's registration form: `FIELD=VALUE` (repeatable)")
 	for _, n := range []string{"ca", "root", "out"} {
@@ -190,7 +190,8 @@ with the brand's cardholder CA and stores the signing key, the certificate
 and the card's secrets, encrypted, in a directory.`,
 	}
 	cmd.AddCommand(newWalletRegisterCmd())
-	cmd.AddCommand(newWalletRenewCmd()) // renew.go
+	cmd.AddCommand(newWalletRenewCmd())  // renew.go
+	cmd.AddCommand(newWalletResumeCmd()) // resume.go
 	cmd.AddCommand(newWalletPayCmd())
 	return cmd
 }
@@ -242,11 +243,18 @@ It makes a fresh signing key and writes to --out:
 				Roots: roots, Answers: answers, Key: key,
 			})
 			if pe := (*wallet.PendingError)(nil); errors.As(err, &pe) {
-				reg, err = awaitDecision(cmd, &rf, pe.Status, func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*wallet.Registered, error) {
+				// Saved before anything else, so the request outlives this process (resume.go).
+				if err := savePending(rf.out, func() ([]byte, error) { return pe.Registration.Export(rand.Reader, pp, rf.pf.kdf()) }); err != nil {
+					return err
+				}
+				reg, err = awaitDecision(cmd, &rf, pe.Status, resumeLater("wallet", rf.out), func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*wallet.Registered, error) {
 					return pe.Registration.Wait(ctx, rt, wallet.WaitOptions{Every: every, Max: max})
 				})
 			}
 			if err != nil {
+				if finalRefusal(err) {
+					_ = dropPending(rf.out) // the CA's answer is final: nothing to resume
+				}
 				return fmt.Errorf("registration: %w", err)
 			}
 			pk, err := signingPKCS8(key)
@@ -264,6 +272,9 @@ It makes a fresh signing key and writes to --out:
 				return err
 			}
 			if err := writeCerts(rf.out, map[string][]byte{"cardholder": reg.Cert}, reg.Chain); err != nil {
+				return err
+			}
+			if err := dropPending(rf.out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "registered card %s: certificate serial %s in %s\n", reg.Card, serialOf(reg.Cert), rf.out)
@@ -313,7 +324,8 @@ func newMerchantCmd() *cobra.Command {
 		Long:  `merchant is the shop's side of SET. 'merchant register' obtains its certificates.`,
 	}
 	cmd.AddCommand(newMerchantRegisterCmd())
-	cmd.AddCommand(newMerchantRenewCmd()) // renew.go
+	cmd.AddCommand(newMerchantRenewCmd())  // renew.go
+	cmd.AddCommand(newMerchantResumeCmd()) // resume.go
 	cmd.AddCommand(newMerchantServeCmd(), newMerchantCaptureCmd())
 	return cmd
 }
@@ -351,14 +363,24 @@ acquirer's records (config.json of the CA) before it issues anything.
 				Suite: st, BrandID: rf.brand, MerchantID: merID, AcquirerBIN: bin, Roots: roots, Answers: answers,
 			})
 			if pe := (*merchant.PendingError)(nil); errors.As(err, &pe) {
-				reg, err = awaitDecision(cmd, &rf, pe.Status, func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*merchant.Registered, error) {
+				// Saved before anything else, so the request outlives this process (resume.go).
+				if err := savePending(rf.out, func() ([]byte, error) { return pe.Registration.Export(rand.Reader, pp, rf.pf.kdf()) }); err != nil {
+					return err
+				}
+				reg, err = awaitDecision(cmd, &rf, pe.Status, resumeLater("merchant", rf.out), func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*merchant.Registered, error) {
 					return pe.Registration.Wait(ctx, rt, merchant.WaitOptions{Every: every, Max: max})
 				})
 			}
 			if err != nil {
+				if finalRefusal(err) {
+					_ = dropPending(rf.out) // the CA's answer is final: nothing to resume
+				}
 				return fmt.Errorf("registration: %w", err)
 			}
 			if err := writeParty(rf.out, "merchant", keyfile.RoleMerchantSigning, keyfile.RoleMerchantExchange, reg.RawSigKey, reg.RawExKey, reg.SigCert, reg.ExCert, reg.Chain, pp, rf.pf.kdf()); err != nil {
+				return err
+			}
+			if err := dropPending(rf.out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "registered merchant %s at acquirer %s: signature certificate serial %s, key-exchange certificate serial %s, in %s\n",
@@ -384,7 +406,8 @@ func newGatewayCmd() *cobra.Command {
 		Long:  `gateway is the acquirer's side of SET. 'gateway register' obtains its certificates.`,
 	}
 	cmd.AddCommand(newGatewayRegisterCmd())
-	cmd.AddCommand(newGatewayRenewCmd()) // renew.go
+	cmd.AddCommand(newGatewayRenewCmd())  // renew.go
+	cmd.AddCommand(newGatewayResumeCmd()) // resume.go
 	cmd.AddCommand(newGatewayServeCmd())
 	return cmd
 }
@@ -422,14 +445,24 @@ acquirer's records (config.json of the CA) before it issues anything.
 				Suite: st, BrandID: rf.brand, AcquirerBIN: bin, BusinessID: businessID, Roots: roots, Answers: answers,
 			})
 			if pe := (*gateway.PendingError)(nil); errors.As(err, &pe) {
-				reg, err = awaitDecision(cmd, &rf, pe.Status, func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*gateway.Registered, error) {
+				// Saved before anything else, so the request outlives this process (resume.go).
+				if err := savePending(rf.out, func() ([]byte, error) { return pe.Registration.Export(rand.Reader, pp, rf.pf.kdf()) }); err != nil {
+					return err
+				}
+				reg, err = awaitDecision(cmd, &rf, pe.Status, resumeLater("gateway", rf.out), func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*gateway.Registered, error) {
 					return pe.Registration.Wait(ctx, rt, gateway.WaitOptions{Every: every, Max: max})
 				})
 			}
 			if err != nil {
+				if finalRefusal(err) {
+					_ = dropPending(rf.out) // the CA's answer is final: nothing to resume
+				}
 				return fmt.Errorf("registration: %w", err)
 			}
 			if err := writeParty(rf.out, "gateway", keyfile.RoleGatewaySigning, keyfile.RoleGatewayExchange, reg.RawSigKey, reg.RawExKey, reg.SigCert, reg.ExCert, reg.Chain, pp, rf.pf.kdf()); err != nil {
+				return err
+			}
+			if err := dropPending(rf.out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "registered gateway %q for acquirer %s: signature certificate serial %s, key-exchange certificate serial %s, in %s\n",

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto"
 	"crypto/rand"
 	"encoding/asn1"
@@ -17,6 +18,7 @@ import (
 	"github.com/setpay/setpay/gateway"
 	"github.com/setpay/setpay/keyfile"
 	"github.com/setpay/setpay/merchant"
+	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/pki"
 	"github.com/setpay/setpay/suite"
 	"github.com/setpay/setpay/transport"
@@ -27,7 +29,7 @@ import (
 // renewFlags are the flags every renewal command shares.
 type renewFlags struct {
 	dir, caURL, root, brand string
-	wait                    time.Duration
+	wait, poll              time.Duration
 	answers                 []string
 	pf                      passphraseFlags
 }
@@ -38,7 +40,8 @@ func (r *renewFlags) register(cmd *cobra.Command, caPath string) {
 	f.StringVar(&r.caURL, "ca", "", "the CA's registration `URL`, e.g. http://127.0.0.1:8443/"+caPath+" (required)")
 	f.StringVar(&r.root, "root", "", "the SET root certificate to trust, `FILE` (DER or PEM; root.der of 'setpay ca init') (required)")
 	f.StringVar(&r.brand, "brand", "SETpay", "the card brand's `NAME`, as the CA was created with")
-	f.DurationVar(&r.wait, "wait", 0, "keep retrying for up to `DURATION` while the CA refuses connections (it is starting)")
+	f.DurationVar(&r.wait, "wait", 0, "keep trying for up to `DURATION`: while the CA refuses connections (it is starting), and while it holds the renewal for review, asking again every --poll")
+	f.DurationVar(&r.poll, "poll", 10*time.Second, "with --wait, ask after a renewal held for review every `DURATION`")
 	f.StringArrayVar(&r.answers, "answer", nil, "fill the CA's registration form: `FIELD=VALUE` (repeatable)")
 	for _, n := range []string{"dir", "ca", "root"} {
 		_ = cmd.MarkFlagRequired(n)
@@ -48,6 +51,14 @@ func (r *renewFlags) register(cmd *cobra.Command, caPath string) {
 
 func (r *renewFlags) transport() wire.RoundTripper {
 	return &waitingRT{rt: &transport.Client{URL: r.caURL}, wait: r.wait}
+}
+
+// awaitRenewal follows a renewal the CA holds for review as 'register' follows
+// a registration (awaitDecision). A held renewal is not saved: the current
+// certificates stay valid, and running renew again asks anew.
+func awaitRenewal[R any](cmd *cobra.Command, r *renewFlags, status msg.CertStatus, wait func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (R, error)) (R, error) {
+	later := "run again with --wait DURATION to wait for the decision (the current certificates stay valid meanwhile)"
+	return awaitDecision(cmd, &regFlags{caURL: r.caURL, wait: r.wait, poll: r.poll}, status, later, wait)
 }
 
 func (r *renewFlags) answerMap() (map[string]string, error) {
@@ -183,6 +194,11 @@ refuses a certificate that is expired, revoked or not this card's.
 			reg, err := wallet.Renew(cmd.Context(), rf.transport(), wallet.RegisterConfig{
 				Suite: st, Roots: roots, Answers: answers, Key: newKey,
 			}, cur)
+			if pe := (*wallet.PendingError)(nil); errors.As(err, &pe) {
+				reg, err = awaitRenewal(cmd, &rf, pe.Status, func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*wallet.Registered, error) {
+					return pe.Registration.Wait(ctx, rt, wallet.WaitOptions{Every: every, Max: max})
+				})
+			}
 			if err != nil {
 				os.Remove(staged)
 				return fmt.Errorf("renewal: %w", err)
@@ -308,6 +324,11 @@ current certificate unless given.
 					reg, err := merchant.Renew(cmd.Context(), rf.transport(), merchant.RegisterConfig{
 						Suite: st, BrandID: rf.brand, MerchantID: id, AcquirerBIN: acq, Roots: roots, Answers: answers,
 					}, cur)
+					if pe := (*merchant.PendingError)(nil); errors.As(err, &pe) {
+						reg, err = awaitRenewal(cmd, &rf, pe.Status, func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*merchant.Registered, error) {
+							return pe.Registration.Wait(ctx, rt, merchant.WaitOptions{Every: every, Max: max})
+						})
+					}
 					if err != nil {
 						return nil, nil, nil, nil, nil, err
 					}
@@ -356,6 +377,11 @@ this gateway's. The legal name is the current certificate's unless given.
 					reg, err := gateway.Renew(cmd.Context(), rf.transport(), gateway.RegisterConfig{
 						Suite: st, BrandID: rf.brand, AcquirerBIN: bin, BusinessID: businessID, Roots: roots, Answers: answers,
 					}, cur)
+					if pe := (*gateway.PendingError)(nil); errors.As(err, &pe) {
+						reg, err = awaitRenewal(cmd, &rf, pe.Status, func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*gateway.Registered, error) {
+							return pe.Registration.Wait(ctx, rt, gateway.WaitOptions{Every: every, Max: max})
+						})
+					}
 					if err != nil {
 						return nil, nil, nil, nil, nil, err
 					}

@@ -169,16 +169,8 @@ func serviceLog(cmd *cobra.Command, party string) *slog.Logger {
 // serveUntilDone serves h on ln until ctx ends (SIGINT, SIGTERM), then
 // lets the exchanges in flight finish, for up to shutdownGrace.
 func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       httpTimeout,
-		WriteTimeout:      httpTimeout,
-		IdleTimeout:       time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelError),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
+	srv := transport.NewServer(h, log)
+	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -220,6 +212,7 @@ func newGatewayServeCmd() *cobra.Command {
 	var dir, root, listen, issuerAddr, db, limit string
 	var wait time.Duration
 	var pf passphraseFlags
+	var rf revocationFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the payment gateway as a service: SET over HTTP for merchants, ISO 8583 to the issuer",
@@ -247,9 +240,12 @@ itself: a card is declined once its approved spending would pass --limit.
 
 ` + serviceFlagsHelp + `
 
+` + revocationHelp + `
+
 ` + passphraseHelp,
 		Example: `  export SETPAY_PASSPHRASE='a long passphrase'
   setpay gateway serve --dir ./gateway --root ./myca/root.der \
+      --ca-url http://127.0.0.1:8443 \
       --listen 127.0.0.1:8444 --issuer-addr 127.0.0.1:8583`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -273,7 +269,7 @@ itself: a card is declined once its approved spending would pass --limit.
 			defer stop()
 			return runGateway(ctx, cmd, creds, roots, gatewayOptions{
 				listen: listen, issuerAddr: issuerAddr, db: storePath(db, dir, "gateway.db"),
-				limit: limitCents, wait: wait,
+				limit: limitCents, wait: wait, revocation: &rf,
 			})
 		},
 	}
@@ -287,6 +283,7 @@ itself: a card is declined once its approved spending would pass --limit.
 	f.DurationVar(&wait, "wait", 10*time.Second, "with --issuer-addr: wait up to `DURATION` at start for the issuer host to answer")
 	_ = cmd.MarkFlagRequired("dir")
 	_ = cmd.MarkFlagRequired("root")
+	rf.register(cmd, true)
 	pf.register(cmd)
 	return cmd
 }
@@ -295,6 +292,7 @@ type gatewayOptions struct {
 	listen, issuerAddr, db string
 	limit                  int64
 	wait                   time.Duration
+	revocation             *revocationFlags
 }
 
 func runGateway(ctx context.Context, cmd *cobra.Command, creds *credentials, roots []*pki.Certificate, o gatewayOptions) (err error) {
@@ -305,12 +303,16 @@ func runGateway(ctx context.Context, cmd *cobra.Command, creds *credentials, roo
 		return fmt.Errorf("gateway store: %w", err)
 	}
 	defer func() { err = errors.Join(err, st.Close()) }()
+	revocation, err := o.revocation.start(ctx, creds.suite, roots, log)
+	if err != nil {
+		return err
+	}
 
 	cfg := gateway.Config{
 		Suite: creds.suite, Name: creds.parsedSig.Subject.CommonName,
 		SigningKey: gateway.NewSigningKey(creds.sigKey), SigningCert: creds.sigCert,
 		ExchangeKey: gateway.NewExchangeKey(creds.exKey), ExchangeCert: creds.exCert,
-		Chain: creds.chain, Roots: roots, Store: st,
+		Chain: creds.chain, Roots: roots, Store: st, Revocation: revocation,
 		Limit: func(string) int64 { return o.limit },
 		Log:   log,
 	}
@@ -328,6 +330,26 @@ func runGateway(ctx context.Context, cmd *cobra.Command, creds *credentials, roo
 	if err != nil {
 		return err
 	}
+	// Money movements a previous run left unfinished are settled now and
+	// then every minute (gateway/reconcile.go).
+	rctx, stopReconcile := context.WithCancel(ctx)
+	reconciled := make(chan struct{})
+	defer func() { stopReconcile(); <-reconciled }()
+	go func() {
+		defer close(reconciled)
+		tick := time.NewTicker(time.Minute)
+		defer tick.Stop()
+		for {
+			if _, err := gw.Reconcile(rctx); err != nil {
+				log.Error("reconcile", "err", err)
+			}
+			select {
+			case <-rctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

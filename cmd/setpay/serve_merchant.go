@@ -40,9 +40,13 @@ type merchantFlags struct {
 	dir, root, gatewayURL, gatewayCert, db, brand string
 	wait                                          time.Duration
 	pf                                            passphraseFlags
+	rf                                            revocationFlags
 }
 
-func (mf *merchantFlags) register(cmd *cobra.Command) {
+// register adds the flags; caRequired makes --ca-url required (a service
+// must have the CRLs at start; a one-off command learns them from the
+// gateway's answers).
+func (mf *merchantFlags) register(cmd *cobra.Command, caRequired bool) {
 	f := cmd.Flags()
 	f.StringVar(&mf.dir, "dir", "", "the merchant's registration `DIR` ('setpay merchant register --out') (required)")
 	f.StringVar(&mf.root, "root", "", "the SET root certificate to trust, `FILE` (required)")
@@ -54,6 +58,7 @@ func (mf *merchantFlags) register(cmd *cobra.Command) {
 	for _, n := range []string{"dir", "root", "gateway-url", "gateway-cert"} {
 		_ = cmd.MarkFlagRequired(n)
 	}
+	mf.rf.register(cmd, caRequired)
 	mf.pf.register(cmd)
 }
 
@@ -106,6 +111,10 @@ func (mf *merchantFlags) openMerchant(ctx context.Context, cmd *cobra.Command, l
 			db.Close()
 		}
 	}()
+	revocation, err := mf.rf.start(ctx, creds.suite, roots, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	rt := &waitingRT{rt: &transport.Client{URL: mf.gatewayURL, HTTP: httpClient()}, wait: mf.wait}
 	cfg := merchant.Config{
 		Suite: creds.suite, MerchantID: md.MerID, BrandID: mf.brand,
@@ -113,8 +122,8 @@ func (mf *merchantFlags) openMerchant(ctx context.Context, cmd *cobra.Command, l
 		ExchangeKey: merchant.NewExchangeKey(creds.exKey), ExchangeCert: creds.exCert,
 		Chain:       creds.chain,
 		GatewayCert: gwCerts[0], GatewayChain: gwCerts[1:],
-		Roots: roots, Store: db,
-		Gateway:    &wire.GatewayClient{Endpoint: &wire.Endpoint{Suite: creds.suite, SWIdent: "setpay-merchant/0.1", Log: log}, RT: rt},
+		Roots: roots, Store: db, Revocation: revocation,
+		Gateway:    &wire.GatewayClient{Endpoint: &wire.Endpoint{Suite: creds.suite, SWIdent: "setpay-merchant/0.1", Log: log, ErrorRoots: roots}, RT: rt},
 		CaptureNow: captureNow,
 		Log:        log,
 	}
@@ -174,9 +183,12 @@ own service, talking to the payment gateway at --gateway-url over HTTP.
 
 ` + serviceFlagsHelp + `
 
+` + revocationHelp + `
+
 ` + passphraseHelp,
 		Example: `  export SETPAY_PASSPHRASE='a long passphrase'
   setpay merchant serve --dir ./shop --root ./myca/root.der --listen 127.0.0.1:8445 \
+      --ca-url http://127.0.0.1:8443 \
       --gateway-url http://127.0.0.1:8444/ --gateway-cert ./gateway/exchange.der`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
@@ -214,7 +226,7 @@ own service, talking to the payment gateway at --gateway-url over HTTP.
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", "127.0.0.1:8445", "serve on `host:port`")
 	f.StringVar(&capture, "capture", "manual", "when to capture, `MODE`: auto (with the authorization, a sale) or manual ('setpay merchant capture')")
-	mf.register(cmd)
+	mf.register(cmd, true)
 	return cmd
 }
 
@@ -308,6 +320,9 @@ one captured once the gateway's signed CapRes says so. It may run while
 
 ` + merchantFilesHelp + `
 
+The CRLs that check the gateway's answers come with them (or from
+--ca-url).
+
 ` + passphraseHelp,
 		Example: `  setpay merchant capture --dir ./shop --root ./myca/root.der \
       --gateway-url http://127.0.0.1:8444/ --gateway-cert ./gateway/exchange.der`,
@@ -360,7 +375,7 @@ one captured once the gateway's signed CapRes says so. It may run while
 			return nil
 		},
 	}
-	mf.register(cmd)
+	mf.register(cmd, false)
 	return cmd
 }
 
