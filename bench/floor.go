@@ -219,8 +219,15 @@ func sequenceOf(n int) []byte {
 	return der.Encode(der.TagSequence, inner)
 }
 
+// verifier validates chains bare: pki remembers signatures it verified,
+// which the floor must not profit from, so each validation forgets them
+// first and does every signature check of the path.
 func (f *Floor) verifier(t pki.CertType, usage x509.KeyUsage) encap.CertVerifier {
-	return pki.CertVerifier(pki.VerifyOptions{Roots: f.roots, Now: f.now(), CertType: t, KeyUsage: usage})
+	v := pki.CertVerifier(pki.VerifyOptions{Roots: f.roots, Now: f.now(), CertType: t, KeyUsage: usage})
+	return func(leaf []byte, chain [][]byte) (crypto.PublicKey, error) {
+		pki.ForgetVerifiedSignatures()
+		return v(leaf, chain)
+	}
 }
 
 // Run performs one purchase's cryptographic operations (see Ops). Every

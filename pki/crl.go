@@ -482,7 +482,7 @@ func (c *CRL) CheckSignatureFrom(issuer *Certificate) error {
 	if !issuer.IsCA || issuer.KeyUsage&x509.KeyUsageCRLSign == 0 {
 		return fmt.Errorf("%w: %v may not sign CRLs", ErrBadCRL, issuer)
 	}
-	if err := pkcs7.VerifySignature(issuer.PublicKey, c.SignatureAlgorithm, c.RawTBSCertList, c.Signature); err != nil {
+	if err := verifySignature(issuer, c.SignatureAlgorithm, c.RawTBSCertList, c.Signature); err != nil {
 		return fmt.Errorf("%w: CRL %v of %v: bad signature: %v", ErrBadCRL, c.Number, issuer, err)
 	}
 	return nil
@@ -764,7 +764,7 @@ func (b *BrandCRLIdentifier) Verify(brandCA *Certificate) error {
 	if brandCA.CertType&CertTypeBCA == 0 || !brandCA.IsCA || brandCA.KeyUsage&x509.KeyUsageCRLSign == 0 {
 		return fmt.Errorf("%w: BCI signer %v is not a brand CA able to sign revocation lists", ErrBadCRL, brandCA)
 	}
-	if err := pkcs7.VerifySignature(brandCA.PublicKey, b.SignatureAlgorithm, b.RawTBS, b.Signature); err != nil {
+	if err := verifySignature(brandCA, b.SignatureAlgorithm, b.RawTBS, b.Signature); err != nil {
 		return fmt.Errorf("%w: BCI %d of %q: bad signature by %v: %v", ErrBadCRL, b.SequenceNum, b.BrandID, brandCA, err)
 	}
 	return nil

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/setpay/setpay/internal/pkcs7"
 )
 
 // Verification failures. Verify wraps one of these with the details, so
@@ -125,7 +123,7 @@ func (opts *VerifyOptions) build(chain []*Certificate) ([]*Certificate, error) {
 			found = true
 			err := checkIssuance(cand, cur, len(chain)-1)
 			if err == nil {
-				err = pkcs7.VerifySignature(cand.PublicKey, cur.SignatureAlgorithm, cur.RawTBSCertificate, cur.Signature)
+				err = verifySignature(cand, cur.SignatureAlgorithm, cur.RawTBSCertificate, cur.Signature)
 				if err != nil {
 					err = fmt.Errorf("%w: %v issued by %v: %v", ErrBadSignature, cur, cand, err)
 				}
