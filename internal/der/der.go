@@ -215,6 +215,11 @@ func Read(b []byte) (Element, []byte, error) {
 	if l > len(b)-i {
 		return e, nil, ErrTruncated
 	}
+	// X.690 8.8: a NULL is primitive with no contents octets; anything
+	// else is not a NULL a DER encoder could have written.
+	if e.Tag.Class == ClassUniversal && e.Tag.Number == 5 && (e.Tag.Constructed || l != 0) {
+		return e, nil, fmt.Errorf("NULL must be primitive and empty: %w", ErrInvalid)
+	}
 	e.Contents = b[i : i+l]
 	e.Raw = b[:i+l]
 	return e, b[i+l:], nil

@@ -56,6 +56,8 @@ func TestReadRejects(t *testing.T) {
 		{"no length", []byte{0x04}, ErrTruncated},
 		{"short contents", []byte{0x04, 0x03, 0x00}, ErrTruncated},
 		{"indefinite", []byte{0x30, 0x80, 0x00, 0x00}, ErrIndefinite},
+		{"NULL with contents", []byte{0x05, 0x01, 0x00}, ErrInvalid},
+		{"constructed NULL", []byte{0x25, 0x00}, ErrInvalid},
 		{"long form for short length", []byte{0x04, 0x81, 0x01, 0x00}, ErrNonMinimal},
 		{"leading zero length octet", []byte{0x04, 0x82, 0x00, 0x80}, ErrNonMinimal},
 		{"length octets missing", []byte{0x04, 0x82, 0x01}, ErrTruncated},

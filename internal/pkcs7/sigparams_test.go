@@ -152,7 +152,9 @@ func TestSignatureParameters(t *testing.T) {
 	structural := func(oid asn1.ObjectIdentifier) []tc {
 		two := der.Encode(der.TagSequence, append(append(der.Encode(der.TagOID, signedTestOIDBytes(oid)), 0x05, 0x00), 0x05, 0x00))
 		nonDERNull := der.Encode(der.TagSequence, append(der.Encode(der.TagOID, signedTestOIDBytes(oid)), 0x05, 0x81, 0x00))
+		nullContent := der.Encode(der.TagSequence, append(der.Encode(der.TagOID, signedTestOIDBytes(oid)), 0x05, 0x01, 0x00))
 		return []tc{
+			{"signature params NULL with content", sigParamsEdit{rawSigAlgo: nullContent}, malformed},
 			{"signature params NULL twice", sigParamsEdit{rawSigAlgo: two}, malformed},
 			{"signature params non-DER NULL length", sigParamsEdit{rawSigAlgo: nonDERNull}, malformed},
 		}
@@ -167,7 +169,7 @@ func TestSignatureParameters(t *testing.T) {
 	}{
 		{"sha1WithRSAEncryption", "rsa1024", crypto.SHA1, ModePKCS7, append(append(sigCases(
 			map[string][]byte{"NULL": null},
-			map[string][]byte{"absent": absent, "OCTET STRING": octets, "empty SEQUENCE": emptySeq, "NULL with content": {0x05, 0x01, 0x00}}),
+			map[string][]byte{"absent": absent, "OCTET STRING": octets, "empty SEQUENCE": emptySeq}),
 			tc{"rsaEncryption NULL", sigParamsEdit{signature: withAlg(OIDRSAEncryption, null)}, ok},
 			tc{"rsaEncryption absent", sigParamsEdit{signature: withAlg(OIDRSAEncryption, absent)}, badParams},
 			tc{"rsaEncryption OCTET STRING", sigParamsEdit{signature: withAlg(OIDRSAEncryption, octets)}, badParams},
