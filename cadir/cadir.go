@@ -17,10 +17,12 @@
 //	                         issued (the CAs below them) and revoked
 //	root.crl brand.crl cca.crl mca.crl pca.crl   the current CRL of each CA
 //	brand.bci                the current BrandCRLIdentifier naming them
+//	crl.lock                 orders the writers and readers of the CRLs
 //
 // Init issues a first CRL of every CA and a BrandCRLIdentifier, so that
 // parties can require CRLs from the start; Revoke replaces the revoking
-// CA's CRL and the BCI, WriteCRLs all of them.
+// CA's CRL and the BCI, WriteCRLs all of them, and RefreshCRLs (what
+// 'setpay ca serve' runs) those past half their validity.
 //
 // PEM copies exist only so openssl can read the certificates; setpay reads
 // the DER.

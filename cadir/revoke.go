@@ -23,8 +23,25 @@ import (
 )
 
 // CRLValidity is how long a CRL or BrandCRLIdentifier written here stays
-// current: parties must fetch a fresh one within a week.
+// current: parties must fetch a fresh one within a week. 'setpay ca serve'
+// re-signs them long before that (RefreshCRLs).
 const CRLValidity = 7 * 24 * time.Hour
+
+// RootCRLValidity is how long the root's CRL stays current. The root's key
+// stays offline ('setpay ca serve' never opens it), so a server cannot
+// re-sign the root's CRL; its CRL lists only revoked brand CAs, which are
+// revoked rarely and offline with 'setpay ca revoke' (a new root CRL at
+// once). A year between 'setpay ca crl' runs keeps the root offline and
+// still bounds how long a party may go without hearing from it.
+const RootCRLValidity = 365 * 24 * time.Hour
+
+// crlValidity is how long a fresh CRL of the CA name is current.
+func crlValidity(name string) time.Duration {
+	if name == Root {
+		return RootCRLValidity
+	}
+	return CRLValidity
+}
 
 // Root is the short name of the SET root CA, whose CRL lists revoked brand
 // CAs.
@@ -78,6 +95,11 @@ var ErrRootKeyClosed = errors.New("cadir: the root CA's key is not open (OpenOpt
 // returns the CA's short name and the CRL. The revocation is in the CA's
 // database before any file is written.
 func (h *Hierarchy) Revoke(ctx context.Context, serial *big.Int, reason pki.CRLReason) (string, []byte, error) {
+	unlock, err := lockDir(h.Dir, true)
+	if err != nil {
+		return "", nil, err
+	}
+	defer unlock()
 	for _, name := range AllCAs {
 		db := h.dbs[name]
 		if db == nil {
@@ -99,11 +121,11 @@ func (h *Hierarchy) Revoke(ctx context.Context, serial *big.Int, reason pki.CRLR
 			}
 			return "", nil, fmt.Errorf("cadir: revoking at the %s: %w", name, err)
 		}
-		crl, err := h.IssueCRL(ctx, name)
+		crl, err := h.issueCRL(ctx, name)
 		if err != nil {
 			return "", nil, err
 		}
-		if _, err := h.IssueBCI(); err != nil {
+		if _, err := h.issueBCI(); err != nil {
 			return "", nil, err
 		}
 		return name, crl, nil
@@ -201,10 +223,21 @@ func (d dirSource) Revocation(context.Context) ([]*pki.CRL, *pki.BrandCRLIdentif
 }
 
 // IssueCRL signs a fresh CRL of the CA name (Root, Brand, CCA, MCA or
-// PCA) listing every revocation in its database, valid for CRLValidity,
-// and keeps it as the CA's current CRL in DIR/NAME.crl. The root's CRL
-// needs OpenOptions.RootKey.
+// PCA) listing every revocation in its database, valid for CRLValidity
+// (the root's for RootCRLValidity), and keeps it as the CA's current CRL
+// in DIR/NAME.crl. The root's CRL needs OpenOptions.RootKey. The BCI
+// still names the previous CRL until IssueBCI.
 func (h *Hierarchy) IssueCRL(ctx context.Context, name string) ([]byte, error) {
+	unlock, err := lockDir(h.Dir, true)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return h.issueCRL(ctx, name)
+}
+
+// issueCRL is IssueCRL with the directory's lock held.
+func (h *Hierarchy) issueCRL(ctx context.Context, name string) ([]byte, error) {
 	a, err := h.Authority(name)
 	if err != nil {
 		return nil, err
@@ -239,7 +272,7 @@ func writeCRL(dir, name string, a *pki.Authority, list []pki.RevokedCertificate,
 			number = new(big.Int).Add(c.Number, big.NewInt(1))
 		}
 	}
-	crl, err := a.IssueCRL(rand, list, number, now, now.Add(CRLValidity))
+	crl, err := a.IssueCRL(rand, list, number, now, now.Add(crlValidity(name)))
 	if err != nil {
 		return nil, fmt.Errorf("cadir: %s CRL: %w", name, err)
 	}
@@ -278,6 +311,16 @@ func writeFileAtomic(path string, data []byte) error {
 // every CA of the hierarchy (DIR/NAME.crl, root included) and writes it to
 // DIR/brand.bci.
 func (h *Hierarchy) IssueBCI() ([]byte, error) {
+	unlock, err := lockDir(h.Dir, true)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return h.issueBCI()
+}
+
+// issueBCI is IssueBCI with the directory's lock held.
+func (h *Hierarchy) issueBCI() ([]byte, error) {
 	auths := map[string]*pki.Authority{}
 	for _, name := range AllCAs {
 		auths[name], _ = h.Authority(name)
@@ -334,9 +377,20 @@ type Published struct {
 }
 
 // ReadPublished reads the current CRLs and BrandCRLIdentifier of the CA
-// directory dir, as Init, Revoke and WriteCRLs leave them. It reads the
-// files at every call, so a server sees what another process revoked.
+// directory dir, as Init, Revoke, WriteCRLs and RefreshCRLs leave them. It
+// reads the files at every call, so a server sees what another process
+// revoked, and under the directory's lock, so never a CRL newer than the
+// BCI read with it (a BCI pins each CRL's number).
 func ReadPublished(dir string) (*Published, error) {
+	unlock, err := lockDir(dir, false)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return readPublished(dir)
+}
+
+func readPublished(dir string) (*Published, error) {
 	p := &Published{}
 	for _, name := range AllCAs {
 		b, err := os.ReadFile(filepath.Join(dir, name+".crl"))
@@ -369,9 +423,14 @@ func (h *Hierarchy) WriteCRLs(ctx context.Context, outDir string) ([]string, err
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("cadir: %w", err)
 	}
+	unlock, err := lockDir(h.Dir, true)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	var written []string
 	for _, name := range AllCAs {
-		der, err := h.IssueCRL(ctx, name)
+		der, err := h.issueCRL(ctx, name)
 		if err != nil {
 			return written, err
 		}
@@ -385,7 +444,7 @@ func (h *Hierarchy) WriteCRLs(ctx context.Context, outDir string) ([]string, err
 		}
 		written = append(written, p, pp)
 	}
-	der, err := h.IssueBCI()
+	der, err := h.issueBCI()
 	if err != nil {
 		return written, err
 	}

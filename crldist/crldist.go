@@ -131,6 +131,9 @@ func Open(st suite.Suite, b []byte, roots []*pki.Certificate, src pki.Revocation
 	if err != nil {
 		return nil, nil, nil, msg.Errorf(msg.DecodingFailure, "CRLNotification: %w", err)
 	}
+	if src != nil {
+		src = untilLapsed{src, now}
+	}
 	v := pki.RevocationVerifier(src, pki.VerifyOptions{Roots: roots, Now: now, CertType: pki.CertTypeBCA})
 	t, _, err := encap.OpenS(st, n.SignedData, msg.OIDCRLNotificationTBS, v)
 	if errors.Is(err, encap.ErrMalformed) {
@@ -171,6 +174,24 @@ func Open(st suite.Suite, b []byte, roots []*pki.Certificate, src pki.Revocation
 		}
 	}
 	return sd.CRLs, tbs.BrandCRLIdentifier, cas, nil
+}
+
+// untilLapsed hands out src's CRLs, and its BCI only while current at
+// now. A party whose BCI lapsed (it could not fetch for a week) must
+// still be able to fetch the brand CA's next notification: the brand CA
+// stays refused if a CRL held lists it, but a lapsed BCI does not refuse
+// the very message that replaces it.
+type untilLapsed struct {
+	src pki.RevocationSource
+	now time.Time
+}
+
+func (u untilLapsed) Revocation(ctx context.Context) ([]*pki.CRL, *pki.BrandCRLIdentifier, error) {
+	crls, bci, err := u.src.Revocation(ctx)
+	if bci != nil && !bci.CurrentAt(u.now) {
+		bci = nil
+	}
+	return crls, bci, err
 }
 
 // sameThumbs reports whether thumbs lists the digest under h of each item

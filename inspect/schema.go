@@ -389,10 +389,13 @@ var schemas = map[string]schema{
 	"FailedItem":    seq(f("itemNumber", "INTEGER"), f("itemReason", "VisibleString")),
 	"CertInqReq":    seq(f("contentType", "ContentType"), req(exp(0, "content", "ANY"))),
 	"CertInqReqTBS": seq(f("rrpid", "RRPID"), f("lid-EE", "LocalID"), f("chall-EE3", "Challenge"), imp(0, "lid-CA", "LocalID"), exp(1, "thumbs", "Thumbs")),
-	"BrandCRLIdentifier": seq(f("version", "INTEGER"), f("sequenceNum", "INTEGER"), f("brandID", "BrandID"), f("notBefore", "GeneralizedTime"),
-		f("notAfter", "GeneralizedTime"), f("crlIdentifierSeq", "CRLIdentifierSeq"), imp(0, "bciExtensions", "MsgExtensions")),
+	// The signed BCI pki issues (docs/spec-gaps.md, "BrandCRLIdentifier").
+	"BrandCRLIdentifier": seq(f("unsignedBrandCRLIdentifier", "UnsignedBrandCRLIdentifier"), f("signatureAlgorithm", "AlgorithmIdentifier"),
+		f("signature", "BIT STRING")),
+	"UnsignedBrandCRLIdentifier": seq(f("version", "INTEGER"), f("sequenceNum", "INTEGER"), f("brandID", "BrandID"), f("notBefore", "GeneralizedTime"),
+		f("notAfter", "GeneralizedTime"), f("crlIdentifierSeq", "CRLIdentifierSeq")),
 	"CRLIdentifierSeq": seqOf("CRLIdentifier"),
-	"CRLIdentifier":    seq(f("crlIssuerThumb", "CertThumb"), f("crlNumber", "INTEGER")),
+	"CRLIdentifier":    seq(f("issuerThumb", "OCTET STRING"), f("crlNumber", "INTEGER")),
 
 	// PKCS#7 / CMS
 	"ContentInfo": seq(f("contentType", "ContentType"), req(exp(0, "content", "ANY"))),

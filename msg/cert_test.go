@@ -5,6 +5,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"math/big"
 	"testing"
 
 	"github.com/setpay/setpay/internal/der"
@@ -39,8 +40,9 @@ func bciDER() []byte {
 func testBCI() *BrandCRLIdentifier {
 	return &BrandCRLIdentifier{
 		SequenceNum: 7, BrandID: "Visa", NotBefore: testTime, NotAfter: testTime.Add(24 * 3600e9),
-		CRLIdentifierSeq: []CRLIdentifier{{CRLIssuerThumb: *testThumb(0xc1), CRLNumber: 3}, {CRLIssuerThumb: *testThumb(0xc2), CRLNumber: 300}},
-		BCIExtensions:    testExts(),
+		CRLIdentifierSeq:   []CRLIdentifier{{IssuerThumb: bytes.Repeat([]byte{0xc1}, 32), CRLNumber: big.NewInt(3)}, {IssuerThumb: bytes.Repeat([]byte{0xc2}, 20), CRLNumber: big.NewInt(300)}},
+		SignatureAlgorithm: pkcs7.AlgorithmIdentifier{Algorithm: pkcs7.OIDECDSAWithSHA256},
+		Signature:          bytes.Repeat([]byte{0x5b}, 70),
 	}
 }
 
@@ -150,7 +152,7 @@ func certCodecs(t testing.TB) []codec {
 		{"CertInqReqTBS/minimal", "cert_certinqreq_tbs_min.der", &CertInqReqTBS{RRPID: RRPID(fill20(18)), LIDEE: []byte("c"), ChallEE3: Challenge(fill20(19))}, decoder(UnmarshalCertInqReqTBS)},
 		{"CertInqRes", "cert_certinqres.der", &CertInqRes{Signed: testCI(t, pkcs7.OIDSignedData, 0x3a)}, decoder(UnmarshalCertInqRes)},
 		{"BrandCRLIdentifier/full", "cert_bci.der", testBCI(), decoder(UnmarshalBrandCRLIdentifier)},
-		{"BrandCRLIdentifier/minimal", "cert_bci_min.der", &BrandCRLIdentifier{BrandID: "MC", NotBefore: testTime, NotAfter: testTime}, decoder(UnmarshalBrandCRLIdentifier)},
+		{"BrandCRLIdentifier/minimal", "cert_bci_min.der", &BrandCRLIdentifier{BrandID: "MC", NotBefore: testTime, NotAfter: testTime.Add(1e9), SignatureAlgorithm: pkcs7.AlgorithmIdentifier{Algorithm: pkcs7.OIDECDSAWithSHA256}, Signature: []byte{1}}, decoder(UnmarshalBrandCRLIdentifier)},
 	}
 }
 
@@ -367,7 +369,10 @@ func TestCertMarshalRejects(t *testing.T) {
 		{"empty certThumbs", func() marshaler { d := fullCertResData(); d.CertThumbs = []CertThumb{}; return d }(), "certThumbs"},
 		{"failedItem negative", func() marshaler { d := fullCertResData(); d.CertStatus.FailedItemSeq[0].ItemNumber = -1; return d }(), "itemNumber"},
 		{"BCI notAfter before notBefore", func() marshaler { b := testBCI(); b.NotAfter = b.NotBefore.Add(-1e9); return b }(), "notAfter"},
-		{"BCI negative crlNumber", func() marshaler { b := testBCI(); b.CRLIdentifierSeq[1].CRLNumber = -1; return b }(), "crlIdentifierSeq[1]"},
+		{"BCI negative crlNumber", func() marshaler { b := testBCI(); b.CRLIdentifierSeq[1].CRLNumber = big.NewInt(-1); return b }(), "crlIdentifierSeq[1]"},
+		{"BCI issuerThumb of 16 bytes", func() marshaler { b := testBCI(); b.CRLIdentifierSeq[0].IssuerThumb = make([]byte, 16); return b }(), "crlIdentifierSeq[0]"},
+		{"BCI sequenceNum past 2^31", func() marshaler { b := testBCI(); b.SequenceNum = 1 << 31; return b }(), "sequenceNum"},
+		{"BCI unsigned", func() marshaler { b := testBCI(); b.SignatureAlgorithm = pkcs7.AlgorithmIdentifier{}; return b }(), "signatureAlgorithm"},
 		{"BCI brandID empty", func() marshaler { b := testBCI(); b.BrandID = ""; return b }(), "brandID"},
 		{"brandCRLIdentifier not DER", func() marshaler { d := fullCardCInitResTBS(); d.BrandCRLIdentifier = []byte{0x30, 0x05}; return d }(), "brandCRLIdentifier"},
 	})
@@ -395,8 +400,11 @@ func TestCertUnmarshalRejects(t *testing.T) {
 		{"CertReqData indefinite", append(append([]byte{0x30, 0x80}, contentsOf(t, reqEnc)...), 0, 0), decReq},
 		{"fieldLen DEFAULT encoded", replaceOnce(t, tbsEnc, der.Encode(der.Implicit(2), []byte{40}), der.Encode(der.Implicit(2), []byte{0x00, 0x80})), decTBS},
 		{"fieldRequired FALSE encoded", replaceOnce(t, tbsEnc, der.Encode(der.Implicit(3), []byte{0xff}), der.Encode(der.Implicit(3), []byte{0x00})), decTBS},
-		{"BCI version 1", der.Encode(der.TagSequence, append([]byte{0x02, 0x01, 0x01}, contentsOf(t, bciEnc)[3:]...)), decBCI},
-		{"BCI version absent", der.Encode(der.TagSequence, contentsOf(t, bciEnc)[3:]), decBCI},
+		{"BCI version 1", replaceOnce(t, bciEnc, []byte{0x02, 0x01, 0x00, 0x02, 0x01, 0x07}, []byte{0x02, 0x01, 0x01, 0x02, 0x01, 0x07}), decBCI},
+		{"BCI sequenceNum negative", replaceOnce(t, bciEnc, []byte{0x02, 0x01, 0x00, 0x02, 0x01, 0x07}, []byte{0x02, 0x01, 0x00, 0x02, 0x01, 0xf9}), decBCI},
+		{"BCI crlNumber negative", replaceOnce(t, bciEnc, []byte{0x02, 0x02, 0x01, 0x2c}, []byte{0x02, 0x02, 0xff, 0x2c}), decBCI},
+		{"BCI unsigned layout", contentsOf(t, bciEnc)[:len(unsignedOf(t, bciEnc))], decBCI},
+		{"BCI signature with unused bits", replaceOnce(t, bciEnc, []byte{0x03, 0x47, 0x00}, []byte{0x03, 0x47, 0x01}), decBCI},
 		{"certStatusCode 10", replaceOnce(t, resEnc, der.Encode(der.TagEnumerated, []byte{1}), der.Encode(der.TagEnumerated, []byte{10})), decRes},
 	})
 	// Control: the fieldLen replacement target is valid with a legal value.
@@ -438,12 +446,22 @@ func TestBrandCRLIdentifierOpaqueField(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, err := UnmarshalBrandCRLIdentifier(d.BrandCRLIdentifier)
-	if err != nil || b.SequenceNum != 7 || len(b.CRLIdentifierSeq) != 2 || b.CRLIdentifierSeq[1].CRLNumber != 300 {
+	if err != nil || b.SequenceNum != 7 || len(b.CRLIdentifierSeq) != 2 || b.CRLIdentifierSeq[1].CRLNumber.Int64() != 300 {
 		t.Errorf("BrandCRLIdentifier from message: %+v, %v", b, err)
 	}
 	if _, err := UnmarshalBrandCRLIdentifier(append(mustMarshal(t, testBCI()), 0)); !errors.Is(err, der.ErrTrailingData) {
 		t.Errorf("trailing: %v", err)
 	}
+}
+
+// unsignedOf returns the UnsignedBrandCRLIdentifier of a BCI's DER.
+func unsignedOf(t *testing.T, bci []byte) []byte {
+	t.Helper()
+	b, err := UnmarshalBrandCRLIdentifier(bci)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.RawUnsigned()
 }
 
 func fuzzCert[T marshaler](f *testing.F, dec func([]byte) (T, error), v marshaler, golden ...string) {

@@ -172,6 +172,7 @@ must not exist or be empty:
 
 func newCAServeCmd() *cobra.Command {
 	var dir, listen string
+	var fresh crlRefresh
 	var pf passphraseFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -191,6 +192,15 @@ so a 'setpay ca revoke' run while serving takes effect at once: parties
 learn of it at their next fetch, and a revoked cardholder, merchant or
 payment CA refuses every registration request (revokedCertificate).
 
+CRLs and the brand's CRL identifier are current for a week, and parties
+refuse certificates whose CAs have no current CRL, so serve keeps them
+fresh: at start and every --crl-check-interval it re-signs each one past
+--crl-refresh-at of its validity (default half: after three and a half
+days). The root's key stays offline, so serve cannot re-sign the root's
+CRL: it is current for a year from 'setpay ca init', 'setpay ca revoke'
+of a brand CA, or 'setpay ca crl', and serve logs a warning once it is
+past the same point; run 'setpay ca crl' then.
+
 It prints the URLs, logs each request to standard error, and stops cleanly
 on Ctrl-C (SIGINT) or SIGTERM. Listen on loopback unless a proxy in front
 adds TLS: SET protects its messages itself, but not who talks to whom.
@@ -201,19 +211,33 @@ adds TLS: SET protects its messages itself, but not who talks to whom.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runCAServe(ctx, cmd, dir, listen, &pf)
+			return runCAServe(ctx, cmd, dir, listen, fresh, &pf)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&dir, "dir", "", "the CA directory made by 'setpay ca init' (required)")
 	f.StringVar(&listen, "listen", "127.0.0.1:8443", "serve HTTP on `host:port`")
+	f.DurationVar(&fresh.interval, "crl-check-interval", time.Hour, "check every `DURATION` whether CRLs need re-signing")
+	f.Float64Var(&fresh.at, "crl-refresh-at", cadir.DefaultRefreshAt, "re-sign a CRL once this `FRACTION` of its validity has passed")
 	_ = cmd.MarkFlagRequired("dir")
 	pf.register(cmd)
 	registerReviewFlag(cmd) // ca_pending.go
 	return cmd
 }
 
-func runCAServe(ctx context.Context, cmd *cobra.Command, dir, listen string, pf *passphraseFlags) (err error) {
+// crlRefresh is how 'ca serve' keeps its CRLs current.
+type crlRefresh struct {
+	interval time.Duration
+	at       float64
+}
+
+func runCAServe(ctx context.Context, cmd *cobra.Command, dir, listen string, fresh crlRefresh, pf *passphraseFlags) (err error) {
+	if fresh.interval <= 0 {
+		return fmt.Errorf("--crl-check-interval %v: must be positive", fresh.interval)
+	}
+	if !(fresh.at > 0 && fresh.at < 1) {
+		return fmt.Errorf("--crl-refresh-at %v: want a fraction between 0 and 1", fresh.at)
+	}
 	pp, err := pf.get(cmd, false)
 	if err != nil {
 		return err
@@ -228,6 +252,24 @@ func runCAServe(ctx context.Context, cmd *cobra.Command, dir, listen string, pf 
 		return err
 	}
 	defer func() { err = errors.Join(err, h.Close()) }()
+	// Fresh CRLs before the first GET /crl, then on the interval.
+	crlLog := log.With("ca", "crl")
+	reportRefresh(crlLog)(h.RefreshCRLs(ctx, fresh.at))
+	rctx, stopRefresh := context.WithCancel(ctx)
+	refreshed := make(chan struct{})
+	go func() {
+		defer close(refreshed)
+		t := time.NewTimer(fresh.interval)
+		defer t.Stop()
+		select { // the first check is the one just made
+		case <-rctx.Done():
+			return
+		case <-t.C:
+		}
+		_ = h.KeepCRLsFresh(rctx, fresh.interval, fresh.at, reportRefresh(crlLog))
+	}()
+	// Stop refreshing before the databases close.
+	defer func() { stopRefresh(); <-refreshed }()
 	mux := http.NewServeMux()
 	for _, name := range cadir.IssuingCAs {
 		mux.Handle("/"+name, transport.Handler(h.CAs[name].Serve, log.With("ca", name)))
@@ -258,6 +300,24 @@ func runCAServe(ctx context.Context, cmd *cobra.Command, dir, listen string, pf 
 	}
 	fmt.Fprintf(out, "ca: stopped\n")
 	return nil
+}
+
+// reportRefresh logs what a CRL refresh did.
+func reportRefresh(log *slog.Logger) func(*cadir.Refreshed, error) {
+	return func(r *cadir.Refreshed, err error) {
+		if err != nil {
+			log.Error("re-signing CRLs failed; the current ones stay served", "err", err)
+		}
+		if r == nil {
+			return
+		}
+		if len(r.CRLs) > 0 || r.BCI {
+			log.Info("re-signed CRLs", "cas", r.CRLs, "bci", r.BCI)
+		}
+		if len(r.Stale) > 0 {
+			log.Warn("the root's CRL needs re-signing with the root key: run 'setpay ca crl'", "cas", r.Stale, "current_until", r.RootNextUpdate)
+		}
+	}
 }
 
 func newCARevokeCmd() *cobra.Command {
@@ -353,7 +413,9 @@ certificate it revoked so far: the cardholder, merchant and payment CAs
 brand CA); and a BrandCRLIdentifier (brand.bci), signed by the brand CA,
 naming those five CRLs: the list a SET party checks to know it has every
 CRL in force. They become the directory's current ones (what 'setpay ca
-serve' hands out) and are valid for a week; run crl again before then.
+serve' hands out). The root's CRL is valid for a year, the others and the
+identifier for a week; 'setpay ca serve' re-signs all but the root's
+before then, so run crl at least yearly (serve warns when it is due).
 
 Files written to --out: root.crl brand.crl cca.crl mca.crl pca.crl (DER),
 with .crl.pem copies openssl reads (openssl crl -in cca.crl.pem -text),
