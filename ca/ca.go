@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/setpay/setpay/encap"
@@ -33,16 +34,62 @@ import (
 )
 
 // Issuer is one card issuer the CA registers cardholders for: the BIN
-// range it owns and the registration form it wants filled in.
+// range it owns and the registration form it wants filled in, per
+// language.
 type Issuer struct {
 	// BINLow and BINHigh bound the issuer's BINs (the first six PAN
 	// digits), inclusive.
 	BINLow, BINHigh string
-	// Form is the registration form; nil asks for nothing. Its RegFormID
-	// must be unique among the CA's issuers.
+	// Form is the registration form in the default language, sent for
+	// any language Forms lacks; nil asks for nothing.
 	Form *msg.RegTemplate
+	// Forms are the form in other languages, by the language tag a
+	// RegFormReq names (e.g. "fr"; matched ignoring case, and a request
+	// for "fr-CA" gets "fr" when there is no "fr-CA"). Every RegFormID,
+	// Form's included, must be unique among the CA's issuers: the CertReq
+	// is checked against the form whose ID its chall-CA remembers.
+	Forms map[string]*msg.RegTemplate
 	// Policy is the certificate policy text shown to the cardholder.
 	Policy string
+}
+
+// FormFor returns the issuer's form for language lang (Form if none).
+func (i *Issuer) FormFor(lang string) *msg.RegTemplate { return pickForm(i.Form, i.Forms, lang) }
+
+// pickForm returns the form of forms for lang: an exact match ignoring
+// case, else the primary language subtag's, else def.
+func pickForm(def *msg.RegTemplate, forms map[string]*msg.RegTemplate, lang string) *msg.RegTemplate {
+	if len(forms) == 0 || lang == "" {
+		return def
+	}
+	primary, _, _ := strings.Cut(lang, "-")
+	var sub *msg.RegTemplate
+	for tag, f := range forms {
+		switch {
+		case strings.EqualFold(tag, lang):
+			return f
+		case strings.EqualFold(tag, primary):
+			sub = f
+		}
+	}
+	if sub != nil {
+		return sub
+	}
+	return def
+}
+
+// formByID returns the form among def and forms whose RegFormID is id:
+// the one a chall-CA was issued with. Nil if none (no form was sent).
+func formByID(def *msg.RegTemplate, forms map[string]*msg.RegTemplate, id int64) *msg.RegTemplate {
+	if def != nil && def.RegFormID == id {
+		return def
+	}
+	for _, f := range forms {
+		if f != nil && f.RegFormID == id {
+			return f
+		}
+	}
+	return nil
 }
 
 // serves reports whether bin falls in the issuer's range.
@@ -123,11 +170,21 @@ func New(cfg Config) (*CA, error) {
 		if len(is.BINLow) != 6 || len(is.BINHigh) != 6 || is.BINLow > is.BINHigh || is.Policy == "" {
 			return nil, fmt.Errorf("ca: issuer %d: need a six-digit BIN range and a policy", i)
 		}
-		if is.Form != nil {
-			if ids[is.Form.RegFormID] {
-				return nil, fmt.Errorf("ca: issuer %d: regFormID %d used twice", i, is.Form.RegFormID)
+		forms := []*msg.RegTemplate{is.Form}
+		for lang, f := range is.Forms {
+			if lang == "" || f == nil {
+				return nil, fmt.Errorf("ca: issuer %d: a form needs a language and a template", i)
 			}
-			ids[is.Form.RegFormID] = true
+			forms = append(forms, f)
+		}
+		for _, f := range forms {
+			if f == nil {
+				continue
+			}
+			if ids[f.RegFormID] {
+				return nil, fmt.Errorf("ca: issuer %d: regFormID %d used twice", i, f.RegFormID)
+			}
+			ids[f.RegFormID] = true
 		}
 	}
 	if cfg.ChallengeTTL <= 0 {
@@ -263,13 +320,14 @@ func (c *CA) HandleRegFormReq(ctx context.Context, req *msg.RegFormReq) (*msg.Re
 		// nonce exists (docs/spec-gaps.md, "ca: cardholder registration").
 		res.RegFormOrReferral.ReferralData = &msg.ReferralData{Reason: "this CA does not register cards of this BIN"}
 	} else {
-		res.RegFormOrReferral.RegFormData = &msg.RegFormData{RegTemplate: issuer.Form, Policy: issuer.Policy}
+		form := issuer.FormFor(data.Language)
+		res.RegFormOrReferral.RegFormData = &msg.RegFormData{RegTemplate: form, Policy: issuer.Policy}
 		if _, err := io.ReadFull(c.cfg.Rand, res.ChallCA[:]); err != nil {
 			return nil, msg.Errorf(msg.UnspecifiedFailure, "chall-CA: %w", err)
 		}
 		ch := Challenge{Issued: c.cfg.Now(), PANMAC: c.panMAC(pan.PAN)}
-		if issuer.Form != nil {
-			ch.RegFormID = issuer.Form.RegFormID
+		if form != nil {
+			ch.RegFormID = form.RegFormID
 		}
 		if err := c.cfg.Store.PutChallenge(ctx, res.ChallCA, ch); err != nil {
 			return nil, msg.Errorf(msg.UnspecifiedFailure, "remembering chall-CA: %w", err)
@@ -378,7 +436,8 @@ func (c *CA) holderIssuer(data *msg.CertReqData, ch Challenge, res *msg.CertResD
 	if !hmac.Equal(ch.PANMAC, c.panMAC(id)) {
 		return nil, nil, msg.Errorf(msg.ChallengeMismatch, "CertReq: chall-CA was issued for another %s", what)
 	}
-	if failed := checkForm(issuer.Form, ch.RegFormID, data); failed != nil {
+	// The form sent, in whichever language: the one chall-CA remembers.
+	if failed := checkForm(formByID(issuer.Form, issuer.Forms, ch.RegFormID), ch.RegFormID, data); failed != nil {
 		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "registration form not accepted", FailedItemSeq: failed}
 		refused, err := c.certRes(res, nil, data.CABackKeyData)
 		return nil, refused, err

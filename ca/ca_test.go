@@ -91,7 +91,7 @@ func newFixture(t testing.TB, st suite.Suite) *fixture {
 					{FieldName: "Postal code", FieldLen: 10},
 					{FieldName: "Branch", FieldInvisible: true, FieldValue: branchValue},
 				},
-			}},
+			}, Forms: map[string]*msg.RegTemplate{"fr": frenchForm()}},
 			{BINLow: "510000", BINHigh: "559999", Policy: policyText},
 		},
 		Log: slog.New(countIssued{&f.issued}),

@@ -37,6 +37,12 @@ type Applicant struct {
 	ID msg.IDData
 	// Form is the answered registration form; nil in Me-AqCInitReq.
 	Form []msg.RegFormItem
+	// Language is the language Me-AqCInitReq asked for; "" at CertReq.
+	Language string
+	// RegFormID is, at CertReq, the regFormID of the form that was sent
+	// (which its chall-CA remembers): RegForm must return that form, in
+	// whatever language it was. 0 in Me-AqCInitReq.
+	RegFormID int64
 }
 
 // Approval is what the acquirer approved: the identity the certificates
@@ -103,9 +109,13 @@ const FieldLegalName = "Legal name"
 // record's (case and surrounding space ignored).
 type AcquirerRecords struct {
 	Records []AcquirerRecord
-	// Form is the registration form; nil means one required FieldLegalName
-	// field, RegFormID 1.
-	Form   *msg.RegTemplate
+	// Form is the registration form in the default language; nil means
+	// one required FieldLegalName field, RegFormID 1.
+	Form *msg.RegTemplate
+	// Forms are the form in other languages, by language tag, chosen as
+	// Issuer.Forms are. Each must keep the FieldLegalName field, and
+	// every RegFormID must differ from the others' and Form's.
+	Forms  map[string]*msg.RegTemplate
 	Policy string // default "SETpay merchant and gateway certificate policy"
 }
 
@@ -142,7 +152,12 @@ func (r *AcquirerRecords) RegForm(_ context.Context, a *Applicant) (*msg.RegTemp
 	if p == "" {
 		p = "SETpay merchant and gateway certificate policy"
 	}
-	return r.form(), p, nil
+	if a.RegFormID != 0 {
+		if f := formByID(r.form(), r.Forms, a.RegFormID); f != nil {
+			return f, p, nil
+		}
+	}
+	return pickForm(r.form(), r.Forms, a.Language), p, nil
 }
 
 // Approve implements AcquirerPolicy.
@@ -250,7 +265,7 @@ func (c *CA) HandleMeAqCInitReq(ctx context.Context, req *msg.MeAqCInitReq) (*ms
 	if _, err := io.ReadFull(c.cfg.Rand, res.ChallCA[:]); err != nil {
 		return nil, msg.Errorf(msg.UnspecifiedFailure, "chall-CA: %w", err)
 	}
-	form, policy, err := c.cfg.Acquirer.RegForm(ctx, &Applicant{RequestType: req.RequestType, ID: req.IDData})
+	form, policy, err := c.cfg.Acquirer.RegForm(ctx, &Applicant{RequestType: req.RequestType, ID: req.IDData, Language: req.Language})
 	switch {
 	case errors.Is(err, ErrNotInRecords):
 		// The chall-CA sent with a referral is random and never stored, so
@@ -352,7 +367,7 @@ func (c *CA) vetEE(ctx context.Context, data *msg.CertReqData, res *msg.CertResD
 	if !hmac.Equal(ch.PANMAC, c.identityMAC(data.RequestType, data.IDData)) {
 		return nil, nil, nil, msg.Errorf(msg.ChallengeMismatch, "CertReq: chall-CA was issued for another identity or request type")
 	}
-	app := &Applicant{RequestType: data.RequestType, ID: *data.IDData, Form: data.RegForm}
+	app := &Applicant{RequestType: data.RequestType, ID: *data.IDData, Form: data.RegForm, RegFormID: ch.RegFormID}
 	form, _, err := c.cfg.Acquirer.RegForm(ctx, app)
 	if errors.Is(err, ErrNotInRecords) {
 		res.CertStatus = msg.CertStatus{CertStatusCode: msg.InvalidBIN, EEMessage: "the acquirer has no record of this merchant or gateway"}

@@ -29,17 +29,25 @@ const (
 // The lab's card issuers, by BIN range: the Visa-like test numbers
 // (4…) and the MasterCard-like ones (5…) belong to different issuers with
 // different registration forms, so a run with several cardholders
-// exercises more than one.
+// exercises more than one. Both also have their form in French, sent to a
+// wallet whose language is "fr".
 var labIssuers = []ca.Issuer{
 	{BINLow: "400000", BINHigh: "499999", Policy: "SETpay First Issuer cardholder certificate policy",
 		Form: &msg.RegTemplate{RegFormID: 1, RegFieldSeq: []msg.RegField{
 			{FieldName: "Cardholder name", FieldRequired: true},
-		}}},
+		}},
+		Forms: map[string]*msg.RegTemplate{"fr": {RegFormID: 11, RegFieldSeq: []msg.RegField{
+			{FieldName: "Nom du titulaire", FieldRequired: true},
+		}}}},
 	{BINLow: "510000", BINHigh: "559999", Policy: "SETpay Second Issuer cardholder certificate policy",
 		Form: &msg.RegTemplate{RegFormID: 2, RegFieldSeq: []msg.RegField{
 			{FieldName: "Cardholder name", FieldRequired: true},
 			{FieldName: "Postal code", FieldRequired: true},
-		}}},
+		}},
+		Forms: map[string]*msg.RegTemplate{"fr": {RegFormID: 12, RegFieldSeq: []msg.RegField{
+			{FieldName: "Nom du titulaire", FieldRequired: true},
+			{FieldName: "Code postal", FieldRequired: true},
+		}}}},
 	// Bank-account holders (account.go): SET's BIN is a card issuer's,
 	// so accounts are registered under msg.AccountBIN.
 	{BINLow: msg.AccountBIN, BINHigh: msg.AccountBIN, Policy: "SETpay Bank account holder certificate policy",
@@ -48,8 +56,9 @@ var labIssuers = []ca.Issuer{
 		}}},
 }
 
-// cardholderAnswers fills either issuer's form.
-var cardholderAnswers = map[string]string{"Cardholder name": "Pat Example", "Postal code": "12345"}
+// cardholderAnswers fills either issuer's form, in English or French.
+var cardholderAnswers = map[string]string{"Cardholder name": "Pat Example", "Postal code": "12345",
+	"Nom du titulaire": "Pat Example", "Code postal": "12345"}
 
 // Authorities are the brand's registration CAs, each a ca.CA answering
 // SET's certificate-management protocol on the lab's hierarchy: the
@@ -122,7 +131,9 @@ func NewAuthorities(opts Options, ao AuthorityOptions) (*Authorities, error) {
 		{AcquirerBIN: acquirerBIN, MerID: labMerchantID, Name: merchantName, City: merchantCity},
 		{AcquirerBIN: acquirerBIN, BusinessID: gatewayBizID, Name: gatewayName},
 		{AcquirerBIN: acquirerBIN, MerID: SecondMerchantID, Name: SecondMerchantName, City: merchantCity},
-	}}
+	}, Forms: map[string]*msg.RegTemplate{"fr": {RegFormID: 2, RegFieldSeq: []msg.RegField{
+		{FieldName: ca.FieldLegalName, FieldDesc: "Raison sociale", FieldRequired: true, FieldLen: 60},
+	}}}}
 	for _, x := range []struct {
 		auth  *pki.Authority
 		ct    pki.CertType
