@@ -26,7 +26,9 @@ import (
 //     of the account secret: AcctSecret = exNonce ⊕ NonceCCA;
 //   - the certificate's subject is hex(HMAC(AcctSecret, identification))
 //     (msg.BankAccount.HolderID), never the account itself, just as a
-//     card's is hex(HMAC(PANSecret, PAN ‖ expiry)).
+//     card's is hex(HMAC(PANSecret, PAN ‖ expiry));
+//   - a renewal (cardRenewalSig) proves the account as a card's does: its
+//     exNonce is the current AcctSecret (accountRenewal).
 //
 // docs/spec-gaps.md records the reconstruction.
 
@@ -78,12 +80,15 @@ func (c *CA) accountRegForm(ctx context.Context, ad *msg.AcctData, res *msg.RegF
 // checks in the same order, with the account where the PAN was.
 func (c *CA) accountCertReq(ctx context.Context, data *msg.CertReqData, ad *msg.AcctData, signerCert []byte) (*msg.CertRes, error) {
 	st := c.cfg.Suite
-	if data.RequestType != msg.CardInitialSig {
+	if data.RequestType != msg.CardInitialSig && data.RequestType != msg.CardRenewalSig {
 		return nil, msg.Errorf(msg.UnspecifiedFailure, "CertReq: request type %v not supported for bank accounts", data.RequestType)
 	}
 	acct, err := msg.ParseAccountIdentification(ad.AcctIdentification)
 	if err != nil {
 		return nil, msg.Errorf(msg.DecodingFailure, "CertReq AcctData: %w", err)
+	}
+	if data.RequestType == msg.CardRenewalSig {
+		return c.accountRenewal(ctx, data, ad, acct, signerCert)
 	}
 	if err := c.checkPoP(data, signerCert); err != nil {
 		return nil, err
@@ -114,6 +119,60 @@ func (c *CA) accountCertReq(ctx context.Context, data *msg.CertReqData, ad *msg.
 		return r, err
 	}
 	status, thumbs, certs, err := c.issueHolder(ctx, tmpl, nonceCCA, [][]byte{data.PublicKeySorE.PublicKeyS}, "bank-account holder certificate issued")
+	if err != nil {
+		return nil, err
+	}
+	res.CertStatus, res.CertThumbs = status, thumbs
+	return c.certRes(res, certs, data.CABackKeyData)
+}
+
+// accountRenewal is CR5 → CR6 for a bank-account holder's cardRenewalSig,
+// as handleCardRenewal (renew.go) is for a card. The renewer proves it
+// holds the current certificate (its key signed the request) and that the
+// certificate is this account's: in a renewal AcctData's exNonce is the
+// AcctSecret bound into the current certificate, and the account's holder
+// ID under it must be that certificate's subject. The new certificate
+// binds a fresh secret, that value ⊕ NonceCCA, as a first registration's
+// binds exNonce ⊕ NonceCCA.
+func (c *CA) accountRenewal(ctx context.Context, data *msg.CertReqData, ad *msg.AcctData, acct msg.BankAccount, signerCert []byte) (*msg.CertRes, error) {
+	st := c.cfg.Suite
+	cur, err := c.checkRenewal(ctx, data, signerCert, pki.CertTypeCard) // renew.go
+	if err != nil {
+		return nil, err
+	}
+	ch, err := c.takeChallenge(ctx, data.ChallCA)
+	if err != nil {
+		return nil, err
+	}
+	res := &msg.CertResData{RRPID: data.RRPID, LIDEE: data.LIDEE, ChallEE3: data.ChallEE3, LIDCA: data.LIDCA}
+	issuer, refused, err := c.holderIssuer(data, ch, res, ad.AcctIdentification, true) // ca.go
+	if issuer == nil {
+		return refused, err
+	}
+	current := msg.Secret(ad.EXNonce)
+	old, err := AccountHolderTemplate(cur.PublicKey, acct, current, st.Hash(), c.cfg.Now())
+	if err != nil || !sameSubject(old, cur) {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "the certificate to renew is not this account's"}
+		return c.certRes(res, nil, data.CABackKeyData)
+	}
+	if reusesKey(data, cur) {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByAgent, EEMessage: "a renewal must certify a new key"}
+		return c.certRes(res, nil, data.CABackKeyData)
+	}
+	pub, nonceCCA, err := c.holderKey(data)
+	if err != nil {
+		return nil, err
+	}
+	tmpl, err := AccountHolderTemplate(pub, acct, PANSecret(current, nonceCCA), st.Hash(), c.cfg.Now())
+	if err != nil {
+		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "account data not accepted"}
+		return c.certRes(res, nil, data.CABackKeyData)
+	}
+	if r, done, err := c.askIssuer(ctx, issuer, data, msg.AccountBIN, nonceCCA, tmpl, res); done {
+		return r, err
+	}
+	keys := [][]byte{data.PublicKeySorE.PublicKeyS, data.PublicKeySorE.PublicKeyE}
+	status, thumbs, certs, err := c.issueHolder(ctx, tmpl, nonceCCA, keys, "bank-account holder certificate renewed", "renews", cur.SerialNumber)
 	if err != nil {
 		return nil, err
 	}

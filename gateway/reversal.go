@@ -93,25 +93,43 @@ func (g *Gateway) reverseAuthorization(ctx context.Context, merchantID string, x
 		code msg.AuthRevCode
 		held msg.CurrencyAmount
 	)
-	c := g.newClaim(store.EntryRelease, xid, merchantID, newAmt)
-	c.NewAmount = newAmt.Amount
-	err := g.claims.PutClaim(ctx, c, func(a *store.Authorization) error {
-		held = msg.CurrencyAmount{Currency: a.Currency, Amount: a.Amount, AmtExp10: a.AmtExp10}
-		if code = checkAuthRev(a, merchantID, newAmt); code != msg.AuthRevSuccess {
-			return errNoChange
+	var c *store.GatewayClaim
+	for try := 0; ; try++ {
+		c = g.newClaim(store.EntryRelease, xid, merchantID, newAmt)
+		c.NewAmount = newAmt.Amount
+		stuck := false
+		err := g.claims.PutClaim(ctx, c, func(a *store.Authorization) error {
+			held = msg.CurrencyAmount{Currency: a.Currency, Amount: a.Amount, AmtExp10: a.AmtExp10}
+			if code = checkAuthRev(a, merchantID, newAmt); code != msg.AuthRevSuccess {
+				stuck = a.State == stateReversing && a.MerchantID == merchantID
+				return errNoChange
+			}
+			c.Amount = a.Amount - newAmt.Amount // what the issuer releases
+			a.State = stateReversing
+			return nil
+		})
+		switch {
+		case errors.Is(err, errNoChange) && stuck && try == 0:
+			// A reversal left with the issuer by a request that got no
+			// answer, or by a gateway that stopped: settle it now
+			// (reconcile.go). The same reversal done is this one's
+			// answer; anything else is decided again on the new record.
+			for _, r := range g.reconcileAuthorization(ctx, xid) {
+				if r.claim.Kind == store.EntryRelease && r.settled && r.ok && r.claim.NewAmount == newAmt.Amount {
+					g.cfg.Log.Info("authorization reversal completed by reconciliation", "xid", xid.String())
+					return msg.AuthRevSuccess, newAmt
+				}
+			}
+			continue
+		case errors.Is(err, errNoChange):
+			return code, held
+		case errors.Is(err, store.ErrNotFound):
+			return msg.AuthRevUnknownXID, newAmt
+		case err != nil:
+			g.cfg.Log.Error("authorization reversal failed", "err", err)
+			return msg.AuthRevUnspecifiedFailure, newAmt
 		}
-		c.Amount = a.Amount - newAmt.Amount // what the issuer releases
-		a.State = stateReversing
-		return nil
-	})
-	switch {
-	case errors.Is(err, errNoChange):
-		return code, held
-	case errors.Is(err, store.ErrNotFound):
-		return msg.AuthRevUnknownXID, newAmt
-	case err != nil:
-		g.cfg.Log.Error("authorization reversal failed", "err", err)
-		return msg.AuthRevUnspecifiedFailure, newAmt
+		break
 	}
 	r := g.runClaim(ctx, c)
 	switch {
@@ -241,7 +259,8 @@ func (g *Gateway) capRevOrCred(ctx context.Context, kind string, env []byte, ctT
 }
 
 // applyItem finds the authorization an item names and runs op on it if
-// it is this merchant's and was captured.
+// it is this merchant's and was captured. Movements left open on it are
+// settled first (settleFirst).
 func (g *Gateway) applyItem(ctx context.Context, kind, merchantID string, xid store.XID, amt msg.CurrencyAmount, entry store.XID,
 	op itemOp) msg.CapRevOrCredCode {
 	a, err := g.cfg.Store.Authorization(ctx, xid)
@@ -253,6 +272,16 @@ func (g *Gateway) applyItem(ctx context.Context, kind, merchantID string, xid st
 		return msg.CapRevOrCredUnspecifiedFailure
 	case a.MerchantID != merchantID:
 		return msg.CapRevOrCredUnknownXID
+	}
+	if code, done, again := g.settleFirst(ctx, kind, merchantID, xid, amt); done {
+		return code
+	} else if again {
+		if a, err = g.cfg.Store.Authorization(ctx, xid); err != nil {
+			g.cfg.Log.Error(kind+" failed", "err", err)
+			return msg.CapRevOrCredUnspecifiedFailure
+		}
+	}
+	switch {
 	case a.State == stateCaptureReversed:
 		return msg.CapRevOrCredAlreadyReversed
 	case a.State != stateCaptured:
@@ -261,6 +290,60 @@ func (g *Gateway) applyItem(ctx context.Context, kind, merchantID string, xid st
 		return msg.CapRevOrCredAmountError
 	}
 	return op(ctx, merchantID, a, amt, entry)
+}
+
+// itemKinds are the claims the items of each request make.
+var itemKinds = map[string]store.EntryKind{
+	"CapRevReq":  store.EntryCaptureReversal,
+	"CredReq":    store.EntryCredit,
+	"CredRevReq": store.EntryCreditReversal,
+}
+
+// settleFirst finishes the movements left open on authorization xid
+// before an item of kind claims anything, as a CapReq does (reconcile.go),
+// and says whether the item is answered already (done, with code):
+//
+//   - a movement of the same kind and amount still open is this item
+//     asked again after its answer was lost: done, with success once
+//     reconciliation settles it so, with duplicateRequest while it may
+//     still be with the issuer (too young to reconcile, or no answer);
+//   - a credit reversal while a credit's outcome is unknown is refused
+//     with unspecifiedFailure, "ask again": a credit the issuer turns
+//     down gives its amount back to the credit counter, which the
+//     reversal must not have taken first.
+//
+// again reports that something was reconciled, so the record must be
+// read afresh.
+func (g *Gateway) settleFirst(ctx context.Context, kind, merchantID string, xid store.XID, amt msg.CurrencyAmount) (code msg.CapRevOrCredCode, done, again bool) {
+	want := itemKinds[kind]
+	open, err := g.claims.Claims(ctx, &xid, maxReconcile)
+	if err != nil {
+		g.cfg.Log.Error(kind+": claims", "err", err)
+		return msg.CapRevOrCredUnspecifiedFailure, true, false
+	}
+	if len(open) == 0 {
+		return 0, false, false
+	}
+	for _, r := range g.reconcileAuthorization(ctx, xid) {
+		c := r.claim
+		if c.Kind == want && c.MerchantID == merchantID && c.Amount == amt.Amount && r.settled && r.ok {
+			g.cfg.Log.Info(kind+" completed by reconciliation", "xid", xid.String())
+			return msg.CapRevOrCredSuccess, true, true
+		}
+	}
+	if open, err = g.claims.Claims(ctx, &xid, maxReconcile); err != nil {
+		g.cfg.Log.Error(kind+": claims", "err", err)
+		return msg.CapRevOrCredUnspecifiedFailure, true, true
+	}
+	for _, c := range open {
+		switch {
+		case c.Kind == want && c.MerchantID == merchantID && c.Amount == amt.Amount:
+			return msg.CapRevOrCredDuplicateRequest, true, true
+		case want == store.EntryCreditReversal && c.Kind == store.EntryCredit:
+			return msg.CapRevOrCredUnspecifiedFailure, true, true
+		}
+	}
+	return 0, false, true
 }
 
 // The amount credited on each transaction is a counter in the account

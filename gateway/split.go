@@ -4,7 +4,8 @@ package gateway
 // and instalment payments. The first authorization of such a purchase comes
 // with the cardholder's PI; when something is left to authorize, the
 // gateway answers with an AuthToken sealed to itself (EncX to its own
-// key-exchange certificate, PANToken in the OAEP block), which the merchant
+// key-exchange certificate, PANToken — or, for a bank account, AcctToken —
+// in the OAEP block), which the merchant
 // keeps unopened and sends back, in the PI's place, to ask for the next
 // amount. Every answer to a token carries a fresh one; each token is good
 // once.
@@ -97,35 +98,68 @@ func tokenExpiry(d *msg.AuthTokenData, plan *msg.InstallRecurData) time.Time {
 	return d.PrevAuthDateTime.Add(splitTokenLifetime)
 }
 
-// sealAuthToken seals d and the card to this gateway's own key: only a
-// gateway holding it (an instance of this gateway) can open the token. A
-// fresh token ID goes in AuthTokenOpaque.
-func (g *Gateway) sealAuthToken(d *msg.AuthTokenData, pan, expiry string) ([]byte, error) {
+// sealAuthToken seals d and the card or bank account to this gateway's
+// own key: only a gateway holding it (an instance of this gateway) can
+// open the token. A fresh token ID goes in AuthTokenOpaque. A card rides
+// in a PANToken, an account in an AcctToken (msg/account.go), both in the
+// OAEP block.
+func (g *Gateway) sealAuthToken(d *msg.AuthTokenData, acct tokenAccount) ([]byte, error) {
 	cfg := g.cfg
 	d.AuthTokenOpaque = make([]byte, authTokenIDLen)
-	var tok msg.PANToken
 	if _, err := io.ReadFull(cfg.Rand, d.AuthTokenOpaque); err != nil {
 		return nil, err
 	}
-	if _, err := io.ReadFull(cfg.Rand, tok.EXNonce[:]); err != nil {
+	var nonce msg.Nonce
+	if _, err := io.ReadFull(cfg.Rand, nonce[:]); err != nil {
 		return nil, err
 	}
-	tok.PAN, tok.CardExpiry = pan, expiry
+	var block msg.TokenAccount
+	if acct.account != nil {
+		block.AcctToken = &msg.AcctToken{Account: *acct.account, EXNonce: nonce}
+	} else {
+		block.PANToken = &msg.PANToken{PAN: acct.pan, CardExpiry: acct.expiry, EXNonce: nonce}
+	}
 	t, err := d.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	p, err := tok.Marshal()
+	p, err := block.Marshal()
 	if err != nil {
 		return nil, err
 	}
 	return encap.EncX(cfg.Suite, cfg.Rand, *g.signer(), cfg.ExchangeCert, msg.OIDAuthTokenTBS, msg.OIDAuthTokenTBE, t, p)
 }
 
+// tokenAccount is what a token pays from: a card, or a bank account.
+type tokenAccount struct {
+	pan, expiry string
+	account     *msg.BankAccount // set for a bank account; pan and expiry are then empty
+}
+
+func tokenAccountOf(b *msg.TokenAccount) tokenAccount {
+	if b.AcctToken != nil {
+		return tokenAccount{account: &b.AcctToken.Account}
+	}
+	return tokenAccount{pan: b.PANToken.PAN, expiry: b.PANToken.CardExpiry}
+}
+
+// issuerRequest is the issuer's view of an authorization from a.
+func (a tokenAccount) issuerRequest() IssuerRequest {
+	return IssuerRequest{PAN: a.pan, Expiry: a.expiry, Account: a.account}
+}
+
+// masked is a as the gateway's records show it.
+func (a tokenAccount) masked() (string, error) {
+	if a.account != nil {
+		return msg.MaskAccount(a.account.Identification()), nil
+	}
+	return store.MaskPAN(a.pan)
+}
+
 // openAuthToken opens a token this gateway sealed: a token sealed to
 // another key, signed by anyone but this gateway or changed in any byte
 // fails here.
-func (g *Gateway) openAuthToken(token []byte) (*msg.AuthTokenData, *msg.PANToken, error) {
+func (g *Gateway) openAuthToken(token []byte) (*msg.AuthTokenData, tokenAccount, error) {
 	cfg := g.cfg
 	own := func(cert []byte, _ [][]byte) (crypto.PublicKey, error) {
 		if !bytes.Equal(cert, cfg.SigningCert) {
@@ -139,20 +173,20 @@ func (g *Gateway) openAuthToken(token []byte) (*msg.AuthTokenData, *msg.PANToken
 	}
 	t, p, _, err := encap.OpenEncX(cfg.Suite, cfg.ExchangeKey.key, cfg.ExchangeCert, token, msg.OIDAuthTokenTBS, msg.OIDAuthTokenTBE, own)
 	if err != nil {
-		return nil, nil, msg.Classify(err, msg.SignatureFailure, "AuthToken")
+		return nil, tokenAccount{}, msg.Classify(err, msg.SignatureFailure, "AuthToken")
 	}
 	d, err := msg.UnmarshalAuthTokenData(t)
 	if err != nil {
-		return nil, nil, msg.Errorf(msg.DecodingFailure, "AuthTokenData: %w", err)
+		return nil, tokenAccount{}, msg.Errorf(msg.DecodingFailure, "AuthTokenData: %w", err)
 	}
-	tok, err := msg.UnmarshalPANToken(p)
+	block, err := msg.UnmarshalTokenAccount(p)
 	if err != nil {
-		return nil, nil, msg.Errorf(msg.DecodingFailure, "PANToken: %w", err)
+		return nil, tokenAccount{}, msg.Errorf(msg.DecodingFailure, "AuthToken's PANToken or AcctToken: %w", err)
 	}
 	if len(d.AuthTokenOpaque) != authTokenIDLen {
-		return nil, nil, msg.Errorf(msg.DecodingFailure, "AuthToken: token ID of %d bytes", len(d.AuthTokenOpaque))
+		return nil, tokenAccount{}, msg.Errorf(msg.DecodingFailure, "AuthToken: token ID of %d bytes", len(d.AuthTokenOpaque))
 	}
-	return d, tok, nil
+	return d, tokenAccountOf(block), nil
 }
 
 // firstAuthToken is the token an approved first authorization hands the
@@ -171,7 +205,11 @@ func (g *Gateway) firstAuthToken(pi *openedPI, plan *msg.InstallRecurData, merch
 	if !tokenLeft(d, plan) {
 		return nil, nil
 	}
-	return g.sealAuthToken(d, pi.pan.PAN, pi.pan.CardExpiry)
+	acct := tokenAccount{pan: pi.pan.PAN, expiry: pi.pan.CardExpiry}
+	if pi.acct != nil {
+		acct = tokenAccount{account: &pi.acct.Account}
+	}
+	return g.sealAuthToken(d, acct)
 }
 
 // subsequentAuth is an AuthReq whose PI is an AuthToken, once the
@@ -201,7 +239,7 @@ func (g *Gateway) handleSubsequentAuth(ctx context.Context, s subsequentAuth, to
 	if item.CheckDigests != nil {
 		return nil, msg.Errorf(msg.DecodingFailure, "AuthReq under an AuthToken carries CheckDigests")
 	}
-	d, pan, err := g.openAuthToken(token)
+	d, acct, err := g.openAuthToken(token)
 	if err != nil {
 		return nil, err
 	}
@@ -278,11 +316,14 @@ func (g *Gateway) handleSubsequentAuth(ctx context.Context, s subsequentAuth, to
 		return nil, err
 	}
 
-	masked, err := store.MaskPAN(pan.PAN)
+	masked, err := acct.masked()
 	if err != nil {
 		return nil, msg.Errorf(msg.DecodingFailure, "PANToken: %w", err)
 	}
-	ireq := IssuerRequest{PAN: pan.PAN, Expiry: pan.CardExpiry, Amount: amt, MerchantID: mr.merchantID, XID: shipment, Capture: data.CaptureNow}
+	// A bank account's later authorizations go to the bank by account, as
+	// its first did (banklink: DE 102).
+	ireq := acct.issuerRequest()
+	ireq.Amount, ireq.MerchantID, ireq.XID, ireq.Capture = amt, mr.merchantID, shipment, data.CaptureNow
 	decision := g.decide(ctx, ireq)
 	code, approval := decision.Code, decision.ApprovalCode
 	sold := data.CaptureNow && code == msg.AuthApproved
@@ -310,7 +351,7 @@ func (g *Gateway) handleSubsequentAuth(ctx context.Context, s subsequentAuth, to
 	}
 	var fresh []byte
 	if code != msg.AuthApproved || tokenLeft(&next, plan) {
-		if fresh, err = g.sealAuthToken(&next, pan.PAN, pan.CardExpiry); err != nil {
+		if fresh, err = g.sealAuthToken(&next, acct); err != nil {
 			return nil, err
 		}
 	}

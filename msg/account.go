@@ -493,3 +493,127 @@ func UnmarshalPIAccountEX(b []byte) (*PIAccount, error) {
 	}
 	return &PIAccount{AcctPIData: a, raw: der.Encode(der.Explicit(0), a.raw)}, nil
 }
+
+// AcctToken is the bank-account counterpart of PANToken: what an
+// AuthToken carries in its OAEP block, sealed by the gateway to itself,
+// when the purchase was paid from a bank account (docs/spec-gaps.md):
+//
+//	AcctToken ::= SEQUENCE { account BankAccount, exNonce Nonce }
+//
+// Like PANToken, which leaves out the PANSecret, it holds no secret: the
+// token only lets the gateway that sealed it ask the bank again.
+type AcctToken struct {
+	Account BankAccount
+	EXNonce Nonce
+
+	raw []byte
+}
+
+// Raw returns the bytes v was decoded from.
+func (v *AcctToken) Raw() []byte { return v.raw }
+
+func (v *AcctToken) add(b *cryptobyte.Builder) {
+	addSequence(b, func(b *cryptobyte.Builder) {
+		v.Account.add(b)
+		v.EXNonce.add(b)
+	})
+}
+
+func (v *AcctToken) read(s *cryptobyte.String) error {
+	const typ = "AcctToken"
+	seq, raw, err := readSequenceAs(s, der.TagSequence, typ)
+	if err != nil {
+		return err
+	}
+	out := AcctToken{raw: raw}
+	if err := out.Account.read(&seq); err != nil {
+		return der.Wrap(typ, "account", err)
+	}
+	if err := out.EXNonce.read(&seq); err != nil {
+		return der.Wrap(typ, "exNonce", err)
+	}
+	if err := expectEnd(seq, typ, ""); err != nil {
+		return err
+	}
+	*v = out
+	return nil
+}
+
+// Marshal returns the DER of v.
+func (v *AcctToken) Marshal() ([]byte, error) { return marshal(v.add) }
+
+// UnmarshalAcctToken decodes an AcctToken.
+func UnmarshalAcctToken(b []byte) (*AcctToken, error) {
+	return unmarshalNew[AcctToken](b, "AcctToken")
+}
+
+// String shows only the masked account.
+func (v AcctToken) String() string { return "AcctToken{" + v.Account.String() + "}" }
+
+// Format makes every fmt verb print String.
+func (v AcctToken) Format(f fmt.State, _ rune) { fmt.Fprint(f, v.String()) }
+
+// TokenAccount is what a token's OAEP block carries: a card's PANToken,
+// or an AcctToken. Exactly one is set. As with MarshalEX no CHOICE tag is
+// added, the block being a SEQUENCE that encap pairs with the signed
+// data; the two cannot be confused, since a PANToken starts with a
+// NumericString and an AcctToken with a BankAccount's context tag.
+type TokenAccount struct {
+	PANToken  *PANToken
+	AcctToken *AcctToken
+
+	raw []byte
+}
+
+// Raw returns the bytes v was decoded from.
+func (v *TokenAccount) Raw() []byte { return v.raw }
+
+// Marshal returns the DER of whichever of v's alternatives is set.
+func (v *TokenAccount) Marshal() ([]byte, error) {
+	switch {
+	case v.PANToken != nil && v.AcctToken == nil:
+		return v.PANToken.Marshal()
+	case v.PANToken == nil && v.AcctToken != nil:
+		return v.AcctToken.Marshal()
+	}
+	return nil, der.Errorf("TokenAccount", "", "exactly one of panToken and acctToken must be set: %w", der.ErrInvalid)
+}
+
+// UnmarshalTokenAccount decodes a token's OAEP block: a PANToken or an
+// AcctToken.
+func UnmarshalTokenAccount(b []byte) (*TokenAccount, error) {
+	const typ = "TokenAccount"
+	e, err := der.Parse(b)
+	if err != nil {
+		return nil, der.Wrap(typ, "", err)
+	}
+	if e.Tag != der.TagSequence {
+		return nil, der.Errorf(typ, "", "%s, want SEQUENCE: %w", e.Tag, der.ErrUnexpected)
+	}
+	if nextIs(cryptobyte.String(e.Contents), der.TagNumericString) {
+		p, err := UnmarshalPANToken(b)
+		if err != nil {
+			return nil, err
+		}
+		return &TokenAccount{PANToken: p, raw: p.raw}, nil
+	}
+	a, err := UnmarshalAcctToken(b)
+	if err != nil {
+		return nil, err
+	}
+	return &TokenAccount{AcctToken: a, raw: a.raw}, nil
+}
+
+// String shows only the masked card or account.
+func (v TokenAccount) String() string {
+	switch {
+	case v.PANToken != nil:
+		return v.PANToken.String()
+	case v.AcctToken != nil:
+		return v.AcctToken.String()
+	}
+	return "TokenAccount{}"
+}
+
+// Format makes every fmt verb print String.
+func (v TokenAccount) Format(f fmt.State, _ rune) { fmt.Fprint(f, v.String()) }

@@ -61,7 +61,7 @@ func NewRenewal(cfg RegisterConfig, cur *Registered) (*Renewal, *msg.CardCInitRe
 // HandleCardCInitRes checks CR2 and returns the RegFormReq (CR3) asking
 // for cardRenewalSig.
 func (rn *Renewal) HandleCardCInitRes(res *msg.CardCInitRes) (*msg.RegFormReq, error) {
-	return rn.reg.regFormReq(res, msg.CardRenewalSig, (*msg.PANOnly).Marshal)
+	return rn.reg.regFormReq(res, msg.CardRenewalSig, rn.reg.cfg.Card.regFormExtra) // account.go
 }
 
 // CertReqData checks CR4 and builds the content of the renewal CertReq:
@@ -85,6 +85,11 @@ func (rn *Renewal) CertReqData(res *msg.RegFormRes) (*msg.CertReqData, *msg.Acct
 	acct := &msg.AcctInfo{PANData0: &msg.PANData0{PAN: r.cfg.Card.PAN, CardExpiry: r.cfg.Card.Expiry, CardSecret: r.cardSecret}}
 	if err := fill(r.cfg.Rand, acct.PANData0.EXNonce[:]); err != nil {
 		return nil, nil, err
+	}
+	if r.cfg.Card.Account != nil {
+		// A bank account's AcctData carries the current secret in exNonce
+		// (ca/account.go).
+		acct = r.cfg.Card.acctInfo(r.cardSecret) // account.go
 	}
 	return data, acct, nil
 }
