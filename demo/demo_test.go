@@ -405,6 +405,21 @@ func checkOpenSSL(t *testing.T, r *run) {
 	if len(files) < 10*len(r.rep.Purchases) {
 		t.Fatalf("only %d CMS files for %d purchases", len(files), len(r.rep.Purchases))
 	}
+	// A second purchase's messages leave out the certificates the
+	// receiver cached from the first (Thumbs); openssl is given them as
+	// the receiver holds them: the leaves to find the signer, and the CAs
+	// — each chain checked against the root above — as anchors, since
+	// openssl 3.0 builds chains from the message's certificates only.
+	held, anchors := filepath.Join(work, "held.pem"), filepath.Join(work, "anchors.pem")
+	var all, cas [][]byte
+	for name, c := range certs {
+		all = append(all, c)
+		if strings.HasSuffix(name, "-ca") {
+			cas = append(cas, c)
+		}
+	}
+	writePEM(t, held, all...)
+	writePEM(t, anchors, cas...)
 	fallbacks, verified := 0, 0
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -435,7 +450,7 @@ func checkOpenSSL(t *testing.T, r *run) {
 		if r.rep.Suite != suite.Modern || !kind.signed || !kind.hasContent {
 			continue
 		}
-		if out, err := openssl(t, work, "cms", "-verify", "-inform", "DER", "-in", f, "-CAfile", root, "-ignore_critical", "-purpose", "any", "-out", os.DevNull); err != nil {
+		if out, err := openssl(t, work, "cms", "-verify", "-inform", "DER", "-in", f, "-CAfile", anchors, "-certfile", held, "-ignore_critical", "-purpose", "any", "-out", os.DevNull); err != nil {
 			t.Errorf("openssl cms -verify %s: %v\n%s", filepath.Base(f), err, out)
 			continue
 		}

@@ -29,6 +29,10 @@ var (
 	// ErrCertificate: the CertVerifier refused the signer's certificate,
 	// or the structure does not carry it.
 	ErrCertificate = errors.New("encap: signer certificate not accepted")
+	// ErrMissingCertificate (wrapped in ErrCertificate): the signer's
+	// certificate is neither in the structure nor among the certificates
+	// the receiver holds (WithHeld). Parties answer missingCertificate.
+	ErrMissingCertificate = errors.New("encap: signer certificate neither carried nor held")
 	// ErrDigestMismatch: a DD{} does not match the content it stands for.
 	ErrDigestMismatch = errors.New("encap: digest mismatch")
 	// ErrWrongContentType: the structure carries another SET type than
@@ -53,6 +57,11 @@ type Signer struct {
 	// receiver learns the revocation state it lacks (SET sends CRLs the
 	// way it sends certificates).
 	CRLs [][]byte
+	// Omit, if set, reports the certificates (Cert or of Chain) the
+	// receiver listed as held in its request's Thumbs: they are left out
+	// of the SignedData, and the receiver finds them in its own cache
+	// (WithHeld).
+	Omit func(certDER []byte) bool
 }
 
 // Carried is what a SignedData carried besides its signature, before any
@@ -69,6 +78,7 @@ type OpenOption func(*openConfig)
 
 type openConfig struct {
 	carried func(*Carried)
+	held    [][]byte
 }
 
 // WithCarried has carried called with what the SignedData carried before
@@ -78,6 +88,27 @@ type openConfig struct {
 // carried must verify what it keeps (CRLs and BCIs are signed by their CAs).
 func WithCarried(carried func(*Carried)) OpenOption {
 	return func(c *openConfig) { c.carried = carried }
+}
+
+// WithHeld gives the certificates the receiver already holds (those whose
+// thumbprints it listed, so that the sender left them out): the signer's
+// certificate is looked for among them when the SignedData does not carry
+// it, and they are offered to the CertVerifier as intermediates. They are
+// checked by the CertVerifier like carried ones; holding them decides
+// nothing.
+func WithHeld(certs [][]byte) OpenOption {
+	return func(c *openConfig) { c.held = append(c.held, certs...) }
+}
+
+// Options combines several options into one.
+func Options(opts ...OpenOption) OpenOption {
+	return func(c *openConfig) {
+		for _, o := range opts {
+			if o != nil {
+				o(c)
+			}
+		}
+	}
 }
 
 func openOptions(opts []OpenOption) openConfig {

@@ -33,8 +33,11 @@ func sign(st suite.Suite, rand io.Reader, s Signer, ct asn1.ObjectIdentifier, t 
 		return nil, err
 	}
 	certs := make([][]byte, 0, 1+len(s.Chain))
-	certs = append(certs, s.Cert)
-	certs = append(certs, s.Chain...)
+	for _, c := range append([][]byte{s.Cert}, s.Chain...) {
+		if s.Omit == nil || !s.Omit(c) {
+			certs = append(certs, c)
+		}
+	}
 	signed, err := pkcs7.Sign(rand, ct, t, []pkcs7.Signer{{Key: s.Key, Cert: s.Cert, Hash: st.Hash()}},
 		pkcs7.SignOptions{Mode: st.ContentMode(), Detached: detached, Certificates: certs, CRLs: s.CRLs})
 	if err != nil {
@@ -87,6 +90,24 @@ func VerifySO(st suite.Suite, sig []byte, ct asn1.ObjectIdentifier, t []byte, ve
 	return verifySigned(sd, t, verify, openConfig{})
 }
 
+// findSigner returns the signer's certificate, from the SignedData or else
+// from held, and the other certificates of both as possible intermediates.
+func findSigner(sd *pkcs7.SignedData, si *pkcs7.SignerInfo, held [][]byte) (cert []byte, others [][]byte, ok bool) {
+	cert, ok = sd.FindCertificate(si)
+	if !ok && len(held) > 0 {
+		cert, ok = (&pkcs7.SignedData{Certificates: held}).FindCertificate(si)
+	}
+	if !ok {
+		return nil, nil, false
+	}
+	for _, c := range append(sd.Certificates[:len(sd.Certificates):len(sd.Certificates)], held...) {
+		if !bytes.Equal(c, cert) {
+			others = append(others, c)
+		}
+	}
+	return cert, others, true
+}
+
 func parseSigned(st suite.Suite, signed []byte, ct asn1.ObjectIdentifier) (*pkcs7.SignedData, error) {
 	if err := checkSuite(st, signed); err != nil {
 		return nil, err
@@ -117,16 +138,10 @@ func verifySigned(sd *pkcs7.SignedData, detached []byte, verify CertVerifier, oc
 	var signerCert []byte
 	var certErr error
 	keyFor := func(si *pkcs7.SignerInfo) (crypto.PublicKey, error) {
-		cert, ok := sd.FindCertificate(si)
+		cert, others, ok := findSigner(sd, si, oc.held)
 		if !ok {
-			certErr = errors.New("signer certificate not in the SignedData")
+			certErr = ErrMissingCertificate
 			return nil, certErr
-		}
-		var others [][]byte
-		for _, c := range sd.Certificates {
-			if !bytes.Equal(c, cert) {
-				others = append(others, c)
-			}
 		}
 		pub, err := verify(cert, others)
 		if err != nil {

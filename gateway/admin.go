@@ -63,6 +63,7 @@ func (g *Gateway) HandlePCertReq(ctx context.Context, req *msg.PCertReq) (*msg.P
 		tbs.HPCertReq = digest(st.Hash(), content)
 	}
 	signer := g.carrying(ctx, data.MThumbs, &tbs.BrandCRLIdentifier)
+	signer.Omit = nil // the certificates are what PCertRes is for
 	out, err := tbs.Marshal()
 	if err != nil {
 		return nil, err

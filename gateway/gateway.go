@@ -440,8 +440,7 @@ func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.Aut
 		resData.MerchantThumb = &thumb
 		resData.HAuthReq = digest(st.Hash(), mr.tbs)
 	}
-	if code == msg.AuthApproved && pi.acct == nil {
-		// (An AuthToken carries a PANToken; a bank account gets none.)
+	if code == msg.AuthApproved {
 		// Something left to authorize (a split shipment, a payment plan):
 		// the merchant gets an AuthToken to ask for it (split.go).
 		token, err := g.firstAuthToken(pi, plan, mr.merchantID, amt)

@@ -89,7 +89,7 @@ func (m *Merchant) capture(ctx context.Context, cfg Config, what string, transID
 	content, _, signerCert, err := encap.OpenEnc(st, cfg.ExchangeKey.key, cfg.ExchangeCert, res.CapResTBE, msg.OIDCapResData, msg.OIDCapResTBE,
 		cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature), cfg.learn(msg.OIDCapResData))
 	if err != nil {
-		return nil, msg.Classify(err, msg.SignatureFailure, "CapRes")
+		return nil, signedErr(err, "CapRes")
 	}
 	if !pki.SameSubject(signerCert, cfg.GatewayCert) {
 		return nil, msg.Errorf(msg.SignatureFailure, "CapRes signed by a gateway other than the designated one")

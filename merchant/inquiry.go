@@ -52,7 +52,12 @@ func (m *Merchant) HandleInqReq(ctx context.Context, req *msg.InqReq) (*msg.InqR
 	if err != nil {
 		return nil, err
 	}
-	signed, err := encap.S(cfg.Suite, cfg.Rand, *m.signer(), msg.OIDPResData, content)
+	signer := *m.signer()
+	if proof != nil {
+		// The wallet may hold the gateway's certificates no longer.
+		signer.Chain = appendNew(signer.Chain, m.proofCerts(&cfg, proof)...)
+	}
+	signed, err := encap.S(cfg.Suite, cfg.Rand, signer, msg.OIDPResData, content)
 	if err != nil {
 		return nil, err
 	}

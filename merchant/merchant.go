@@ -86,6 +86,10 @@ type Config struct {
 	// tests and set-ups without revocation); by default such a chain is
 	// refused with invalidCertificate.
 	AllowMissingCRLs bool
+	// Certificates, if set, remembers the gateway certificates that
+	// verified, so that requests list them in MThumbs and the gateway
+	// leaves them out (certcache.go). Nil means a new one.
+	Certificates *pki.CertCache
 
 	// RequestLifetime bounds how long the gateway may accept a request
 	// after it was made (deviation 3). Default 5 minutes.
@@ -110,7 +114,11 @@ type Config struct {
 // moment of the check. Every certificate check of a purchase goes through
 // it.
 func (cfg *Config) verifier(now time.Time, typ pki.CertType, usage x509.KeyUsage) encap.CertVerifier {
-	return pki.RevocationVerifier(cfg.Revocation, pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: typ, KeyUsage: usage, RequireCRLs: !cfg.AllowMissingCRLs})
+	v := pki.RevocationVerifier(cfg.Revocation, pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: typ, KeyUsage: usage, RequireCRLs: !cfg.AllowMissingCRLs})
+	if typ == pki.CertTypePgwy {
+		return cfg.Certificates.Remember(v) // cardholders' certificates are not worth caching
+	}
+	return v
 }
 
 // Merchant is a merchant core.
@@ -120,6 +128,9 @@ type Merchant struct {
 	// gateway, once set, replaces cfg.GatewayCert and cfg.GatewayChain
 	// (see UseGatewayCertificates); read them through config.
 	gateway atomic.Pointer[GatewayCertificates]
+	// walletHeld is what each purchase's wallet holds after PInitRes
+	// (certcache.go).
+	walletHeld walletHeld
 }
 
 // New returns a merchant after checking its configuration.
@@ -148,6 +159,9 @@ func New(cfg Config) (*Merchant, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
+	}
+	if cfg.Certificates == nil {
+		cfg.Certificates = pki.NewCertCache(0)
 	}
 	m := &Merchant{cfg: cfg}
 	m.endpoint = wire.Endpoint{Suite: cfg.Suite, Signer: m.signer(), SWIdent: cfg.SWIdent, Rand: cfg.Rand, Now: cfg.Now, Log: cfg.Log}
@@ -273,10 +287,12 @@ func (m *Merchant) HandlePInitReq(ctx context.Context, req *msg.PInitReq) (*msg.
 	signer := *m.signer()
 	signer.Chain = append(append(signer.Chain, cfg.GatewayCert), cfg.GatewayChain...)
 	signer.CRLs = crls
+	signer.Omit = pki.HeldCertThumbs(req.Thumbs)
 	signed, err := encap.S(cfg.Suite, cfg.Rand, signer, msg.OIDPInitResData, content)
 	if err != nil {
 		return nil, err
 	}
+	m.walletHeld.remember(xid, signer.Omit, append([][]byte{signer.Cert}, signer.Chain...))
 	return &msg.PInitRes{SignedData: signed}, nil
 }
 
@@ -471,7 +487,7 @@ func (m *Merchant) checkAuthRes(res *msg.AuthRes, rrpid msg.RRPID, xid msg.XID, 
 	content, signed, signerCert, err := encap.OpenEnc(st, cfg.ExchangeKey.key, cfg.ExchangeCert, res.AuthResTBE, msg.OIDAuthResTBS, msg.OIDAuthResTBE,
 		cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature), cfg.learn(msg.OIDAuthResTBS))
 	if err != nil {
-		return nil, msg.Classify(err, msg.SignatureFailure, "AuthRes")
+		return nil, signedErr(err, "AuthRes")
 	}
 	if !pki.SameSubject(signerCert, cfg.GatewayCert) {
 		return nil, msg.Errorf(msg.SignatureFailure, "AuthRes signed by a gateway other than the designated one")
@@ -523,6 +539,10 @@ func (m *Merchant) pres(oi *msg.OIData, completion msg.CompletionCode, gatewayPr
 	}
 	signer := *m.signer()
 	signer.CRLs = crls
+	if gatewayProof != nil {
+		signer.Chain = appendNew(signer.Chain, m.proofCerts(&cfg, gatewayProof)...)
+	}
+	signer.Omit = m.walletHeld.holds(oi.TransIDs.XID)
 	signed, err := encap.S(cfg.Suite, cfg.Rand, signer, msg.OIDPResData, content)
 	if err != nil {
 		return nil, err

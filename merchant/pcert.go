@@ -101,7 +101,7 @@ func (m *Merchant) checkPCertRes(res *msg.PCertRes, rrpid msg.RRPID, reqData []b
 	tbsDER, signerCert, err := encap.OpenS(st, res.SignedData, msg.OIDPCertResTBS,
 		cfg.verifier(now, pki.CertTypePgwy, x509.KeyUsageDigitalSignature), cfg.learn(msg.OIDPCertResTBS))
 	if err != nil {
-		return nil, msg.Classify(err, msg.SignatureFailure, "PCertRes")
+		return nil, signedErr(err, "PCertRes")
 	}
 	if !pki.SameSubject(signerCert, cfg.GatewayCert) {
 		return nil, msg.Errorf(msg.SignatureFailure, "PCertRes signed by a gateway other than the designated one")

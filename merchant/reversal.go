@@ -104,7 +104,7 @@ func (m *Merchant) openResponse(kind string, env []byte, ctData, ctEnvelope asn1
 	content, _, signerCert, err := encap.OpenEnc(cfg.Suite, cfg.ExchangeKey.key, cfg.ExchangeCert, env, ctData, ctEnvelope,
 		cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature), cfg.learn(ctData))
 	if err != nil {
-		return nil, msg.Classify(err, msg.SignatureFailure, kind)
+		return nil, signedErr(err, kind)
 	}
 	if !pki.SameSubject(signerCert, cfg.GatewayCert) {
 		return nil, msg.Errorf(msg.SignatureFailure, "%s signed by a gateway other than the designated one", kind)

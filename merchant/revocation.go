@@ -22,7 +22,7 @@ import (
 // mThumbs lists what the merchant's revocation source holds, for the
 // MThumbs of its requests to the gateway.
 func (cfg *Config) mThumbs(ctx context.Context) *msg.Thumbs {
-	return pki.HeldThumbs(ctx, cfg.Revocation, cfg.Suite.Hash())
+	return cfg.Certificates.AddThumbs(pki.HeldThumbs(ctx, cfg.Revocation, cfg.Suite.Hash()), cfg.Suite.Hash(), nil)
 }
 
 // carry returns the CRLs and BCI to put in a response to a requester that
@@ -42,14 +42,14 @@ func (cfg *Config) carry(ctx context.Context, held *msg.Thumbs, since time.Time)
 // type ct carries to the merchant's revocation source before the
 // gateway's certificate is checked.
 func (cfg *Config) learn(ct asn1.ObjectIdentifier) encap.OpenOption {
-	return encap.WithCarried(func(c *encap.Carried) {
+	return encap.Options(cfg.held(), encap.WithCarried(func(c *encap.Carried) {
 		var bci []byte
 		if c.Content != nil {
 			bci = responseBCI(ct, c.Content)
 		}
 		cas := append(append([][]byte(nil), c.Certificates...), cfg.Chain...)
 		pki.LearnCarried(cfg.Revocation, cas, c.CRLs, bci)
-	})
+	}))
 }
 
 // responseBCI finds the brandCRLIdentifier in the (not yet verified)

@@ -52,9 +52,9 @@ func (p *Purchase) StartInquiry() (*Inquiry, *msg.InqReq, error) {
 func (in *Inquiry) HandleInqRes(res *msg.InqRes) (*InquiryResult, error) {
 	p := in.p
 	cfg := p.w.cfg
-	content, signerCert, err := encap.OpenS(cfg.Suite, res.SignedData, msg.OIDPResData, cfg.verifier(cfg.Now(), pki.CertTypeMer, x509.KeyUsageDigitalSignature), cfg.learn(pResBCI))
+	content, signerCert, err := encap.OpenS(cfg.Suite, res.SignedData, msg.OIDPResData, cfg.verifier(cfg.Now(), pki.CertTypeMer, x509.KeyUsageDigitalSignature), cfg.learn(pResBCI), encap.WithHeld(p.pinitCerts))
 	if err != nil {
-		return nil, msg.Classify(err, msg.SignatureFailure, "InqRes signature")
+		return nil, signedErr(err, "InqRes signature")
 	}
 	if string(signerCert) != string(p.merchantCert) {
 		return nil, msg.Errorf(msg.SignatureFailure, "InqRes signed by another merchant than PInitRes")
@@ -87,7 +87,7 @@ func (in *Inquiry) HandleInqRes(res *msg.InqRes) (*InquiryResult, error) {
 		}
 		return result, nil
 	}
-	proof, err := p.checkGatewayProof(payload.AuthResSigned)
+	proof, err := p.checkGatewayProof(payload.AuthResSigned, res.SignedData)
 	if err != nil {
 		return nil, err
 	}

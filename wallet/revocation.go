@@ -16,16 +16,18 @@ import (
 // the default) learns them before it checks the certificates of the same message, so
 // a wallet that starts with nothing can still check every chain.
 
-// thumbs lists what the wallet's revocation source holds, for PInitReq.
-func (cfg *Config) thumbs() *msg.Thumbs {
-	return pki.HeldThumbs(context.Background(), cfg.Revocation, cfg.Suite.Hash())
+// thumbs lists what the wallet's revocation source holds, and the
+// certificates it holds that merchant merchantID may send
+// (certcache.go), for PInitReq.
+func (cfg *Config) thumbs(merchantID string) *msg.Thumbs {
+	return cfg.Certificates.AddThumbs(pki.HeldThumbs(context.Background(), cfg.Revocation, cfg.Suite.Hash()), cfg.Suite.Hash(), forMerchant(merchantID))
 }
 
 // learn returns the option that feeds the CRLs a signed message carries,
 // and the BCI bci finds in its (not yet verified) content, to the wallet's
 // revocation source before the signer's certificate is checked.
 func (cfg *Config) learn(bci func(content []byte) []byte) encap.OpenOption {
-	return encap.WithCarried(func(c *encap.Carried) {
+	return encap.Options(cfg.held(), encap.WithCarried(func(c *encap.Carried) {
 		var b []byte
 		if bci != nil && c.Content != nil {
 			b = bci(c.Content)
@@ -34,7 +36,7 @@ func (cfg *Config) learn(bci func(content []byte) []byte) encap.OpenOption {
 		// sends but whose certificate it has no reason to.
 		cas := append(append([][]byte(nil), c.Certificates...), cfg.Chain...)
 		pki.LearnCarried(cfg.Revocation, cas, c.CRLs, b)
-	})
+	}))
 }
 
 func pInitResBCI(content []byte) []byte {

@@ -87,6 +87,10 @@ type Config struct {
 	// tests and set-ups without revocation); by default such a chain is
 	// refused with invalidCertificate.
 	AllowMissingCRLs bool
+	// Certificates, if set, remembers the merchants' and gateways'
+	// certificates that verified, so that PInitReq lists them and the
+	// merchant leaves them out (certcache.go). Nil means a new one.
+	Certificates *pki.CertCache
 
 	Language string           // e.g. "en"; default "en"
 	SWIdent  string           // software identification in message headers
@@ -98,7 +102,7 @@ type Config struct {
 // allowing usage (0: any) at now, against the roots and the revocation
 // state current at the moment of the check.
 func (cfg *Config) verifier(now time.Time, typ pki.CertType, usage x509.KeyUsage) encap.CertVerifier {
-	return pki.RevocationVerifier(cfg.Revocation, pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: typ, KeyUsage: usage, RequireCRLs: !cfg.AllowMissingCRLs})
+	return cfg.Certificates.Remember(pki.RevocationVerifier(cfg.Revocation, pki.VerifyOptions{Roots: cfg.Roots, Now: now, CertType: typ, KeyUsage: usage, RequireCRLs: !cfg.AllowMissingCRLs}))
 }
 
 // Wallet is a cardholder wallet.
@@ -128,6 +132,9 @@ func New(cfg Config) (*Wallet, error) {
 		// A wallet needs no revocation set-up: it learns the CRLs from
 		// the merchant's messages (revocation.go).
 		cfg.Revocation = pki.NewRevocationCache(cfg.Roots, cfg.Now)
+	}
+	if cfg.Certificates == nil {
+		cfg.Certificates = pki.NewCertCache(0)
 	}
 	return &Wallet{cfg: cfg}, nil
 }
@@ -161,6 +168,7 @@ type Purchase struct {
 	merchantCert []byte
 	gatewayCert  []byte // the gateway key-exchange certificate PEThumb named
 	gatewayChain [][]byte
+	pinitCerts   [][]byte // the certificates PInitRes carried or the wallet held
 
 	// From PReq, kept to check PRes.
 	preqRRPID msg.RRPID
@@ -183,7 +191,7 @@ func (w *Wallet) Start(offer Offer) (*Purchase, *msg.PInitReq, error) {
 		ChallC:   p.challC,
 		BrandID:  w.cfg.Card.BrandID,
 		BIN:      w.cfg.Card.BIN(),
-		Thumbs:   w.cfg.thumbs(),
+		Thumbs:   w.cfg.thumbs(offer.MerchantID),
 	}
 	return p, req, nil
 }
@@ -196,7 +204,7 @@ func (p *Purchase) HandlePInitRes(res *msg.PInitRes) error {
 	now := p.w.cfg.Now()
 	content, signerCert, err := encap.OpenS(st, res.SignedData, msg.OIDPInitResData, p.w.cfg.verifier(now, pki.CertTypeMer, x509.KeyUsageDigitalSignature), p.w.cfg.learn(pInitResBCI))
 	if err != nil {
-		return msg.Classify(err, msg.SignatureFailure, "PInitRes signature")
+		return signedErr(err, "PInitRes signature")
 	}
 	data, err := msg.UnmarshalPInitResData(content)
 	if err != nil {
@@ -215,6 +223,7 @@ func (p *Purchase) HandlePInitRes(res *msg.PInitRes) error {
 	if err != nil {
 		return msg.Errorf(msg.DecodingFailure, "PInitRes: %w", err)
 	}
+	certs = p.w.cfg.withHeld(certs)
 	gw, chain := findThumb(certs, &data.PEThumb)
 	if gw == nil {
 		return msg.Errorf(msg.MissingCertificate, "PInitRes lacks the gateway certificate PEThumb names")
@@ -227,6 +236,7 @@ func (p *Purchase) HandlePInitRes(res *msg.PInitRes) error {
 	p.merchantCert = signerCert
 	p.gatewayCert = gw
 	p.gatewayChain = chain
+	p.pinitCerts = certs
 	return nil
 }
 
@@ -337,9 +347,9 @@ func (p *Purchase) HandlePRes(res *msg.PRes) (*Result, error) {
 	cfg := p.w.cfg
 	st := cfg.Suite
 	now := cfg.Now()
-	content, signerCert, err := encap.OpenS(st, res.SignedData, msg.OIDPResData, cfg.verifier(now, pki.CertTypeMer, x509.KeyUsageDigitalSignature), cfg.learn(pResBCI))
+	content, signerCert, err := encap.OpenS(st, res.SignedData, msg.OIDPResData, cfg.verifier(now, pki.CertTypeMer, x509.KeyUsageDigitalSignature), cfg.learn(pResBCI), encap.WithHeld(p.pinitCerts))
 	if err != nil {
-		return nil, msg.Classify(err, msg.SignatureFailure, "PRes signature")
+		return nil, signedErr(err, "PRes signature")
 	}
 	if string(signerCert) != string(p.merchantCert) {
 		return nil, msg.Errorf(msg.SignatureFailure, "PRes signed by another merchant than PInitRes")
@@ -371,7 +381,7 @@ func (p *Purchase) HandlePRes(res *msg.PRes) (*Result, error) {
 		}
 		return result, nil
 	}
-	proof, err := p.checkGatewayProof(payload.AuthResSigned)
+	proof, err := p.checkGatewayProof(payload.AuthResSigned, res.SignedData)
 	if err != nil {
 		return nil, err
 	}
@@ -386,12 +396,15 @@ func (p *Purchase) HandlePRes(res *msg.PRes) (*Result, error) {
 // checkGatewayProof verifies the gateway's signed AuthResTBS forwarded in
 // PRes: a valid gateway signature, for this transaction, answering this
 // merchant (deviation 2), from the gateway whose key-exchange certificate
-// the PI was sealed to.
-func (p *Purchase) checkGatewayProof(signed []byte) (*GatewayProof, error) {
+// the PI was sealed to. The gateway's certificates may travel in the
+// merchant's SignedData outer, which carries the proof, rather than in the
+// proof itself (certcache.go).
+func (p *Purchase) checkGatewayProof(signed, outer []byte) (*GatewayProof, error) {
 	cfg := p.w.cfg
-	content, signerCert, err := encap.OpenS(cfg.Suite, signed, msg.OIDAuthResTBS, cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature), cfg.learn(authResBCI))
+	carried, _ := signedCertificates(outer)
+	content, signerCert, err := encap.OpenS(cfg.Suite, signed, msg.OIDAuthResTBS, cfg.verifier(cfg.Now(), pki.CertTypePgwy, x509.KeyUsageDigitalSignature), cfg.learn(authResBCI), encap.WithHeld(carried))
 	if err != nil {
-		return nil, msg.Classify(err, msg.SignatureFailure, "gateway authorization result")
+		return nil, signedErr(err, "gateway authorization result")
 	}
 	if !pki.SameSubject(signerCert, p.gatewayCert) {
 		return nil, msg.Errorf(msg.SignatureFailure, "authorization result signed by another gateway than the one the PI was sealed to")
