@@ -3,22 +3,15 @@ package banklink_test
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"net"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/setpay/setpay/bank"
-	"github.com/setpay/setpay/bank/iso8583"
-	"github.com/setpay/setpay/banklink"
 	"github.com/setpay/setpay/gateway"
 	"github.com/setpay/setpay/lab"
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/store"
-	"github.com/setpay/setpay/store/sqlite"
 	"github.com/setpay/setpay/suite"
 	"github.com/setpay/setpay/wire"
 )
@@ -94,73 +87,13 @@ func (c *testClock) Add(d time.Duration) {
 
 func reconcileAfterCrash(t *testing.T, st suite.Suite) {
 	ctx := context.Background()
-	quiet := slog.New(slog.DiscardHandler)
-
-	bankDB, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bankDB.Close() })
-	ledger := bank.NewLedger(bankDB, nil)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &iso8583.Server{Handler: bank.NewHost(bank.NewIssuer(ledger), quiet).Handle, Log: quiet, GracePeriod: time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		srv.Close()
-		if err := <-served; !errors.Is(err, iso8583.ErrServerClosed) {
-			t.Errorf("Serve: %v", err)
-		}
-	})
 	clk := &testClock{t: time.Now().UTC().Truncate(time.Second)}
-	link := func(db *sqlite.DB) (*banklink.Link, *iso8583.Client) {
-		c := iso8583.NewClient(ln.Addr().String(), iso8583.ClientConfig{Timeout: 5 * time.Second, Attempts: 1, Log: quiet})
-		return banklink.New(c, banklink.Config{AcquirerID: "4711", Log: quiet, Store: db, Now: clk.Now}), c
-	}
-
-	path := filepath.Join(t.TempDir(), "gateway.db")
-	gs, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ms.Close() })
-	link1, client1 := link(gs)
-	lossy := &lossyIssuer{Issuer: link1}
-	var l *lab.Lab
-	rt := wire.ServeFunc(func(ctx context.Context, req []byte) ([]byte, error) { return l.Gateway.Serve(ctx, req) })
-	l, err = lab.New(lab.Options{Suite: st, Cardholders: 1, MerchantStore: ms, GatewayStore: gs, Issuer: lossy,
-		GatewayRT: rt, Now: clk.Now, MerchantLog: quiet, GatewayLog: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ledger.OpenMerchant(ctx, l.MerchantID, "Corner Bookshop", 840); err != nil {
-		t.Fatal(err)
-	}
-	c := l.Cards[0]
-	acct, err := ledger.OpenCard(ctx, bank.Card{PAN: c.PAN, Expiry: c.Expiry[2:], Holder: "cardholder", Currency: 840, Limit: 100_00})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := func(step string, held, balance int64) {
-		t.Helper()
-		f, err := ledger.Funds(ctx, acct)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f.Held != held || f.Balance != balance {
-			t.Fatalf("%s: %+v, want held %d balance %d", step, f, held, balance)
-		}
-		if err := ledger.Audit(ctx); err != nil {
-			t.Fatalf("%s: ledger audit: %v", step, err)
-		}
-	}
+	lossy := &lossyIssuer{}
+	r := newRestartLab(t, st, clk.Now, func(link gateway.Issuer) gateway.Issuer {
+		lossy.Issuer = link
+		return lossy
+	})
+	l, want := r.Lab, r.want
 	m := l.Merchant
 	opened, err := m.Batch(ctx, msg.BatchOpOpen, nil)
 	if err != nil || opened.Code != msg.BatchAdminSuccess || opened.ID == nil {
@@ -178,10 +111,9 @@ func reconcileAfterCrash(t *testing.T, st suite.Suite) {
 		}
 		return p.TransIDs().XID
 	}
-	cur := gs
 	state := func(xid msg.XID) *store.Authorization {
 		t.Helper()
-		a, err := cur.Authorization(ctx, store.XID(xid))
+		a, err := r.gs.Authorization(ctx, store.XID(xid))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -210,21 +142,7 @@ func reconcileAfterCrash(t *testing.T, st suite.Suite) {
 	}
 
 	// The crash: the gateway and its link go; new ones open the file.
-	client1.Close()
-	if err := gs.Close(); err != nil {
-		t.Fatal(err)
-	}
-	gs2, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { gs2.Close() })
-	cur = gs2
-	link2, client2 := link(gs2)
-	t.Cleanup(func() { client2.Close() })
-	if err := l.RestartGateway(gs2, link2); err != nil {
-		t.Fatal(err)
-	}
+	r.restart()
 	// Too young to be asked about again: their requests may be waiting.
 	if res, err := l.Gateway.Reconcile(ctx); err != nil || res.Settled != 0 || res.Pending != 3 {
 		t.Fatalf("early reconcile: %+v, %v", res, err)
@@ -253,9 +171,9 @@ func reconcileAfterCrash(t *testing.T, st suite.Suite) {
 
 	// A credit reversal whose answer is lost, reconciled by a gateway
 	// that did not stop.
-	lossy2 := &lossyIssuer{Issuer: link2}
+	lossy2 := &lossyIssuer{Issuer: r.link}
 	lossy2.lose.Store(true)
-	if err := l.RestartGateway(gs2, lossy2); err != nil {
+	if err := l.RestartGateway(r.gs, lossy2); err != nil {
 		t.Fatal(err)
 	}
 	if code, err := m.ReverseCredit(ctx, toCredit, lab.USD(1_00)); err != nil || code != msg.CapRevOrCredUnspecifiedFailure {

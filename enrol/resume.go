@@ -31,7 +31,6 @@ import (
 
 	"github.com/setpay/setpay/keyfile"
 	"github.com/setpay/setpay/msg"
-	"github.com/setpay/setpay/pki"
 	"github.com/setpay/setpay/suite"
 )
 
@@ -98,52 +97,27 @@ func (s *state) marshal() ([]byte, error) {
 // parseState decodes a state strictly: DER, version 1, every field of
 // its size, nothing after. It checks the form, not the content.
 func parseState(b []byte) (*state, error) {
-	bad := func(field string) error { return fmt.Errorf("%w: malformed %s", ErrState, field) }
-	in := cryptobyte.String(b)
-	var seq cryptobyte.String
-	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) {
-		return nil, bad("SEQUENCE (truncated or not DER)")
+	id, seq, err := ReadStateHeader(b, StateVersion, ErrState)
+	if err != nil {
+		return nil, err
 	}
-	if !in.Empty() {
-		return nil, fmt.Errorf("%w: trailing data", ErrState)
-	}
-	var version, rt int64
-	if !seq.ReadASN1Int64WithTag(&version, cbasn1.INTEGER) {
-		return nil, bad("version")
-	}
-	if version != StateVersion {
-		return nil, fmt.Errorf("%w: version %d, want %d", ErrState, version, StateVersion)
-	}
-	s := &state{}
-	var id cryptobyte.String
-	if !seq.ReadASN1(&id, cbasn1.UTF8String) {
-		return nil, bad("suite")
-	}
-	s.suite = suite.ID(id)
+	s := &state{suite: id}
+	var rt int64
 	if !seq.ReadASN1Int64WithTag(&rt, cbasn1.INTEGER) || rt < 0 || rt > 1<<16 {
-		return nil, bad("requestType")
+		return nil, malformedState(ErrState, "requestType")
 	}
 	s.requestType = msg.RequestType(rt)
 	var rrpid, challEE3 []byte
-	fields := []struct {
-		name     string
-		dst      *[]byte
-		min, max int
-	}{
-		{"rrpid", &rrpid, len(s.rrpid), len(s.rrpid)},
-		{"lidEE", &s.lidEE, 1, maxLID},
-		{"challEE3", &challEE3, len(s.challEE3), len(s.challEE3)},
-		{"caSigner", &s.caSigner, 1, 1 << 16},
-		{"caExchange", &s.caExchange, 1, 1 << 16},
-		{"sigKey", &s.sigKeyDER, 1, 1 << 16},
-		{"exKey", &s.exKeyDER, 1, 1 << 16},
-	}
-	for _, f := range fields {
-		var o cryptobyte.String
-		if !seq.ReadASN1(&o, cbasn1.OCTET_STRING) || len(o) < f.min || len(o) > f.max {
-			return nil, bad(f.name)
-		}
-		*f.dst = append([]byte(nil), o...)
+	if err := ReadStateOctets(&seq, ErrState,
+		StateField{"rrpid", &rrpid, len(s.rrpid), len(s.rrpid)},
+		StateField{"lidEE", &s.lidEE, 1, maxLID},
+		StateField{"challEE3", &challEE3, len(s.challEE3), len(s.challEE3)},
+		StateField{"caSigner", &s.caSigner, 1, 1 << 16},
+		StateField{"caExchange", &s.caExchange, 1, 1 << 16},
+		StateField{"sigKey", &s.sigKeyDER, 1, 1 << 16},
+		StateField{"exKey", &s.exKeyDER, 1, 1 << 16},
+	); err != nil {
+		return nil, err
 	}
 	if !seq.Empty() {
 		return nil, fmt.Errorf("%w: unexpected fields after exKey", ErrState)
@@ -187,12 +161,8 @@ func ResumeState[R any](role Role, cfg Config, b []byte, result func(*Credential
 	if len(cfg.Roots) == 0 {
 		return nil, errors.New(role.Who + ": resuming needs the roots")
 	}
-	if cfg.Suite == nil {
-		if cfg.Suite, err = suite.ByID(s.suite); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrState, err)
-		}
-	} else if cfg.Suite.ID() != s.suite {
-		return nil, fmt.Errorf("%w: made under suite %q, not %q", ErrState, s.suite, cfg.Suite.ID())
+	if cfg.Suite, err = StateSuite(cfg.Suite, s.suite, ErrState); err != nil {
+		return nil, err
 	}
 	if s.requestType != role.RequestType {
 		renewal, err := role.Renewal()
@@ -201,13 +171,8 @@ func ResumeState[R any](role Role, cfg Config, b []byte, result func(*Credential
 		}
 		role = renewal
 	}
-	for _, c := range []struct {
-		what string
-		der  []byte
-	}{{"CA signature certificate", s.caSigner}, {"CA key-exchange certificate", s.caExchange}} {
-		if _, err := pki.ParseCertificate(c.der); err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrState, c.what, err)
-		}
+	if err := CheckStateCAs(s.caSigner, s.caExchange, ErrState); err != nil {
+		return nil, err
 	}
 	r, _, err := New(role, cfg, result)
 	if err != nil {

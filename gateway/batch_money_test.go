@@ -3,12 +3,11 @@ package gateway_test
 import (
 	"context"
 	"errors"
-	"net"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/setpay/setpay/bank"
+	"github.com/setpay/setpay/bank/banktest"
 	"github.com/setpay/setpay/bank/iso8583"
 	"github.com/setpay/setpay/banklink"
 	"github.com/setpay/setpay/gateway"
@@ -80,59 +79,25 @@ func TestEveryMovementBatched(t *testing.T) {
 // loopback, with the bank's ledger to check.
 type bankWorld struct {
 	*world
-	ledger *bank.Ledger
-	acct   string // the card's account at the bank
+	bank *banktest.Bank
+	acct string // the card's account at the bank
 }
 
 func newBankWorld(t *testing.T, w0 func(issuer gateway.Issuer) *world) *bankWorld {
 	t.Helper()
-	db, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	ledger := bank.NewLedger(db, nil)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &iso8583.Server{Handler: bank.NewHost(bank.NewIssuer(ledger), quiet).Handle, Log: quiet, GracePeriod: time.Second}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		srv.Close()
-		if err := <-done; !errors.Is(err, iso8583.ErrServerClosed) {
-			t.Errorf("Serve returned %v", err)
-		}
-	})
-	client := iso8583.NewClient(ln.Addr().String(), iso8583.ClientConfig{Timeout: 2 * time.Second, Attempts: 3, Log: quiet})
-	t.Cleanup(func() { client.Close() })
+	bk := banktest.Start(t)
+	client := bk.Client(t, iso8583.ClientConfig{Timeout: 2 * time.Second, Attempts: 3})
 	w := w0(banklink.New(client, banklink.Config{AcquirerID: "4711", Log: quiet}))
-	ctx := context.Background()
-	if _, err := ledger.OpenMerchant(ctx, w.l.MerchantID, "Corner Bookshop", 840); err != nil {
-		t.Fatal(err)
-	}
 	c := w.l.Cards[0]
-	acct, err := ledger.OpenCard(ctx, bank.Card{PAN: c.PAN, Expiry: c.Expiry[2:], Holder: "cardholder", Currency: 840, Limit: 1000_00})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &bankWorld{world: w, ledger: ledger, acct: acct}
+	acct := bk.OpenAccounts(t, w.l.MerchantID, c.PAN, c.Expiry, 1000_00)
+	return &bankWorld{world: w, bank: bk, acct: acct}
 }
 
 // funds checks the card's account at the bank and audits the ledger.
 func (b *bankWorld) funds(held, balance int64) {
 	b.t.Helper()
-	ctx := context.Background()
-	f, err := b.ledger.Funds(ctx, b.acct)
-	if err != nil {
+	if err := b.bank.Check(b.acct, held, balance); err != nil {
 		b.t.Fatal(err)
-	}
-	if f.Held != held || f.Balance != balance {
-		b.t.Fatalf("funds %+v; want held %d, balance %d", f, held, balance)
-	}
-	if err := b.ledger.Audit(ctx); err != nil {
-		b.t.Fatalf("ledger audit: %v", err)
 	}
 }
 

@@ -2,18 +2,11 @@ package merchant_test
 
 import (
 	"context"
-	"errors"
-	"net"
 	"testing"
-	"time"
 
-	"github.com/setpay/setpay/bank"
-	"github.com/setpay/setpay/bank/iso8583"
-	"github.com/setpay/setpay/banklink"
 	"github.com/setpay/setpay/lab"
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/store"
-	"github.com/setpay/setpay/store/sqlite"
 	"github.com/setpay/setpay/suite"
 )
 
@@ -32,50 +25,7 @@ func TestShipmentFollowUps(t *testing.T) {
 
 func shipmentFollowUps(t *testing.T, st suite.Suite) {
 	ctx := context.Background()
-	db, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	ledger := bank.NewLedger(db, nil)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &iso8583.Server{Handler: bank.NewHost(bank.NewIssuer(ledger), quiet).Handle, Log: quiet, GracePeriod: time.Second}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		srv.Close()
-		if err := <-done; !errors.Is(err, iso8583.ErrServerClosed) {
-			t.Errorf("Serve returned %v", err)
-		}
-	})
-	client := iso8583.NewClient(ln.Addr().String(), iso8583.ClientConfig{Timeout: 2 * time.Second, Attempts: 3, Log: quiet})
-	t.Cleanup(func() { client.Close() })
-
-	s := newSplitLab(t, st, banklink.New(client, banklink.Config{AcquirerID: "4711", Log: quiet}))
-	if _, err := ledger.OpenMerchant(ctx, s.MerchantID, "Corner Bookshop", 840); err != nil {
-		t.Fatal(err)
-	}
-	c := s.Cards[0]
-	acct, err := ledger.OpenCard(ctx, bank.Card{PAN: c.PAN, Expiry: c.Expiry[2:], Holder: "cardholder", Currency: 840, Limit: 100_00})
-	if err != nil {
-		t.Fatal(err)
-	}
-	funds := func(held, balance int64) {
-		t.Helper()
-		f, err := ledger.Funds(ctx, acct)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f.Held != held || f.Balance != balance {
-			t.Fatalf("funds %+v; want held %d, balance %d", f, held, balance)
-		}
-		if err := ledger.Audit(ctx); err != nil {
-			t.Fatalf("ledger audit: %v", err)
-		}
-	}
+	s, funds := newSplitBankLab(t, st)
 	m := s.Merchant
 	opened, err := m.Batch(ctx, msg.BatchOpOpen, nil)
 	if err != nil || opened.Code != msg.BatchAdminSuccess {

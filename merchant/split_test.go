@@ -2,13 +2,11 @@ package merchant_test
 
 import (
 	"context"
-	"errors"
-	"net"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/setpay/setpay/bank"
+	"github.com/setpay/setpay/bank/banktest"
 	"github.com/setpay/setpay/bank/iso8583"
 	"github.com/setpay/setpay/banklink"
 	"github.com/setpay/setpay/gateway"
@@ -233,6 +231,24 @@ func instalments(t *testing.T, st suite.Suite) {
 	s.wantOrder(xid, store.StateCaptured, 400_00, 400_00, false)
 }
 
+// newSplitBankLab is newSplitLab whose gateway asks a bank host over ISO
+// 8583 on loopback. funds checks the card's account at the bank and
+// audits the ledger.
+func newSplitBankLab(t *testing.T, st suite.Suite) (s *splitLab, funds func(held, balance int64)) {
+	t.Helper()
+	bk := banktest.Start(t)
+	client := bk.Client(t, iso8583.ClientConfig{Timeout: 2 * time.Second, Attempts: 3})
+	s = newSplitLab(t, st, banklink.New(client, banklink.Config{AcquirerID: "4711", Log: quiet}))
+	c := s.Cards[0]
+	acct := bk.OpenAccounts(t, s.MerchantID, c.PAN, c.Expiry, 100_00)
+	return s, func(held, balance int64) {
+		t.Helper()
+		if err := bk.Check(acct, held, balance); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestSplitThroughBank ships an order in two parts through a real issuer
 // host over ISO 8583: each part is its own hold at the issuer and its own
 // completion; a refused authorization moves nothing; the ledger balances
@@ -245,54 +261,7 @@ func TestSplitThroughBank(t *testing.T) {
 
 func splitThroughBank(t *testing.T, st suite.Suite) {
 	ctx := context.Background()
-	db, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	ledger := bank.NewLedger(db, nil)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &iso8583.Server{Handler: bank.NewHost(bank.NewIssuer(ledger), quiet).Handle, Log: quiet, GracePeriod: time.Second}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		srv.Close()
-		if err := <-done; !errors.Is(err, iso8583.ErrServerClosed) {
-			t.Errorf("Serve returned %v", err)
-		}
-	})
-	client := iso8583.NewClient(ln.Addr().String(), iso8583.ClientConfig{Timeout: 2 * time.Second, Attempts: 3, Log: quiet})
-	t.Cleanup(func() { client.Close() })
-	audit := func() {
-		t.Helper()
-		if err := ledger.Audit(ctx); err != nil {
-			t.Fatalf("ledger audit: %v", err)
-		}
-	}
-
-	s := newSplitLab(t, st, banklink.New(client, banklink.Config{AcquirerID: "4711", Log: quiet}))
-	if _, err := ledger.OpenMerchant(ctx, s.MerchantID, "Corner Bookshop", 840); err != nil {
-		t.Fatal(err)
-	}
-	c := s.Cards[0]
-	acct, err := ledger.OpenCard(ctx, bank.Card{PAN: c.PAN, Expiry: c.Expiry[2:], Holder: "cardholder", Currency: 840, Limit: 100_00})
-	if err != nil {
-		t.Fatal(err)
-	}
-	funds := func(held, balance int64) {
-		t.Helper()
-		f, err := ledger.Funds(ctx, acct)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f.Held != held || f.Balance != balance {
-			t.Fatalf("funds %+v; want held %d, balance %d", f, held, balance)
-		}
-		audit()
-	}
+	s, funds := newSplitBankLab(t, st)
 
 	offer, err := s.Merchant.CheckoutSplit(ctx, "two crates", lab.USD(80_00), 30_00)
 	if err != nil {

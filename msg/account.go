@@ -472,15 +472,11 @@ func (v *PIAccount) MarshalEX() ([]byte, error) {
 // is the value as PIData holds it (AcctPIData under its [0] tag), so that
 // a gateway rebuilds the signed PIData from the bytes it received.
 func UnmarshalPIAccountEX(b []byte) (*PIAccount, error) {
-	const typ = "PIAccount"
-	e, err := der.Parse(b)
+	card, err := startsWithPAN(b, "PIAccount")
 	if err != nil {
-		return nil, der.Wrap(typ, "", err)
+		return nil, err
 	}
-	if e.Tag != der.TagSequence {
-		return nil, der.Errorf(typ, "", "%s, want SEQUENCE: %w", e.Tag, der.ErrUnexpected)
-	}
-	if nextIs(cryptobyte.String(e.Contents), der.TagNumericString) {
+	if card {
 		p, err := UnmarshalPANData(b)
 		if err != nil {
 			return nil, err
@@ -492,6 +488,21 @@ func UnmarshalPIAccountEX(b []byte) (*PIAccount, error) {
 		return nil, err
 	}
 	return &PIAccount{AcctPIData: a, raw: der.Encode(der.Explicit(0), a.raw)}, nil
+}
+
+// startsWithPAN reports whether b, one SEQUENCE, opens with a
+// NumericString: a card's PANData or PANToken rather than its bank-account
+// counterpart. The untagged forms an OAEP block carries (MarshalEX,
+// TokenAccount) are told apart this way.
+func startsWithPAN(b []byte, typ string) (bool, error) {
+	e, err := der.Parse(b)
+	if err != nil {
+		return false, der.Wrap(typ, "", err)
+	}
+	if e.Tag != der.TagSequence {
+		return false, der.Errorf(typ, "", "%s, want SEQUENCE: %w", e.Tag, der.ErrUnexpected)
+	}
+	return nextIs(cryptobyte.String(e.Contents), der.TagNumericString), nil
 }
 
 // AcctToken is the bank-account counterpart of PANToken: what an
@@ -582,15 +593,11 @@ func (v *TokenAccount) Marshal() ([]byte, error) {
 // UnmarshalTokenAccount decodes a token's OAEP block: a PANToken or an
 // AcctToken.
 func UnmarshalTokenAccount(b []byte) (*TokenAccount, error) {
-	const typ = "TokenAccount"
-	e, err := der.Parse(b)
+	card, err := startsWithPAN(b, "TokenAccount")
 	if err != nil {
-		return nil, der.Wrap(typ, "", err)
+		return nil, err
 	}
-	if e.Tag != der.TagSequence {
-		return nil, der.Errorf(typ, "", "%s, want SEQUENCE: %w", e.Tag, der.ErrUnexpected)
-	}
-	if nextIs(cryptobyte.String(e.Contents), der.TagNumericString) {
+	if card {
 		p, err := UnmarshalPANToken(b)
 		if err != nil {
 			return nil, err

@@ -35,10 +35,10 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/setpay/setpay/encap"
+	"github.com/setpay/setpay/enrol"
 	"github.com/setpay/setpay/internal/pkcs7"
 	"github.com/setpay/setpay/keyfile"
 	"github.com/setpay/setpay/msg"
-	"github.com/setpay/setpay/pki"
 	"github.com/setpay/setpay/suite"
 )
 
@@ -119,48 +119,23 @@ func (s *state) marshal() ([]byte, error) {
 // parseState decodes a state strictly: DER, version 1, every field of
 // its size, nothing after. It checks the form; ResumeState the content.
 func parseState(b []byte) (*state, error) {
+	id, seq, err := enrol.ReadStateHeader(b, StateVersion, ErrState)
+	if err != nil {
+		return nil, err
+	}
 	bad := func(field string) error { return fmt.Errorf("%w: malformed %s", ErrState, field) }
-	in := cryptobyte.String(b)
-	var seq cryptobyte.String
-	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) {
-		return nil, bad("SEQUENCE (truncated or not DER)")
-	}
-	if !in.Empty() {
-		return nil, fmt.Errorf("%w: trailing data", ErrState)
-	}
-	var version int64
-	if !seq.ReadASN1Int64WithTag(&version, cbasn1.INTEGER) {
-		return nil, bad("version")
-	}
-	if version != StateVersion {
-		return nil, fmt.Errorf("%w: version %d, want %d", ErrState, version, StateVersion)
-	}
-	s := &state{}
-	var id cryptobyte.String
-	if !seq.ReadASN1(&id, cbasn1.UTF8String) {
-		return nil, bad("suite")
-	}
-	s.suite = suite.ID(id)
+	s := &state{suite: id}
 	var rrpid, challEE3, cardSecret []byte
-	fields := []struct {
-		name     string
-		dst      *[]byte
-		min, max int
-	}{
-		{"rrpid", &rrpid, len(s.rrpid), len(s.rrpid)},
-		{"lidEE", &s.lidEE, 1, maxLID},
-		{"challEE3", &challEE3, len(s.challEE3), len(s.challEE3)},
-		{"caSigner", &s.caSigner, 1, 1 << 16},
-		{"caExchange", &s.caExchange, 1, 1 << 16},
-		{"key", &s.keyDER, 1, 1 << 16},
-		{"cardSecret", &cardSecret, len(s.cardSecret), len(s.cardSecret)},
-	}
-	for _, f := range fields {
-		var o cryptobyte.String
-		if !seq.ReadASN1(&o, cbasn1.OCTET_STRING) || len(o) < f.min || len(o) > f.max {
-			return nil, bad(f.name)
-		}
-		*f.dst = append([]byte(nil), o...)
+	if err := enrol.ReadStateOctets(&seq, ErrState,
+		enrol.StateField{Name: "rrpid", Dst: &rrpid, Min: len(s.rrpid), Max: len(s.rrpid)},
+		enrol.StateField{Name: "lidEE", Dst: &s.lidEE, Min: 1, Max: maxLID},
+		enrol.StateField{Name: "challEE3", Dst: &challEE3, Min: len(s.challEE3), Max: len(s.challEE3)},
+		enrol.StateField{Name: "caSigner", Dst: &s.caSigner, Min: 1, Max: 1 << 16},
+		enrol.StateField{Name: "caExchange", Dst: &s.caExchange, Min: 1, Max: 1 << 16},
+		enrol.StateField{Name: "key", Dst: &s.keyDER, Min: 1, Max: 1 << 16},
+		enrol.StateField{Name: "cardSecret", Dst: &cardSecret, Min: len(s.cardSecret), Max: len(s.cardSecret)},
+	); err != nil {
+		return nil, err
 	}
 	copy(s.rrpid[:], rrpid)
 	copy(s.challEE3[:], challEE3)
@@ -239,23 +214,14 @@ func ResumeState(cfg RegisterConfig, b []byte) (*Registration, error) {
 	if len(cfg.Roots) == 0 {
 		return nil, errors.New("wallet: resuming needs the roots")
 	}
-	if cfg.Suite == nil {
-		if cfg.Suite, err = suite.ByID(s.suite); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrState, err)
-		}
-	} else if cfg.Suite.ID() != s.suite {
-		return nil, fmt.Errorf("%w: made under suite %q, not %q", ErrState, s.suite, cfg.Suite.ID())
+	if cfg.Suite, err = enrol.StateSuite(cfg.Suite, s.suite, ErrState); err != nil {
+		return nil, err
 	}
 	if err := suite.CheckBackKey(cfg.Suite, s.backKey.Alg, s.backKey.Key); err != nil {
 		return nil, fmt.Errorf("%w: backKey: %w", ErrState, err)
 	}
-	for _, c := range []struct {
-		what string
-		der  []byte
-	}{{"CA signature certificate", s.caSigner}, {"CA key-exchange certificate", s.caExchange}} {
-		if _, err := pki.ParseCertificate(c.der); err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrState, c.what, err)
-		}
+	if err := enrol.CheckStateCAs(s.caSigner, s.caExchange, ErrState); err != nil {
+		return nil, err
 	}
 	key, err := suite.ParseSigningKey(s.keyDER)
 	if err != nil {

@@ -282,6 +282,13 @@ func renewParty(cmd *cobra.Command, rf *renewFlags, who, sigRole, exRole string,
 	return nil
 }
 
+// setDefault fills a form field the user did not answer with --answer.
+func setDefault(answers map[string]string, field, value string) {
+	if _, ok := answers[field]; !ok {
+		answers[field] = value
+	}
+}
+
 func newMerchantRenewCmd() *cobra.Command {
 	var rf renewFlags
 	var merID, bin, name string
@@ -317,9 +324,7 @@ current certificate unless given.
 							legal = md.MerNames[0].Name
 						}
 					}
-					if _, ok := answers[ca.FieldLegalName]; !ok {
-						answers[ca.FieldLegalName] = legal
-					}
+					setDefault(answers, ca.FieldLegalName, legal)
 					cur := &merchant.Registered{RawSigKey: c.sigKey, SigCert: c.sigCert, Chain: c.chain}
 					reg, err := merchant.Renew(cmd.Context(), rf.transport(), merchant.RegisterConfig{
 						Suite: st, BrandID: rf.brand, MerchantID: id, AcquirerBIN: acq, Roots: roots, Answers: answers,
@@ -370,9 +375,7 @@ this gateway's. The legal name is the current certificate's unless given.
 					if legal == "" {
 						legal = c.parsedSig.Subject.CommonName
 					}
-					if _, ok := answers[ca.FieldLegalName]; !ok {
-						answers[ca.FieldLegalName] = legal
-					}
+					setDefault(answers, ca.FieldLegalName, legal)
 					cur := &gateway.Registered{RawSigKey: c.sigKey, SigCert: c.sigCert, Chain: c.chain}
 					reg, err := gateway.Renew(cmd.Context(), rf.transport(), gateway.RegisterConfig{
 						Suite: st, BrandID: rf.brand, AcquirerBIN: bin, BusinessID: businessID, Roots: roots, Answers: answers,
