@@ -36,19 +36,25 @@ import (
 //	H(PANData) check            gateway                                 1
 //	dual signature (PI side)    gateway                     1     1   1
 //	cardholder ID, account      gateway                                    2
+//	CapToken Enc{} to itself    gateway      1    1
+//	H(AuthResBaggage)           gateway                                 1
 //	AuthRes Enc{}               gateway      1    1
 //	AuthRes OpenEnc             merchant               1    1     1
+//	H(AuthResBaggage) check     merchant                                1
 //	PRes S{}                    merchant     1
 //	PRes OpenS                  wallet                      1     1
 //	gateway proof OpenS (*)     wallet                      1     1
+//	H(CapTokenSeq)              merchant                                1
 //	CapReq Enc{}                merchant     1    1
 //	CapReq OpenEnc              gateway                1    1     1
 //	merchant exchange cert      gateway                           1
+//	H(CapTokenSeq) check        gateway                                 1
+//	CapToken OpenEnc (own cert) gateway                1    1
 //	CapRes Enc{}                gateway      1    1
 //	CapRes OpenEnc              merchant               1    1     1
-//	total                                    7    5    5    9    12  11    3
+//	total                                    8    6    6   10    12  15    3
 //
-// (*) deviation 4, not in set1: there verify is 8 and chain 11.
+// (*) deviation 4, not in set1: there verify is 9 and chain 11.
 //
 // "chain" is one certificate-path validation (pki.CertVerifier): leaf,
 // its CA and the brand CA each verified up to the root, three signature
@@ -71,9 +77,9 @@ func (o Ops) String() string {
 
 // OpsFor returns the operation counts of one purchase under st.
 func OpsFor(st suite.Suite) Ops {
-	o := Ops{Sign: 7, Seal: 5, Open: 5, Verify: 9, Chain: 12, DD: 11, HMAC: 3}
+	o := Ops{Sign: 8, Seal: 6, Open: 6, Verify: 10, Chain: 12, DD: 15, HMAC: 3}
 	if st.ID() == suite.Set1 {
-		o.Verify, o.Chain = 8, 11 // no gateway proof in PRes
+		o.Verify, o.Chain = 9, 11 // no gateway proof in PRes
 	}
 	return o
 }
@@ -93,6 +99,7 @@ const (
 	sizePResData    = 120 // plus the gateway's proof in the modern suites
 	sizeCapReqTBS   = 220
 	sizeCapResData  = 200
+	sizeCapTokenDat = 80
 )
 
 // party is one end entity: a signing key and, where the role has one, a
@@ -155,6 +162,7 @@ func NewFloor(st suite.Suite, rand io.Reader, h *pki.Hierarchy) (*Floor, error) 
 		"HODInput": sizeHODInput, "PIData": sizePIData, "OIData": sizeOIData, "PANData": sizePANData,
 		"PIOILink": sizePIOILink, "PInitResData": sizePInitResDat, "AuthReqTBS": sizeAuthReqTBS,
 		"AuthResTBS": sizeAuthResTBS, "PResData": sizePResData, "CapReqTBS": sizeCapReqTBS, "CapResData": sizeCapResData,
+		"CapTokenData": sizeCapTokenDat,
 	} {
 		f.contents[name] = sequenceOf(n)
 	}
@@ -306,6 +314,15 @@ func (f *Floor) Run() error {
 	}
 	encap.HMAC(st, hPAN, c["PANData"]) // unique cardholder ID
 	encap.HMAC(st, hOIData, hPAN)      // account name in the store
+	capToken, err := encap.Enc(st, r, f.gateway.signer, f.gateway.exCert, msg.OIDCapTokenTBS, msg.OIDCapTokenTBE, c["CapTokenData"])
+	if err != nil {
+		return fmt.Errorf("CapToken: %w", err)
+	}
+	baggage := der.Encode(der.TagSequence, der.Encode(der.Explicit(0), capToken))
+	hBaggage, err := encap.DD(st, msg.OIDAuthResBaggage, baggage)
+	if err != nil {
+		return err
+	}
 	authRes, err := encap.Enc(st, r, f.gateway.signer, f.merchant.exCert, msg.OIDAuthResTBS, msg.OIDAuthResTBE, c["AuthResTBS"])
 	if err != nil {
 		return fmt.Errorf("AuthRes: %w", err)
@@ -316,6 +333,9 @@ func (f *Floor) Run() error {
 	_, proof, _, err := encap.OpenEnc(st, f.merchant.exKey, f.merchant.exCert, authRes, msg.OIDAuthResTBS, msg.OIDAuthResTBE, f.verifier(pki.CertTypePgwy, sig))
 	if err != nil {
 		return fmt.Errorf("AuthRes: %w", err)
+	}
+	if err := encap.CheckDD(st, hBaggage, msg.OIDAuthResBaggage, baggage); err != nil {
+		return err
 	}
 	presData := c["PResData"]
 	if st.ID() != suite.Set1 {
@@ -334,13 +354,31 @@ func (f *Floor) Run() error {
 		}
 	}
 
-	// Capture.
+	// Capture, with the CapToken back.
+	tokenSeq := der.Encode(der.TagSequence, capToken)
+	hTokenSeq, err := encap.DD(st, msg.OIDCapTokenSeq, tokenSeq)
+	if err != nil {
+		return err
+	}
 	capReq, err := encap.Enc(st, r, f.merchant.signer, f.gateway.exCert, msg.OIDCapReqTBS, msg.OIDCapReqTBE, c["CapReqTBS"])
 	if err != nil {
 		return fmt.Errorf("CapReq: %w", err)
 	}
 	if err := f.openMerchantRequest(capReq, msg.OIDCapReqTBS, msg.OIDCapReqTBE); err != nil {
 		return fmt.Errorf("CapReq: %w", err)
+	}
+	if err := encap.CheckDD(st, hTokenSeq, msg.OIDCapTokenSeq, tokenSeq); err != nil {
+		return err
+	}
+	own := func(cert []byte, _ [][]byte) (crypto.PublicKey, error) {
+		c, err := pki.ParseCertificate(cert)
+		if err != nil {
+			return nil, err
+		}
+		return c.PublicKey, nil
+	}
+	if _, _, _, err := encap.OpenEnc(st, f.gateway.exKey, f.gateway.exCert, capToken, msg.OIDCapTokenTBS, msg.OIDCapTokenTBE, own); err != nil {
+		return fmt.Errorf("CapToken: %w", err)
 	}
 	capRes, err := encap.Enc(st, r, f.gateway.signer, f.merchant.exCert, msg.OIDCapResData, msg.OIDCapResTBE, c["CapResData"])
 	if err != nil {

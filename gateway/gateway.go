@@ -417,50 +417,29 @@ func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.Aut
 	cfg.Log.Info("authorization", "xid", hex.EncodeToString(tags.TransIDs.XID[:4]), "merchant", mr.merchantID,
 		"pan", auth.PANMasked, "result", code.String(), "sale", data.CaptureNow)
 
-	resData := msg.AuthResData{
-		AuthTags: *tags,
-		AuthResPayload: msg.AuthResPayload{AuthHeader: msg.AuthHeader{
-			AuthAmt:      data.AuthReqItem.AuthReqPayload.AuthReqAmt,
-			AuthCode:     code,
-			ResponseData: msg.ResponseData{},
-		}},
-	}
-	if approval != "" {
-		resData.AuthResPayload.AuthHeader.ResponseData.AuthValCodes = &msg.AuthValCodes{ApprovalCode: approval}
-	}
+	var captured *msg.CapResPayload
 	if sold {
 		// SET's AuthResPayload carries the capture's outcome when the
 		// authorization captured at once; a declined sale has none, as
 		// nothing was captured.
-		resData.AuthResPayload.CapResPayload = &msg.CapResPayload{CapCode: msg.CapSuccess, CapAmt: amt, BatchID: batchID, BatchSequenceNum: batchSeq}
+		captured = &msg.CapResPayload{CapCode: msg.CapSuccess, CapAmt: amt, BatchID: batchID, BatchSequenceNum: batchSeq}
 	}
-	if st.ID() != suite.Set1 {
-		// Deviation 2: name the merchant and the request answered.
-		thumb := msg.ThumbOf(st.Hash(), mr.signerCert)
-		resData.MerchantThumb = &thumb
-		resData.HAuthReq = digest(st.Hash(), mr.tbs)
-	}
+	var authToken, capToken []byte
 	if code == msg.AuthApproved {
 		// Something left to authorize (a split shipment, a payment plan):
 		// the merchant gets an AuthToken to ask for it (split.go).
-		token, err := g.firstAuthToken(pi, plan, mr.merchantID, amt)
-		if err != nil {
+		if authToken, err = g.firstAuthToken(pi, plan, mr.merchantID, amt); err != nil {
 			return nil, err
 		}
-		if token != nil {
-			return g.authRes(mr, data, code, approval, resData.AuthResPayload.CapResPayload, token)
+		// Every approval, a sale's too, comes with the CapToken the
+		// merchant sends back to capture it (captoken.go).
+		if capToken, err = g.sealCapToken(tags.TransIDs.XID, mr.merchantID, tags.AuthRRTags.RRPID, amt); err != nil {
+			return nil, err
 		}
 	}
-	signer := g.carrying(ctx, data.MThumbs, &resData.BrandCRLIdentifier)
-	content, err := (&msg.AuthResTBS{AuthResData: resData}).Marshal()
-	if err != nil {
-		return nil, err
-	}
-	tbe, err := encap.Enc(st, cfg.Rand, signer, mr.exchangeCert, msg.OIDAuthResTBS, msg.OIDAuthResTBE, content)
-	if err != nil {
-		return nil, err
-	}
-	return &msg.AuthRes{AuthResTBE: tbe}, nil
+	// Deviation 2 (the answer names the merchant and the request) is
+	// applied in authRes (split.go).
+	return g.authRes(mr, data, code, approval, captured, authToken, capToken)
 }
 
 // openedPI is the cardholder's payment instruction after decryption.
@@ -630,13 +609,23 @@ func (g *Gateway) HandleCapReq(ctx context.Context, req *msg.CapReq) (*msg.CapRe
 	if err := g.checkAddressed("CapReq", data.PGThumb, data.Expiry); err != nil {
 		return nil, err
 	}
+	// The CapTokenSeq travels beside the signed data, as the PI does
+	// beside an AuthReq: checked before the request is remembered.
+	tokens, err := g.capTokens(req, tbs) // captoken.go
+	if err != nil {
+		return nil, err
+	}
 	if err := g.remember(ctx, "CapReq", data.Expiry, data.CapRRTags.RRPID, firstXID); err != nil {
 		return nil, err
 	}
 	res := msg.CapResData{CapRRTags: data.CapRRTags}
-	for _, item := range data.CapItemSeq {
+	for i, item := range data.CapItemSeq {
 		payload := msg.CapResPayload{CapAmt: item.CapPayload.CapReqAmt}
-		payload.CapCode, payload.BatchID, payload.BatchSequenceNum = g.capture(ctx, mr.merchantID, &item)
+		// An item whose CapToken does not match is refused before any
+		// money moves.
+		if payload.CapCode = g.checkCapToken(tokens[i], mr.merchantID, &item); payload.CapCode == msg.CapSuccess {
+			payload.CapCode, payload.BatchID, payload.BatchSequenceNum = g.capture(ctx, mr.merchantID, &item)
+		}
 		res.CapResItemSeq = append(res.CapResItemSeq, msg.CapResItem{
 			TransIDs:      item.TransIDs,
 			AuthRRPID:     item.AuthRRPID,

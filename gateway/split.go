@@ -20,7 +20,6 @@ import (
 
 	"github.com/setpay/setpay/encap"
 	"github.com/setpay/setpay/msg"
-	"github.com/setpay/setpay/pki"
 	"github.com/setpay/setpay/store"
 	"github.com/setpay/setpay/suite"
 )
@@ -161,17 +160,7 @@ func (a tokenAccount) masked() (string, error) {
 // fails here.
 func (g *Gateway) openAuthToken(token []byte) (*msg.AuthTokenData, tokenAccount, error) {
 	cfg := g.cfg
-	own := func(cert []byte, _ [][]byte) (crypto.PublicKey, error) {
-		if !bytes.Equal(cert, cfg.SigningCert) {
-			return nil, errors.New("AuthToken not signed by this gateway")
-		}
-		c, err := pki.ParseCertificate(cert)
-		if err != nil {
-			return nil, err
-		}
-		return c.PublicKey, nil
-	}
-	t, p, _, err := encap.OpenEncX(cfg.Suite, cfg.ExchangeKey.key, cfg.ExchangeCert, token, msg.OIDAuthTokenTBS, msg.OIDAuthTokenTBE, own)
+	t, p, _, err := encap.OpenEncX(cfg.Suite, cfg.ExchangeKey.key, cfg.ExchangeCert, token, msg.OIDAuthTokenTBS, msg.OIDAuthTokenTBE, g.ownSignature("AuthToken")) // captoken.go
 	if err != nil {
 		return nil, tokenAccount{}, msg.Classify(err, msg.SignatureFailure, "AuthToken")
 	}
@@ -260,7 +249,7 @@ func (g *Gateway) handleSubsequentAuth(ctx context.Context, s subsequentAuth, to
 	shipment := ShipmentXID(cfg.Suite.Hash(), tags.TransIDs.XID, tags.AuthRRTags.RRPID)
 	decline := func(code msg.AuthCode, why string) (*msg.AuthRes, error) {
 		cfg.Log.Info("subsequent authorization refused", "merchant", mr.merchantID, "result", code.String(), "why", why)
-		return g.authRes(mr, data, code, "", nil, nil)
+		return g.authRes(mr, data, code, "", nil, nil, nil)
 	}
 
 	// The token is this merchant's, for this purchase, and the purchase's
@@ -359,13 +348,21 @@ func (g *Gateway) handleSubsequentAuth(ctx context.Context, s subsequentAuth, to
 	if sold {
 		captured = &msg.CapResPayload{CapCode: msg.CapSuccess, CapAmt: amt, BatchID: batchID, BatchSequenceNum: batchSeq}
 	}
-	return g.authRes(mr, data, code, approval, captured, fresh)
+	var capToken []byte
+	if code == msg.AuthApproved {
+		// The shipment's own authorization, captured on its own: its
+		// CapToken names it by the AuthReq's RRPID (captoken.go).
+		if capToken, err = g.sealCapToken(tags.TransIDs.XID, mr.merchantID, tags.AuthRRTags.RRPID, amt); err != nil {
+			return nil, err
+		}
+	}
+	return g.authRes(mr, data, code, approval, captured, fresh, capToken)
 }
 
 // authRes builds and seals the AuthRes for data: the decision, the
-// capture's outcome for a sale, and the AuthToken, if any, as baggage
-// whose digest the gateway signs.
-func (g *Gateway) authRes(mr *merchantRequest, data *msg.AuthReqData, code msg.AuthCode, approval string, captured *msg.CapResPayload, token []byte) (*msg.AuthRes, error) {
+// capture's outcome for a sale, and the AuthToken and CapToken, if any, as
+// baggage whose digest the gateway signs.
+func (g *Gateway) authRes(mr *merchantRequest, data *msg.AuthReqData, code msg.AuthCode, approval string, captured *msg.CapResPayload, token, capToken []byte) (*msg.AuthRes, error) {
 	cfg := g.cfg
 	st := cfg.Suite
 	resData := msg.AuthResData{
@@ -386,8 +383,8 @@ func (g *Gateway) authRes(mr *merchantRequest, data *msg.AuthReqData, code msg.A
 	signer := g.carrying(context.Background(), data.MThumbs, &resData.BrandCRLIdentifier)
 	tbs := msg.AuthResTBS{AuthResData: resData}
 	var baggage *msg.AuthResBaggage
-	if token != nil {
-		baggage = &msg.AuthResBaggage{AuthToken: token}
+	if token != nil || capToken != nil {
+		baggage = &msg.AuthResBaggage{AuthToken: token, CapToken: capToken}
 		b, err := baggage.Marshal()
 		if err != nil {
 			return nil, err

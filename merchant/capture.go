@@ -30,7 +30,7 @@ func (m *Merchant) Capture(ctx context.Context, xid msg.XID) (msg.CapCode, error
 		return 0, fmt.Errorf("merchant: capture: stored TransIDs: %w", err)
 	}
 	amount := msg.CurrencyAmount{Currency: order.Currency, Amount: order.AuthAmount, AmtExp10: order.AmtExp10}
-	item, err := m.capture(ctx, cfg, "capture", transIDs, msg.RRPID(order.AuthRRPID), amount)
+	item, err := m.capture(ctx, cfg, "capture", transIDs, msg.RRPID(order.AuthRRPID), amount, order.CapToken)
 	if err != nil {
 		return 0, err
 	}
@@ -52,8 +52,10 @@ func (m *Merchant) Capture(ctx context.Context, xid msg.XID) (msg.CapCode, error
 // the CapRes: signed by the designated gateway, answering this request
 // and this authorization, and naming this merchant and this CapReq
 // (deviation 2). It returns the item's result; what names the caller in
-// errors. Capture and CaptureShipment (split.go) share it.
-func (m *Merchant) capture(ctx context.Context, cfg Config, what string, transIDs *msg.TransIDs, authRRPID msg.RRPID, amount msg.CurrencyAmount) (*msg.CapResPayload, error) {
+// errors. The authorization's CapToken, if the merchant holds one, goes
+// with the item (captoken.go). Capture and CaptureShipment (split.go)
+// share it.
+func (m *Merchant) capture(ctx context.Context, cfg Config, what string, transIDs *msg.TransIDs, authRRPID msg.RRPID, amount msg.CurrencyAmount, capToken []byte) (*msg.CapResPayload, error) {
 	st := cfg.Suite
 	var rrpid msg.RRPID
 	if _, err := io.ReadFull(cfg.Rand, rrpid[:]); err != nil {
@@ -74,7 +76,11 @@ func (m *Merchant) capture(ctx context.Context, cfg Config, what string, transID
 		data.PGThumb = &thumb
 		data.Expiry = now.Add(cfg.RequestLifetime)
 	}
-	tbs, err := (&msg.CapReqTBS{CapReqData: data}).Marshal()
+	tokens, hTokens, err := capTokenSeq(st, [][]byte{capToken})
+	if err != nil {
+		return nil, err
+	}
+	tbs, err := (&msg.CapReqTBS{CapReqData: data, HCapTokenSeq: hTokens}).Marshal()
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +88,7 @@ func (m *Merchant) capture(ctx context.Context, cfg Config, what string, transID
 	if err != nil {
 		return nil, err
 	}
-	res, err := cfg.Gateway.Capture(ctx, &msg.CapReq{CapReqTBE: tbe}, &msg.MessageIDs{LIDM: transIDs.LIDM, XID: &transIDs.XID})
+	res, err := cfg.Gateway.Capture(ctx, &msg.CapReq{CapReqTBE: tbe, CapTokenSeq: tokens}, &msg.MessageIDs{LIDM: transIDs.LIDM, XID: &transIDs.XID})
 	if err != nil {
 		return nil, fmt.Errorf("merchant: %s: %w", what, err)
 	}

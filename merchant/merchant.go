@@ -379,6 +379,7 @@ func (m *Merchant) HandlePReq(ctx context.Context, req *msg.PReq) (*msg.PRes, er
 		o.AuthCode = result.code.String()
 		o.GatewayAuthRes = result.signed
 		o.AuthToken = result.authToken
+		o.CapToken = result.capToken
 		return nil
 	}); err != nil {
 		return nil, err
@@ -477,6 +478,9 @@ type authResult struct {
 	// authToken is the AuthToken from the baggage, for a later
 	// authorization (split.go); nil if none.
 	authToken []byte
+	// capToken is the CapToken from the baggage, sent back with the
+	// capture (captoken.go); nil if none.
+	capToken []byte
 }
 
 // checkAuthRes opens the gateway's answer and checks it answers this
@@ -517,7 +521,8 @@ func (m *Merchant) checkAuthRes(res *msg.AuthRes, rrpid msg.RRPID, xid msg.XID, 
 		return nil, err
 	}
 	h := d.AuthResPayload.AuthHeader
-	return &authResult{code: h.AuthCode, amount: h.AuthAmt, capture: d.AuthResPayload.CapResPayload, signed: signed, authToken: token}, nil
+	return &authResult{code: h.AuthCode, amount: h.AuthAmt, capture: d.AuthResPayload.CapResPayload, signed: signed, authToken: token,
+		capToken: capTokenOf(res.AuthResBaggage)}, nil
 }
 
 // pres builds the signed purchase response.

@@ -137,6 +137,7 @@ func (m *Merchant) AuthorizeShipment(ctx context.Context, xid msg.XID, amount in
 			o.State = store.StateAuthorized
 			o.AuthAmount += amount
 			o.AuthRRPID = rrpid[:]
+			o.CapToken = result.capToken // captoken.go
 			o.AuthCode = result.code.String()
 			o.GatewayAuthRes = result.signed
 		}
@@ -166,7 +167,7 @@ func (m *Merchant) CaptureShipment(ctx context.Context, xid msg.XID) (msg.CapCod
 	}
 	amount := msg.CurrencyAmount{Currency: order.Currency, Amount: order.AuthAmount - order.CaptureAmount, AmtExp10: order.AmtExp10}
 	// The item names the shipment's own authorization.
-	item, err := m.capture(ctx, cfg, "capture shipment", transIDs, msg.RRPID(order.AuthRRPID), amount) // capture.go
+	item, err := m.capture(ctx, cfg, "capture shipment", transIDs, msg.RRPID(order.AuthRRPID), amount, order.CapToken) // capture.go
 	if err != nil {
 		return 0, err
 	}

@@ -88,6 +88,11 @@ type Order struct {
 	FirstAuthAmount int64
 	AuthToken       []byte
 
+	// CapToken is the gateway's CapToken for the latest authorization,
+	// opaque to the merchant and sent back with its capture
+	// (merchant/captoken.go); nil when the gateway gave none.
+	CapToken []byte
+
 	// Created and Updated are set by the store when zero; see MerchantStore.
 	Created, Updated time.Time
 }

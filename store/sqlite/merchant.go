@@ -11,7 +11,7 @@ import (
 
 const orderColumns = `xid, lidm, lidc, brand, description, amount, currency, amt_exp10,
 	state, auth_code, auth_amount, capture_amount, gateway_auth_res, trans_ids, chall_c, chall_m, auth_rrpid,
-	created, updated, first_auth_amount, auth_token`
+	created, updated, first_auth_amount, auth_token, cap_token`
 
 // rowScanner is what *sql.Row and *sql.Rows have in common.
 type rowScanner interface{ Scan(dest ...any) error }
@@ -25,7 +25,7 @@ func scanOrder(r rowScanner) (*store.Order, error) {
 	)
 	if err := r.Scan(&xid, &o.LIDM, &o.LIDC, &o.Brand, &o.Description, &o.Amount, &o.Currency, &o.AmtExp10,
 		&state, &o.AuthCode, &o.AuthAmount, &o.CaptureAmount, &o.GatewayAuthRes,
-		&o.TransIDs, &o.ChallC, &o.ChallM, &o.AuthRRPID, &created, &updated, &o.FirstAuthAmount, &o.AuthToken); err != nil {
+		&o.TransIDs, &o.ChallC, &o.ChallM, &o.AuthRRPID, &created, &updated, &o.FirstAuthAmount, &o.AuthToken, &o.CapToken); err != nil {
 		return nil, err
 	}
 	if len(xid) != len(o.XID) {
@@ -40,7 +40,7 @@ func scanOrder(r rowScanner) (*store.Order, error) {
 
 // normalizeOrder makes absent byte fields nil, whatever the driver returns.
 func normalizeOrder(o *store.Order) {
-	for _, b := range []*[]byte{&o.LIDM, &o.LIDC, &o.GatewayAuthRes, &o.TransIDs, &o.ChallC, &o.ChallM, &o.AuthRRPID, &o.AuthToken} {
+	for _, b := range []*[]byte{&o.LIDM, &o.LIDC, &o.GatewayAuthRes, &o.TransIDs, &o.ChallC, &o.ChallM, &o.AuthRRPID, &o.AuthToken, &o.CapToken} {
 		*b = nilIfEmpty(*b)
 	}
 }
@@ -66,12 +66,12 @@ func (db *DB) CreateOrder(ctx context.Context, o *store.Order) error {
 	}
 	db.stamp(&o.Created, &o.Updated)
 	res, err := db.db.ExecContext(ctx, `INSERT INTO orders (`+orderColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (xid) DO NOTHING`,
 		o.XID[:], o.LIDM, o.LIDC, o.Brand, o.Description, o.Amount, o.Currency, o.AmtExp10,
 		string(o.State), o.AuthCode, o.AuthAmount, o.CaptureAmount, o.GatewayAuthRes,
 		o.TransIDs, o.ChallC, o.ChallM, o.AuthRRPID,
-		fromTime(o.Created), fromTime(o.Updated), o.FirstAuthAmount, o.AuthToken)
+		fromTime(o.Created), fromTime(o.Updated), o.FirstAuthAmount, o.AuthToken, o.CapToken)
 	if err != nil {
 		return fmt.Errorf("sqlite: create order %s: %w", o.XID, err)
 	}
@@ -130,11 +130,11 @@ func (db *DB) UpdateOrder(ctx context.Context, xid store.XID, update func(o *sto
 		_, err = tx.ExecContext(ctx, `UPDATE orders SET lidm = ?, lidc = ?, brand = ?, description = ?,
 			amount = ?, currency = ?, amt_exp10 = ?, state = ?, auth_code = ?, auth_amount = ?,
 			capture_amount = ?, gateway_auth_res = ?, trans_ids = ?, chall_c = ?, chall_m = ?, auth_rrpid = ?,
-			created = ?, updated = ?, first_auth_amount = ?, auth_token = ? WHERE xid = ?`,
+			created = ?, updated = ?, first_auth_amount = ?, auth_token = ?, cap_token = ? WHERE xid = ?`,
 			o.LIDM, o.LIDC, o.Brand, o.Description, o.Amount, o.Currency, o.AmtExp10,
 			string(o.State), o.AuthCode, o.AuthAmount, o.CaptureAmount, o.GatewayAuthRes,
 			o.TransIDs, o.ChallC, o.ChallM, o.AuthRRPID,
-			fromTime(o.Created), fromTime(o.Updated), o.FirstAuthAmount, o.AuthToken, xid[:])
+			fromTime(o.Created), fromTime(o.Updated), o.FirstAuthAmount, o.AuthToken, o.CapToken, xid[:])
 		if err != nil {
 			return fmt.Errorf("sqlite: update order %s: %w", xid, err)
 		}

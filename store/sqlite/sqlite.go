@@ -129,6 +129,8 @@ var migrations = []string{
 	`ALTER TABLE orders ADD COLUMN first_auth_amount BIGINT NOT NULL DEFAULT 0;
 	ALTER TABLE orders ADD COLUMN auth_token BLOB;`,
 	gatewayClaimSchema, // store/sqlite/claim.go: money movements with the issuer not yet recorded
+	// merchant/captoken.go: the gateway's CapToken, sent back at capture.
+	`ALTER TABLE orders ADD COLUMN cap_token BLOB;`,
 }
 
 // migrate applies pending migrations in one transaction, so that processes

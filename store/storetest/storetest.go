@@ -86,6 +86,7 @@ func sampleOrder(n byte) *store.Order {
 		TransIDs:       []byte{0x30, 0x03, 0x04, 0x01, n},
 		ChallC:         []byte{'C', n},
 		ChallM:         []byte{'M', n},
+		CapToken:       []byte{0x30, 0x03, 0x04, 0x01, n},
 		Created:        at.Add(time.Duration(n) * time.Second),
 	}
 }

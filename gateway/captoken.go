@@ -1,0 +1,162 @@
+package gateway
+
+// CapTokens. With every approved authorization the gateway hands the
+// merchant a CapToken: CapTokenData signed by the gateway and sealed to its
+// own key-exchange certificate (Enc{P, P, CapTokenData}), which the merchant
+// keeps unopened and sends back in its CapReq's CapTokenSeq, one token or
+// NULL per CapItem. A token that comes back is checked against the item
+// before any money moves: it must open, and name the same purchase (XID),
+// merchant and authorization (AuthRRPID), for at least the amount asked.
+// CapTokenData has no room for the XID and the merchant, so they ride in
+// its tokenOpaque (docs/spec-gaps.md, "CapToken").
+
+import (
+	"bytes"
+	"crypto"
+	"errors"
+	"fmt"
+
+	"github.com/setpay/setpay/encap"
+	"github.com/setpay/setpay/msg"
+	"github.com/setpay/setpay/pki"
+)
+
+// capTokenOpaque is the tokenOpaque of a CapTokenData this gateway seals:
+// the purchase's XID, then the merchant ID.
+func capTokenOpaque(xid msg.XID, merchantID string) []byte {
+	return append(append([]byte{}, xid[:]...), merchantID...)
+}
+
+// maxMerchantIDLen bounds the merchant ID in a tokenOpaque, as
+// MerTermIDs bounds it on the wire.
+const maxMerchantIDLen = 30
+
+// parseCapTokenOpaque reverses capTokenOpaque.
+func parseCapTokenOpaque(b []byte) (xid msg.XID, merchantID string, err error) {
+	if len(b) <= len(xid) || len(b) > len(xid)+maxMerchantIDLen {
+		return xid, "", fmt.Errorf("CapToken: tokenOpaque of %d bytes", len(b))
+	}
+	copy(xid[:], b)
+	for _, c := range b[len(xid):] {
+		if c < 0x20 || c > 0x7e {
+			return xid, "", errors.New("CapToken: merchant ID is not a visible string")
+		}
+	}
+	return xid, string(b[len(xid):]), nil
+}
+
+// ownSignature accepts only this gateway's own signing certificate: what
+// it signed to itself (an AuthToken, a CapToken) must come back signed by
+// it, or it was made elsewhere.
+func (g *Gateway) ownSignature(what string) encap.CertVerifier {
+	return func(cert []byte, _ [][]byte) (crypto.PublicKey, error) {
+		if !bytes.Equal(cert, g.cfg.SigningCert) {
+			return nil, fmt.Errorf("%s not signed by this gateway", what)
+		}
+		c, err := pki.ParseCertificate(cert)
+		if err != nil {
+			return nil, err
+		}
+		return c.PublicKey, nil
+	}
+}
+
+// sealCapToken seals a CapToken for the authorization authRRPID of
+// purchase xid by merchantID, for amt.
+func (g *Gateway) sealCapToken(xid msg.XID, merchantID string, authRRPID msg.RRPID, amt msg.CurrencyAmount) ([]byte, error) {
+	cfg := g.cfg
+	d := &msg.CapTokenData{AuthRRPID: authRRPID, AuthAmt: amt, TokenOpaque: capTokenOpaque(xid, merchantID)}
+	t, err := d.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	return encap.Enc(cfg.Suite, cfg.Rand, *g.signer(), cfg.ExchangeCert, msg.OIDCapTokenTBS, msg.OIDCapTokenTBE, t)
+}
+
+// capToken is an opened CapToken.
+type capToken struct {
+	xid        msg.XID
+	merchantID string
+	authRRPID  msg.RRPID
+	amt        msg.CurrencyAmount
+}
+
+// openCapToken opens a token this gateway sealed: a token sealed to
+// another key, signed by anyone but this gateway or changed in any byte
+// fails here.
+func (g *Gateway) openCapToken(token []byte) (*capToken, error) {
+	cfg := g.cfg
+	t, _, _, err := encap.OpenEnc(cfg.Suite, cfg.ExchangeKey.key, cfg.ExchangeCert, token, msg.OIDCapTokenTBS, msg.OIDCapTokenTBE, g.ownSignature("CapToken"))
+	if err != nil {
+		return nil, msg.Classify(err, msg.SignatureFailure, "CapToken")
+	}
+	d, err := msg.UnmarshalCapTokenData(t)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "CapTokenData: %w", err)
+	}
+	xid, merchantID, err := parseCapTokenOpaque(d.TokenOpaque)
+	if err != nil {
+		return nil, msg.Errorf(msg.DecodingFailure, "%w", err)
+	}
+	return &capToken{xid: xid, merchantID: merchantID, authRRPID: d.AuthRRPID, amt: d.AuthAmt}, nil
+}
+
+// capTokens returns the CapToken, or nil, for each item of a CapReq,
+// after checking the CapTokenSeq against the digest the merchant signed
+// and its length against the items'.
+func (g *Gateway) capTokens(req *msg.CapReq, tbs *msg.CapReqTBS) ([][]byte, error) {
+	seq, h := req.CapTokenSeq, tbs.HCapTokenSeq
+	switch {
+	case seq == nil && h == nil:
+		return make([][]byte, len(tbs.CapReqData.CapItemSeq)), nil
+	case seq == nil:
+		return nil, msg.Errorf(msg.SignatureFailure, "CapTokenSeq the merchant signed is missing")
+	case h == nil:
+		return nil, msg.Errorf(msg.SignatureFailure, "CapTokenSeq the merchant did not sign")
+	}
+	raw := seq.Raw()
+	if raw == nil {
+		// Built in this process, not decoded: its encoding is its own.
+		var err error
+		if raw, err = seq.Marshal(); err != nil {
+			return nil, err
+		}
+	}
+	if err := encap.CheckDD(g.cfg.Suite, h, msg.OIDCapTokenSeq, raw); err != nil {
+		return nil, msg.Errorf(msg.SignatureFailure, "CapTokenSeq differs from the one the merchant signed: %w", err)
+	}
+	if len(seq.Tokens) != len(tbs.CapReqData.CapItemSeq) {
+		return nil, msg.Errorf(msg.DecodingFailure, "CapTokenSeq has %d entries for %d items", len(seq.Tokens), len(tbs.CapReqData.CapItemSeq))
+	}
+	return seq.Tokens, nil
+}
+
+// checkCapToken says whether a capture item by merchantID may go ahead
+// under its CapToken (nil: none): CapSuccess, or invalidCapToken for a
+// token that does not open or was made for another purchase, merchant or
+// authorization, or for less than the item asks.
+func (g *Gateway) checkCapToken(token []byte, merchantID string, item *msg.CapItem) msg.CapCode {
+	if token == nil {
+		return msg.CapSuccess
+	}
+	refuse := func(why string) msg.CapCode {
+		g.cfg.Log.Info("capture refused", "merchant", merchantID, "result", msg.CapInvalidCapToken.String(), "why", why)
+		return msg.CapInvalidCapToken
+	}
+	t, err := g.openCapToken(token)
+	if err != nil {
+		return refuse(err.Error())
+	}
+	amt := item.CapPayload.CapReqAmt
+	switch {
+	case t.xid != item.TransIDs.XID:
+		return refuse("token of another purchase")
+	case t.merchantID != merchantID:
+		return refuse("token of another merchant")
+	case t.authRRPID != item.AuthRRPID:
+		return refuse("token of another authorization")
+	case amt.Currency != t.amt.Currency || amt.AmtExp10 != t.amt.AmtExp10 || amt.Amount > t.amt.Amount:
+		return refuse("amount above the token's")
+	}
+	return msg.CapSuccess
+}
