@@ -118,7 +118,8 @@ func LearnCarried(src RevocationSource, certDERs, crlDERs [][]byte, bciDER []byt
 // A BCI pins the number of each CA's CRL, so the cache must never hold a
 // BCI and CRLs that disagree (every chain through that CA would fail with
 // ErrNoCRL). Learn therefore takes a newer BCI only together with
-// every CRL it lists (carried now or held), and a newer CRL alone only if
+// every CRL it lists (carried now or held) and only if it lists no CRL
+// older than one held, and a newer CRL alone only if
 // no BCI held lists another number for its CA; otherwise it leaves both
 // for a message or a fetch that brings the complete set.
 func (c *RevocationCache) Learn(certDERs, crlDERs [][]byte, bciDER []byte) {
@@ -151,7 +152,7 @@ func (c *RevocationCache) Learn(certDERs, crlDERs [][]byte, bciDER []byte) {
 	if bciDER != nil {
 		if b, err := ParseBrandCRLIdentifier(bciDER); err == nil {
 			if old := c.BCI(b.BrandID); old == nil || b.SequenceNum > old.SequenceNum {
-				if listedHeld(b, pool, append(carried, held...)) {
+				if listedHeld(b, pool, append(carried, held...)) && !behind(b, held, pool) {
 					_ = c.Add(pool, crlDERs, bciDER)
 					return
 				}
@@ -175,6 +176,27 @@ func (c *RevocationCache) Learn(certDERs, crlDERs [][]byte, bciDER []byte) {
 // pool.
 func listedHeld(b *BrandCRLIdentifier, pool []*Certificate, crls []*CRL) bool {
 	return b.Covers(crls, pool) == nil
+}
+
+// behind reports whether b lists, for the CA that signed a CRL of held,
+// an older CRL than that one: a replayed BCI. The cache keeps only the
+// newest CRL per CA, so it could never hold what b pins, and taking b
+// would fail every chain through that CA with ErrNoCRL.
+func behind(b *BrandCRLIdentifier, held []*CRL, pool []*Certificate) bool {
+	for _, crl := range held {
+		for _, ca := range pool {
+			if !bytes.Equal(ca.RawSubject, crl.RawIssuer) || crl.CheckSignatureFrom(ca) != nil {
+				continue
+			}
+			for _, id := range b.CRLIdentifiers {
+				h, ok := thumbHash(id.IssuerThumb)
+				if ok && bytes.Equal(Thumbprint(ca.Raw, h), id.IssuerThumb) && id.CRLNumber.Cmp(crl.Number) < 0 {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // contradicted reports whether a BCI of bcis lists, for the CA that signed
