@@ -115,7 +115,7 @@ func (c *CA) accountCertReq(ctx context.Context, data *msg.CertReqData, ad *msg.
 		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "account data not accepted"}
 		return c.certRes(res, nil, data.CABackKeyData)
 	}
-	if r, done, err := c.askIssuer(ctx, issuer, data, msg.AccountBIN, nonceCCA, tmpl, res); done {
+	if r, done, err := c.askIssuer(ctx, issuer, data, msg.AccountBIN, nonceCCA, tmpl, nil, res); done {
 		return r, err
 	}
 	status, thumbs, certs, err := c.issueHolder(ctx, tmpl, nonceCCA, [][]byte{data.PublicKeySorE.PublicKeyS}, "bank-account holder certificate issued")
@@ -168,7 +168,7 @@ func (c *CA) accountRenewal(ctx context.Context, data *msg.CertReqData, ad *msg.
 		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "account data not accepted"}
 		return c.certRes(res, nil, data.CABackKeyData)
 	}
-	if r, done, err := c.askIssuer(ctx, issuer, data, msg.AccountBIN, nonceCCA, tmpl, res); done {
+	if r, done, err := c.askIssuer(ctx, issuer, data, msg.AccountBIN, nonceCCA, tmpl, cur.Raw, res); done {
 		return r, err
 	}
 	keys := [][]byte{data.PublicKeySorE.PublicKeyS, data.PublicKeySorE.PublicKeyE}

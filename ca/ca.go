@@ -405,7 +405,7 @@ func (c *CA) HandleCertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRes,
 		res.CertStatus = msg.CertStatus{CertStatusCode: msg.RejectByIssuer, EEMessage: "card data not accepted"}
 		return c.certRes(res, nil, data.CABackKeyData)
 	}
-	if r, done, err := c.askIssuer(ctx, issuer, data, acct.PANData0.PAN[:6], nonceCCA, tmpl, res); done {
+	if r, done, err := c.askIssuer(ctx, issuer, data, acct.PANData0.PAN[:6], nonceCCA, tmpl, nil, res); done {
 		return r, err // refused or pended by the issuer (pending_card.go)
 	}
 	status, thumbs, certs, err := c.issueHolder(ctx, tmpl, nonceCCA, [][]byte{data.PublicKeySorE.PublicKeyS}, "cardholder certificate issued")

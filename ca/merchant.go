@@ -343,7 +343,7 @@ func (c *CA) handleEECertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRe
 		return refused, err
 	}
 	if def != nil {
-		return c.deferEE(ctx, data, def, res)
+		return c.deferEE(ctx, data, def, nil, res)
 	}
 	status, thumbs, certs, err := c.issueEE(ctx, data, appr)
 	if err != nil {

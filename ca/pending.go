@@ -50,8 +50,18 @@ type PendingRequest struct {
 	// Card is what a cardholder's certificate needs besides Data; nil for
 	// a merchant or gateway.
 	Card *CardPending
+	// Renews is the DER of the certificate a renewal renews (the
+	// CertReq's signer certificate), checked again at the decision; nil
+	// for a first registration and in records kept before renewals were.
+	Renews []byte
 	// Status is the final answer; its code is zero while undecided.
 	Status msg.CertStatus
+	// Fail, when not zero, makes the final answer a SET Error with this
+	// code instead of a CertInqRes: the request was refused at the
+	// decision for a reason a fresh request is answered with an Error
+	// for (the certificate to renew was revoked or expired meanwhile).
+	// Status then holds the refusal, for the operator.
+	Fail   msg.ErrorCode
 	Thumbs []msg.CertThumb
 	Certs  [][]byte
 }
@@ -68,9 +78,10 @@ type PendingStore interface {
 	PutPending(ctx context.Context, id msg.Challenge, p *PendingRequest) error
 	// Pending returns the request, or ErrNoPending.
 	Pending(ctx context.Context, id msg.Challenge) (*PendingRequest, error)
-	// DecidePending records the final answer of an undecided request:
-	// ErrNoPending if there is none, ErrDecided if it is decided.
-	DecidePending(ctx context.Context, id msg.Challenge, status msg.CertStatus, thumbs []msg.CertThumb, certs [][]byte) error
+	// DecidePending records the final answer of an undecided request
+	// (fail as PendingRequest.Fail): ErrNoPending if there is none,
+	// ErrDecided if it is decided.
+	DecidePending(ctx context.Context, id msg.Challenge, status msg.CertStatus, thumbs []msg.CertThumb, certs [][]byte, fail msg.ErrorCode) error
 	// TakePending returns and forgets a request, so a final answer is
 	// delivered once; ErrNoPending if it is not there.
 	TakePending(ctx context.Context, id msg.Challenge) (*PendingRequest, error)
@@ -91,7 +102,9 @@ func (c *CA) pendingStore() (PendingStore, error) {
 // keys are checked now (a request that could never be issued is not kept)
 // but not recorded in the key registry: nothing is certified until the
 // decision.
-func (c *CA) deferEE(ctx context.Context, data *msg.CertReqData, def *Deferral, res *msg.CertResData) (*msg.CertRes, error) {
+// renews is the certificate a renewal renews, nil for a first
+// registration.
+func (c *CA) deferEE(ctx context.Context, data *msg.CertReqData, def *Deferral, renews []byte, res *msg.CertResData) (*msg.CertRes, error) {
 	ps, err := c.pendingStore()
 	if err != nil {
 		return nil, msg.Errorf(msg.UnspecifiedFailure, "%w", err)
@@ -103,7 +116,7 @@ func (c *CA) deferEE(ctx context.Context, data *msg.CertReqData, def *Deferral, 
 	if err != nil {
 		return nil, msg.Errorf(msg.UnspecifiedFailure, "CertReqData: %w", err)
 	}
-	p := &PendingRequest{Created: c.cfg.Now(), Data: raw, Approval: def.Approval}
+	p := &PendingRequest{Created: c.cfg.Now(), Data: raw, Approval: def.Approval, Renews: renews}
 	if err := ps.PutPending(ctx, data.ChallEE3, p); err != nil {
 		return nil, msg.Errorf(msg.UnspecifiedFailure, "pending request: %w", err)
 	}
@@ -184,6 +197,19 @@ func (c *CA) Decide(ctx context.Context, id msg.Challenge, approve bool) error {
 	if p.Decided() {
 		return ErrDecided
 	}
+	// A renewal's current certificate may have been revoked, or have
+	// expired, while the request waited (its key stolen, the thief
+	// asking): approving is then refusing, as a fresh renewal would be.
+	if p.Renews != nil {
+		status, fail, err := c.recheckCurrent(ctx, data, p.Renews)
+		if err != nil {
+			return fmt.Errorf("ca: pending request %x: %w", id[:], err)
+		}
+		if fail != 0 {
+			c.cfg.Log.Info("ca: pending renewal refused at the decision", "request", fmt.Sprintf("%x", id[:]), "error", fail.String())
+			return ps.DecidePending(ctx, id, status, nil, nil, fail)
+		}
+	}
 	// Two concurrent approvals both reach here; the key registry lets
 	// only the first issue, and the second's DecidePending fails.
 	var status msg.CertStatus
@@ -198,7 +224,7 @@ func (c *CA) Decide(ctx context.Context, id msg.Challenge, approve bool) error {
 		return fmt.Errorf("ca: pending request %x: %w", id[:], err)
 	}
 	c.cfg.Log.Info("ca: pending request decided", "request", fmt.Sprintf("%x", id[:]), "status", status.CertStatusCode.String())
-	return ps.DecidePending(ctx, id, status, thumbs, certs)
+	return ps.DecidePending(ctx, id, status, thumbs, certs, 0)
 }
 
 // Refuse is the operator's refusal of a pending request: its answer is
@@ -234,7 +260,7 @@ func (c *CA) Refuse(ctx context.Context, id msg.Challenge, reason string) error 
 		status.EEMessage = reason
 	}
 	c.cfg.Log.Info("ca: pending request refused", "request", fmt.Sprintf("%x", id[:]))
-	return ps.DecidePending(ctx, id, status, nil, nil)
+	return ps.DecidePending(ctx, id, status, nil, nil, 0)
 }
 
 // PendingInfo describes a pending request for the operator.
@@ -324,6 +350,9 @@ func (c *CA) HandleCertInqReq(ctx context.Context, req *msg.CertInqReq) (*msg.Ce
 			return nil, msg.Errorf(msg.UnknownLID, "CertInqReq: no pending request with this chall-EE3")
 		}
 		return nil, msg.Errorf(msg.UnspecifiedFailure, "CertInqReq: pending take: %w", err)
+	}
+	if p.Fail != 0 {
+		return nil, msg.Errorf(p.Fail, "CertInqReq: the request was refused: %s", p.Status.EEMessage)
 	}
 	res.CertStatus, res.CertThumbs = p.Status, p.Thumbs
 	return c.certInqRes(res, p.Certs, data.CABackKeyData)

@@ -62,7 +62,7 @@ type CardPending struct {
 // passed every check; tmpl and nonceCCA are what immediate issuance would
 // use. done reports that the policy answered (refused or pended) and r,
 // err are the answer; otherwise the CA issues now.
-func (c *CA) askIssuer(ctx context.Context, issuer *Issuer, data *msg.CertReqData, bin string, nonceCCA msg.Nonce, tmpl *pki.Template, res *msg.CertResData) (r *msg.CertRes, done bool, err error) {
+func (c *CA) askIssuer(ctx context.Context, issuer *Issuer, data *msg.CertReqData, bin string, nonceCCA msg.Nonce, tmpl *pki.Template, renews []byte, res *msg.CertResData) (r *msg.CertRes, done bool, err error) {
 	if c.cfg.IssuerPolicy == nil {
 		return nil, false, nil
 	}
@@ -77,16 +77,17 @@ func (c *CA) askIssuer(ctx context.Context, issuer *Issuer, data *msg.CertReqDat
 		r, err = c.certRes(res, nil, data.CABackKeyData)
 		return r, true, err
 	case errors.As(err, &def):
-		r, err = c.deferCard(ctx, data, def, issuer, nonceCCA, tmpl, res)
+		r, err = c.deferCard(ctx, data, def, issuer, nonceCCA, tmpl, renews, res)
 		return r, true, err
 	default:
 		return nil, true, msg.Errorf(msg.UnspecifiedFailure, "issuer policy: %w", err)
 	}
 }
 
-// deferCard pends a cardholder request the issuer deferred. Nothing is
+// deferCard pends a cardholder request the issuer deferred; renews is the
+// certificate a renewal renews, nil for a first registration. Nothing is
 // recorded in the key registry until the decision.
-func (c *CA) deferCard(ctx context.Context, data *msg.CertReqData, def *Deferral, issuer *Issuer, nonceCCA msg.Nonce, tmpl *pki.Template, res *msg.CertResData) (*msg.CertRes, error) {
+func (c *CA) deferCard(ctx context.Context, data *msg.CertReqData, def *Deferral, issuer *Issuer, nonceCCA msg.Nonce, tmpl *pki.Template, renews []byte, res *msg.CertResData) (*msg.CertRes, error) {
 	ps, err := c.pendingStore()
 	if err != nil {
 		return nil, msg.Errorf(msg.UnspecifiedFailure, "%w", err)
@@ -99,7 +100,7 @@ func (c *CA) deferCard(ctx context.Context, data *msg.CertReqData, def *Deferral
 		NonceCCA: nonceCCA, Subject: tmpl.Subject.CommonName, NotAfter: tmpl.NotAfter,
 		BINRange: issuer.BINLow + "-" + issuer.BINHigh,
 	}
-	p := &PendingRequest{Created: c.cfg.Now(), Data: raw, Card: card}
+	p := &PendingRequest{Created: c.cfg.Now(), Data: raw, Card: card, Renews: renews}
 	if err := ps.PutPending(ctx, data.ChallEE3, p); err != nil {
 		return nil, msg.Errorf(msg.UnspecifiedFailure, "pending request: %w", err)
 	}

@@ -22,6 +22,8 @@ type pendingRecord struct {
 	Data     []byte       `json:"data"` // CertReqData DER
 	Approval *Approval    `json:"approval,omitempty"`
 	Card     *CardPending `json:"card,omitempty"`
+	// Renews is absent in records written before renewals were held.
+	Renews []byte `json:"renews,omitempty"`
 }
 
 // pendingAnswer is store.CAPending.Answer: the operator's decision. The
@@ -30,11 +32,13 @@ type pendingRecord struct {
 type pendingAnswer struct {
 	Result []byte   `json:"result"`
 	Certs  [][]byte `json:"certs,omitempty"`
+	// Fail is PendingRequest.Fail; absent (zero) in older records.
+	Fail msg.ErrorCode `json:"fail,omitempty"`
 }
 
 // PutPending implements PendingStore.
 func (s *SQLStore) PutPending(ctx context.Context, id msg.Challenge, p *PendingRequest) error {
-	rec, err := json.Marshal(&pendingRecord{Data: p.Data, Approval: p.Approval, Card: p.Card})
+	rec, err := json.Marshal(&pendingRecord{Data: p.Data, Approval: p.Approval, Card: p.Card, Renews: p.Renews})
 	if err != nil {
 		return fmt.Errorf("ca: encoding a pending request: %w", err)
 	}
@@ -58,12 +62,12 @@ func (s *SQLStore) Pending(ctx context.Context, id msg.Challenge) (*PendingReque
 }
 
 // DecidePending implements PendingStore.
-func (s *SQLStore) DecidePending(ctx context.Context, id msg.Challenge, status msg.CertStatus, thumbs []msg.CertThumb, certs [][]byte) error {
+func (s *SQLStore) DecidePending(ctx context.Context, id msg.Challenge, status msg.CertStatus, thumbs []msg.CertThumb, certs [][]byte, fail msg.ErrorCode) error {
 	result, err := (&msg.CertResData{LIDEE: []byte{0}, ChallEE3: id, CertStatus: status, CertThumbs: thumbs}).Marshal()
 	if err != nil {
 		return fmt.Errorf("ca: encoding a decision: %w", err)
 	}
-	ans, err := json.Marshal(&pendingAnswer{Result: result, Certs: certs})
+	ans, err := json.Marshal(&pendingAnswer{Result: result, Certs: certs, Fail: fail})
 	if err != nil {
 		return fmt.Errorf("ca: encoding a decision: %w", err)
 	}
@@ -116,7 +120,7 @@ func decodePending(p *store.CAPending) (*PendingRequest, error) {
 	if len(rec.Data) == 0 || (rec.Approval == nil) == (rec.Card == nil) {
 		return nil, fmt.Errorf("ca: pending request %x in the database is incomplete", p.ID)
 	}
-	out := &PendingRequest{Created: p.Created, Data: rec.Data, Approval: rec.Approval, Card: rec.Card}
+	out := &PendingRequest{Created: p.Created, Data: rec.Data, Approval: rec.Approval, Card: rec.Card, Renews: rec.Renews}
 	if p.Answer == nil {
 		return out, nil
 	}
@@ -128,6 +132,9 @@ func decodePending(p *store.CAPending) (*PendingRequest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ca: decision on pending request %x in the database: %w", p.ID, err)
 	}
-	out.Status, out.Thumbs, out.Certs = res.CertStatus, res.CertThumbs, ans.Certs
+	if ans.Fail != 0 && (ans.Fail < 0 || res.CertStatus.CertStatusCode == msg.RequestComplete) {
+		return nil, fmt.Errorf("ca: decision on pending request %x in the database: bad error code %d", p.ID, ans.Fail)
+	}
+	out.Status, out.Thumbs, out.Certs, out.Fail = res.CertStatus, res.CertThumbs, ans.Certs, ans.Fail
 	return out, nil
 }

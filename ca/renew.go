@@ -15,6 +15,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/asn1"
+	"errors"
 	"fmt"
 	"math/big"
 
@@ -64,6 +65,15 @@ func (c *CA) checkCurrent(ctx context.Context, data *msg.CertReqData, signerCert
 	if err != nil {
 		return nil, msg.Errorf(msg.InvalidCertificate, "certificate to renew: %w", err)
 	}
+	if err := c.verifyCurrent(ctx, cur, eeType); err != nil {
+		return nil, err
+	}
+	return cur, nil
+}
+
+// verifyCurrent is checkCurrent's check of the certificate itself: chain,
+// type, validity now, and revocation by CRL or by the CA's own records.
+func (c *CA) verifyCurrent(ctx context.Context, cur *pki.Certificate, eeType pki.CertType) error {
 	opts := pki.VerifyOptions{
 		Roots: c.cfg.Roots, Intermediates: c.cfg.Authority.Chain, Now: c.cfg.Now(),
 		CertType: eeType, KeyUsage: x509.KeyUsageDigitalSignature,
@@ -72,23 +82,64 @@ func (c *CA) checkCurrent(ctx context.Context, data *msg.CertReqData, signerCert
 		crls, bci, err := c.cfg.Revocation.Revocation(ctx)
 		if err != nil {
 			// Not knowing whether it is revoked is no ground to renew it.
-			return nil, msg.Errorf(msg.InvalidCertificate, "revocation status of the certificate to renew: %w", err)
+			return msg.Errorf(msg.InvalidCertificate, "revocation status of the certificate to renew: %w", err)
 		}
 		opts.CRLs, opts.BrandCRLIdentifier = crls, bci
 	}
 	if _, err := cur.Verify(opts); err != nil {
-		return nil, &msg.ProtocolError{Code: pki.ErrorCode(err), Err: fmt.Errorf("certificate to renew: %w", err)}
+		return &msg.ProtocolError{Code: pki.ErrorCode(err), Err: fmt.Errorf("certificate to renew: %w", err)}
 	}
 	if rr, ok := c.cfg.Store.(RevocationRecords); ok {
 		revoked, err := rr.Revoked(ctx, cur.SerialNumber)
 		if err != nil {
-			return nil, msg.Errorf(msg.UnspecifiedFailure, "revocation records: %w", err)
+			return msg.Errorf(msg.UnspecifiedFailure, "revocation records: %w", err)
 		}
 		if revoked {
-			return nil, msg.Errorf(msg.RevokedCertificate, "certificate to renew (serial %d) is revoked", cur.SerialNumber)
+			return msg.Errorf(msg.RevokedCertificate, "certificate to renew (serial %d) is revoked", cur.SerialNumber)
 		}
 	}
-	return cur, nil
+	return nil
+}
+
+// recheckCurrent checks again, when the operator approves a held
+// renewal, the certificate it renews (raw, kept with the request). A
+// certificate revoked or expired meanwhile refuses the renewal: fail is
+// the ErrorCode a fresh renewal would be answered with and status the
+// refusal recorded with it. err is the CA's own failure (revocation status
+// unknown included: the operator may try again).
+func (c *CA) recheckCurrent(ctx context.Context, data *msg.CertReqData, raw []byte) (status msg.CertStatus, fail msg.ErrorCode, err error) {
+	eeType := pki.CertTypeCard
+	switch {
+	case data.RequestType == msg.CardRenewalSig:
+	case data.RequestType.Gateway():
+		eeType = pki.CertTypePgwy
+	default:
+		eeType = pki.CertTypeMer
+	}
+	cur, err := pki.ParseCertificate(raw)
+	if err != nil {
+		return msg.CertStatus{}, 0, fmt.Errorf("certificate to renew: %w", err)
+	}
+	err = c.verifyCurrent(ctx, cur, eeType)
+	var pe *msg.ProtocolError
+	switch {
+	case err == nil:
+		return msg.CertStatus{}, 0, nil
+	case !errors.As(err, &pe) || pe.Code == msg.UnspecifiedFailure:
+		return msg.CertStatus{}, 0, err
+	}
+	if c.cfg.Revocation != nil && pe.Code == msg.InvalidCertificate {
+		// Could be "revocation status unknown": not the applicant's fault
+		// and maybe passing; leave the request for another decision.
+		if _, _, rerr := c.cfg.Revocation.Revocation(ctx); rerr != nil {
+			return msg.CertStatus{}, 0, err
+		}
+	}
+	code := msg.RejectByAgent
+	if c.cardholderCA() {
+		code = msg.RejectByIssuer
+	}
+	return msg.CertStatus{CertStatusCode: code, EEMessage: truncate("the certificate to renew is no longer valid: "+pe.Code.String(), 128)}, pe.Code, nil
 }
 
 // checkRenewalPoP requires a PoPSignature by every key the renewal asks
@@ -168,7 +219,7 @@ func (c *CA) handleCardRenewal(ctx context.Context, data *msg.CertReqData, acct 
 	}
 	// The issuer decides on a renewal as on a first registration; a held
 	// one is issued on approval like any pending cardholder request.
-	if r, done, err := c.askIssuer(ctx, issuer, data, card.PAN[:min(6, len(card.PAN))], nonceCCA, tmpl, res); done {
+	if r, done, err := c.askIssuer(ctx, issuer, data, card.PAN[:min(6, len(card.PAN))], nonceCCA, tmpl, cur.Raw, res); done {
 		return r, err
 	}
 	keys := [][]byte{data.PublicKeySorE.PublicKeyS, data.PublicKeySorE.PublicKeyE}
@@ -236,7 +287,7 @@ func (c *CA) handleEERenewal(ctx context.Context, data *msg.CertReqData, signerC
 	if def != nil {
 		// Every renewal check passed; what is left is the acquirer's
 		// decision, taken like a first registration's.
-		return c.deferEE(ctx, data, def, res)
+		return c.deferEE(ctx, data, def, cur.Raw, res)
 	}
 	status, thumbs, certs, err := c.issueEE(ctx, data, appr)
 	if err != nil {

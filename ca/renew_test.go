@@ -42,6 +42,9 @@ type renewFixture struct {
 	now              time.Time
 	issued           atomic.Int32 // certificates the CAs logged as issued or renewed
 	ccaStore, eeKeys ca.Store
+	// review, set before build, holds every request the CAs would
+	// approve for an operator's decision.
+	review bool
 }
 
 const otherMerID, otherMerName = "MER-0043", "Quayside Prints"
@@ -93,8 +96,14 @@ func (f *renewFixture) build(t *testing.T) {
 			cfg.Issuers = []ca.Issuer{{BINLow: "400000", BINHigh: "499999", Policy: policyText, Form: &msg.RegTemplate{
 				RegFormID: regFormID, RegFieldSeq: []msg.RegField{{FieldName: "Name on card", FieldRequired: true}},
 			}}}
+			if f.review {
+				cfg.IssuerPolicy = ca.ReviewCardholders{}
+			}
 		} else {
 			cfg.Acquirer = records
+			if f.review {
+				cfg.Acquirer = ca.ReviewAcquirer{AcquirerPolicy: records}
+			}
 		}
 		c, err := ca.New(cfg)
 		if err != nil {

@@ -144,7 +144,7 @@ func (s *MemoryStore) Pending(_ context.Context, id msg.Challenge) (*PendingRequ
 }
 
 // DecidePending implements PendingStore.
-func (s *MemoryStore) DecidePending(_ context.Context, id msg.Challenge, status msg.CertStatus, thumbs []msg.CertThumb, certs [][]byte) error {
+func (s *MemoryStore) DecidePending(_ context.Context, id msg.Challenge, status msg.CertStatus, thumbs []msg.CertThumb, certs [][]byte, fail msg.ErrorCode) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, ok := s.pending[id]
@@ -154,7 +154,7 @@ func (s *MemoryStore) DecidePending(_ context.Context, id msg.Challenge, status 
 	if p.Decided() {
 		return ErrDecided
 	}
-	p.Status, p.Thumbs, p.Certs = status, thumbs, certs
+	p.Status, p.Thumbs, p.Certs, p.Fail = status, thumbs, certs, fail
 	return nil
 }
 
