@@ -362,20 +362,8 @@ acquirer's records (config.json of the CA) before it issues anything.
 			reg, err := merchant.Register(cmd.Context(), rf.transport(), merchant.RegisterConfig{
 				Suite: st, BrandID: rf.brand, MerchantID: merID, AcquirerBIN: bin, Roots: roots, Answers: answers,
 			})
-			if pe := (*merchant.PendingError)(nil); errors.As(err, &pe) {
-				// Saved before anything else, so the request outlives this process (resume.go).
-				if err := savePending(rf.out, func() ([]byte, error) { return pe.Registration.Export(rand.Reader, pp, rf.pf.kdf()) }); err != nil {
-					return err
-				}
-				reg, err = awaitDecision(cmd, &rf, pe.Status, resumeLater("merchant", rf.out), func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*merchant.Registered, error) {
-					return pe.Registration.Wait(ctx, rt, merchant.WaitOptions{Every: every, Max: max})
-				})
-			}
-			if err != nil {
-				if finalRefusal(err) {
-					_ = dropPending(rf.out) // the CA's answer is final: nothing to resume
-				}
-				return fmt.Errorf("registration: %w", err)
+			if reg, err = settleEE(cmd, &rf, pp, "merchant", reg, err); err != nil {
+				return err
 			}
 			if err := writeParty(rf.out, "merchant", keyfile.RoleMerchantSigning, keyfile.RoleMerchantExchange, reg.RawSigKey, reg.RawExKey, reg.SigCert, reg.ExCert, reg.Chain, pp, rf.pf.kdf()); err != nil {
 				return err
@@ -444,20 +432,8 @@ acquirer's records (config.json of the CA) before it issues anything.
 			reg, err := gateway.Register(cmd.Context(), rf.transport(), gateway.RegisterConfig{
 				Suite: st, BrandID: rf.brand, AcquirerBIN: bin, BusinessID: businessID, Roots: roots, Answers: answers,
 			})
-			if pe := (*gateway.PendingError)(nil); errors.As(err, &pe) {
-				// Saved before anything else, so the request outlives this process (resume.go).
-				if err := savePending(rf.out, func() ([]byte, error) { return pe.Registration.Export(rand.Reader, pp, rf.pf.kdf()) }); err != nil {
-					return err
-				}
-				reg, err = awaitDecision(cmd, &rf, pe.Status, resumeLater("gateway", rf.out), func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*gateway.Registered, error) {
-					return pe.Registration.Wait(ctx, rt, gateway.WaitOptions{Every: every, Max: max})
-				})
-			}
-			if err != nil {
-				if finalRefusal(err) {
-					_ = dropPending(rf.out) // the CA's answer is final: nothing to resume
-				}
-				return fmt.Errorf("registration: %w", err)
+			if reg, err = settleEE(cmd, &rf, pp, "gateway", reg, err); err != nil {
+				return err
 			}
 			if err := writeParty(rf.out, "gateway", keyfile.RoleGatewaySigning, keyfile.RoleGatewayExchange, reg.RawSigKey, reg.RawExKey, reg.SigCert, reg.ExCert, reg.Chain, pp, rf.pf.kdf()); err != nil {
 				return err

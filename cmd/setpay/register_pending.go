@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/setpay/setpay/enrol"
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/wire"
 )
@@ -36,4 +39,31 @@ func awaitDecision[R any](cmd *cobra.Command, rf *regFlags, status msg.CertStatu
 		return zero, fmt.Errorf("waiting for the CA's decision: %w", err)
 	}
 	return out, nil
+}
+
+// settleEE finishes a merchant's or gateway's registration (R is its
+// *Registered): when the CA holds the request, it is saved for resume
+// before anything else, so it outlives this process, and then waited on
+// as --wait allows. A final refusal drops the saved request.
+func settleEE[R any](cmd *cobra.Command, rf *regFlags, pp []byte, who string, reg R, err error) (R, error) {
+	if pe := (*enrol.PendingError[R])(nil); errors.As(err, &pe) {
+		if err := savePending(rf.out, func() ([]byte, error) { return pe.Registration.Export(rand.Reader, pp, rf.pf.kdf()) }); err != nil {
+			return reg, err
+		}
+		reg, err = awaitDecision(cmd, rf, pe.Status, resumeLater(who, rf.out), waitEE(pe))
+	}
+	if err != nil {
+		if finalRefusal(err) {
+			_ = dropPending(rf.out) // the CA's answer is final: nothing to resume
+		}
+		return reg, fmt.Errorf("registration: %w", err)
+	}
+	return reg, nil
+}
+
+// waitEE asks after a held merchant or gateway request with CertInqReq.
+func waitEE[R any](pe *enrol.PendingError[R]) func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (R, error) {
+	return func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (R, error) {
+		return pe.Registration.Wait(ctx, rt, enrol.WaitOptions{Every: every, Max: max})
+	}
 }

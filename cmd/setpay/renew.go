@@ -330,9 +330,7 @@ current certificate unless given.
 						Suite: st, BrandID: rf.brand, MerchantID: id, AcquirerBIN: acq, Roots: roots, Answers: answers,
 					}, cur)
 					if pe := (*merchant.PendingError)(nil); errors.As(err, &pe) {
-						reg, err = awaitRenewal(cmd, &rf, pe.Status, func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*merchant.Registered, error) {
-							return pe.Registration.Wait(ctx, rt, merchant.WaitOptions{Every: every, Max: max})
-						})
+						reg, err = awaitRenewal(cmd, &rf, pe.Status, waitEE(pe))
 					}
 					if err != nil {
 						return nil, nil, nil, nil, nil, err
@@ -381,9 +379,7 @@ this gateway's. The legal name is the current certificate's unless given.
 						Suite: st, BrandID: rf.brand, AcquirerBIN: bin, BusinessID: businessID, Roots: roots, Answers: answers,
 					}, cur)
 					if pe := (*gateway.PendingError)(nil); errors.As(err, &pe) {
-						reg, err = awaitRenewal(cmd, &rf, pe.Status, func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*gateway.Registered, error) {
-							return pe.Registration.Wait(ctx, rt, gateway.WaitOptions{Every: every, Max: max})
-						})
+						reg, err = awaitRenewal(cmd, &rf, pe.Status, waitEE(pe))
 					}
 					if err != nil {
 						return nil, nil, nil, nil, nil, err
