@@ -163,7 +163,7 @@ func TestAcquirerFormsPerLanguage(t *testing.T) {
 	for _, st := range suites() {
 		t.Run(string(st.ID()), func(t *testing.T) {
 			f := newMRFixture(t, st)
-			mca, _ := f.newCA(t, f.lab.Hierarchy.MCA, pki.CertTypeMCA, "SETpay Merchant CA", records, ca.NewMemoryStore())
+			mca, _ := f.newCA(t, f.lab.Hierarchy.MCA, pki.CertTypeMCA, records, ca.NewMemoryStore())
 			cfg := f.merchantConfig()
 			cfg.Language = "fr"
 			if _, err := merchant.Register(ctx, wire.ServeFunc(mca.Serve), cfg); err != nil {

@@ -67,27 +67,18 @@ func newMRFixture(t testing.TB, st suite.Suite) *mrFixture {
 		{AcquirerBIN: acqBIN, BusinessID: gwBusiness, Name: gwName},
 	}}
 	store := ca.NewMemoryStore()
-	f.mca, f.mcaEx = f.newCA(t, f.lab.Hierarchy.MCA, pki.CertTypeMCA, "SETpay Merchant CA", records, store)
-	f.pca, _ = f.newCA(t, f.lab.Hierarchy.PCA, pki.CertTypePCA, "SETpay Payment CA", records, store)
+	f.mca, f.mcaEx = f.newCA(t, f.lab.Hierarchy.MCA, pki.CertTypeMCA, records, store)
+	f.pca, _ = f.newCA(t, f.lab.Hierarchy.PCA, pki.CertTypePCA, records, store)
 	return f
 }
 
-func (f *mrFixture) newCA(t testing.TB, a *pki.Authority, ct pki.CertType, name string, p ca.AcquirerPolicy, store ca.Store) (*ca.CA, []byte) {
+func (f *mrFixture) newCA(t testing.TB, a *pki.Authority, ct pki.CertType, p ca.AcquirerPolicy, store ca.Store) (*ca.CA, []byte) {
 	t.Helper()
-	exKey, err := f.st.NewExchangeKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exCert, err := ca.IssueCAExchangeCert(rand.Reader, f.lab.Hierarchy.Brand, exKey.Public(), name, ct, f.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := ca.New(ca.Config{
+	c, exCert, err := lab.NewRegistrationCA(ca.Config{
 		Suite: f.st, BrandID: "SETpay", Authority: a,
-		ExchangeKey: ca.NewExchangeKey(exKey), ExchangeCert: exCert,
 		Roots: f.lab.Roots, Store: store, Acquirer: p, Now: func() time.Time { return f.now },
 		Log: slog.New(countIssued{&f.issued}),
-	})
+	}, f.lab.Hierarchy.Brand, ct, f.now)
 	if err != nil {
 		t.Fatal(err)
 	}

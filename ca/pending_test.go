@@ -39,8 +39,8 @@ func (f *mrFixture) deferringCAs(t *testing.T) {
 		{AcquirerBIN: acqBIN, BusinessID: gwBusiness, Name: gwName},
 	}}}
 	store := ca.NewMemoryStore()
-	f.mca, f.mcaEx = f.newCA(t, f.lab.Hierarchy.MCA, pki.CertTypeMCA, "SETpay Merchant CA", p, store)
-	f.pca, _ = f.newCA(t, f.lab.Hierarchy.PCA, pki.CertTypePCA, "SETpay Payment CA", p, store)
+	f.mca, f.mcaEx = f.newCA(t, f.lab.Hierarchy.MCA, pki.CertTypeMCA, p, store)
+	f.pca, _ = f.newCA(t, f.lab.Hierarchy.PCA, pki.CertTypePCA, p, store)
 }
 
 // pendingID is the one request c holds undecided.

@@ -58,20 +58,11 @@ func newReviewWorld(t testing.TB, st suite.Suite) *reviewWorld {
 	if w.l, err = lab.New(lab.Options{Suite: st, MerchantStore: open(), GatewayStore: open(), Now: clock, MerchantLog: quiet, GatewayLog: quiet}); err != nil {
 		t.Fatal(err)
 	}
-	exKey, err := st.NewExchangeKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exCert, err := ca.IssueCAExchangeCert(rand.Reader, w.l.Hierarchy.Brand, exKey.Public(), "SETpay Merchant CA", pki.CertTypeMCA, w.now)
-	if err != nil {
-		t.Fatal(err)
-	}
 	records := &ca.AcquirerRecords{Records: []ca.AcquirerRecord{{AcquirerBIN: "400000", MerID: "MER-0042", Name: "Harbour Books", City: "Springfield"}}}
-	w.mca, err = ca.New(ca.Config{
-		Suite: st, BrandID: "SETpay", Authority: w.l.Hierarchy.MCA,
-		ExchangeKey: ca.NewExchangeKey(exKey), ExchangeCert: exCert, Roots: w.l.Roots, Store: ca.NewMemoryStore(),
+	w.mca, _, err = lab.NewRegistrationCA(ca.Config{
+		Suite: st, BrandID: "SETpay", Authority: w.l.Hierarchy.MCA, Roots: w.l.Roots, Store: ca.NewMemoryStore(),
 		Acquirer: ca.ReviewAcquirer{AcquirerPolicy: records}, Now: clock, Log: quiet,
-	})
+	}, w.l.Hierarchy.Brand, pki.CertTypeMCA, w.now)
 	if err != nil {
 		t.Fatal(err)
 	}

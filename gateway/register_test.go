@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"log/slog"
 	"testing"
@@ -51,21 +50,12 @@ func newRegCAs(t testing.TB, st suite.Suite) *regCAs {
 	}}
 	store := ca.NewMemoryStore()
 	for _, x := range []struct {
-		a    *pki.Authority
-		ct   pki.CertType
-		name string
-		dst  **ca.CA
-	}{{r.lab.Hierarchy.MCA, pki.CertTypeMCA, "SETpay Merchant CA", &r.mca}, {r.lab.Hierarchy.PCA, pki.CertTypePCA, "SETpay Payment CA", &r.pca}} {
-		exKey, err := st.NewExchangeKey(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		exCert, err := ca.IssueCAExchangeCert(rand.Reader, r.lab.Hierarchy.Brand, exKey.Public(), x.name, x.ct, r.now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if *x.dst, err = ca.New(ca.Config{Suite: st, BrandID: "SETpay", Authority: x.a, ExchangeKey: ca.NewExchangeKey(exKey), ExchangeCert: exCert,
-			Roots: r.lab.Roots, Store: store, Acquirer: records, Now: clock, Log: discard}); err != nil {
+		a   *pki.Authority
+		ct  pki.CertType
+		dst **ca.CA
+	}{{r.lab.Hierarchy.MCA, pki.CertTypeMCA, &r.mca}, {r.lab.Hierarchy.PCA, pki.CertTypePCA, &r.pca}} {
+		if *x.dst, _, err = lab.NewRegistrationCA(ca.Config{Suite: st, BrandID: "SETpay", Authority: x.a,
+			Roots: r.lab.Roots, Store: store, Acquirer: records, Now: clock, Log: discard}, r.lab.Hierarchy.Brand, x.ct, r.now); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -146,22 +146,12 @@ func NewAuthorities(opts Options, ao AuthorityOptions) (*Authorities, error) {
 		{h.MCA, pki.CertTypeMCA, "merchant-ca", ao.MCAStore, ao.MCALog, &a.MCA},
 		{h.PCA, pki.CertTypePCA, "payment-ca", ao.PCAStore, ao.PCALog, &a.PCA},
 	} {
-		exKey, err := st.NewExchangeKey(opts.Rand)
-		if err != nil {
-			return nil, fmt.Errorf("lab: %s key-exchange key: %w", x.name, err)
-		}
-		exCert, err := ca.IssueCAExchangeCert(opts.Rand, h.Brand, exKey.Public(), x.auth.Cert.Subject.CommonName, x.ct, now)
-		if err != nil {
-			return nil, fmt.Errorf("lab: %s key-exchange certificate: %w", x.name, err)
-		}
-		a.Certificates[x.name+"-exchange"] = exCert
 		store := x.store
 		if store == nil {
 			store = ca.NewMemoryStore()
 		}
 		cfg := ca.Config{
 			Suite: st, BrandID: opts.Brand, Authority: x.auth,
-			ExchangeKey: ca.NewExchangeKey(exKey), ExchangeCert: exCert,
 			Roots: a.Roots, Store: store, Revocation: caRevocation,
 			Rand: opts.Rand, Now: opts.Now, Log: x.log,
 		}
@@ -171,11 +161,38 @@ func NewAuthorities(opts Options, ao AuthorityOptions) (*Authorities, error) {
 		} else {
 			cfg.Acquirer = records
 		}
-		if *x.dst, err = ca.New(cfg); err != nil {
+		var exCert []byte
+		if *x.dst, exCert, err = NewRegistrationCA(cfg, h.Brand, x.ct, now); err != nil {
 			return nil, fmt.Errorf("lab: %s: %w", x.name, err)
 		}
+		a.Certificates[x.name+"-exchange"] = exCert
 	}
 	return a, nil
+}
+
+// NewRegistrationCA builds a registration CA (cardholder, merchant or
+// payment CA, by certType) from cfg, which lacks only the CA's key-exchange
+// key and certificate: it makes the key with cfg.Rand (crypto/rand if nil)
+// and has brand certify it at now. It returns the CA and that certificate.
+func NewRegistrationCA(cfg ca.Config, brand *pki.Authority, certType pki.CertType, now time.Time) (*ca.CA, []byte, error) {
+	r := cfg.Rand
+	if r == nil {
+		r = rand.Reader
+	}
+	exKey, err := cfg.Suite.NewExchangeKey(r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("key-exchange key: %w", err)
+	}
+	exCert, err := ca.IssueCAExchangeCert(r, brand, exKey.Public(), cfg.Authority.Cert.Subject.CommonName, certType, now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("key-exchange certificate: %w", err)
+	}
+	cfg.ExchangeKey, cfg.ExchangeCert = ca.NewExchangeKey(exKey), exCert
+	c, err := ca.New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, exCert, nil
 }
 
 // labMerchantID is the lab merchant's ID at its acquirer.
