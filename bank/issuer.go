@@ -307,11 +307,30 @@ func (is *Issuer) followUp(ctx context.Context, op string, kind store.EntryKind,
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
+		// So is an approval that had nothing left to act on: retransmitted
+		// after a later message gave it something, it must not act then.
+		if _, err := tx.IssuerAuth(ctx, "noop/"+key); err == nil {
+			a, err := tx.IssuerAuth(ctx, m.Original.Key())
+			if err != nil {
+				return err
+			}
+			resp = stateOf(a, Approved, 0)
+			return nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 		if err := decide(tx, key); err != nil {
 			return err
 		}
-		if resp.ResponseCode == Approved || resp.ResponseCode == DuplicateTransmission {
+		if resp.ResponseCode == DuplicateTransmission {
 			return nil
+		}
+		if resp.ResponseCode == Approved {
+			if _, err := tx.Entry(ctx, key); !errors.Is(err, store.ErrNotFound) {
+				return err // posted (nil) or failed
+			}
+			return tx.PutIssuerAuth(ctx, &store.IssuerAuth{ID: "noop/" + key, STAN: m.ID.STAN,
+				Amount: m.Amount, ResponseCode: string(Approved), Created: is.l.now()})
 		}
 		return tx.PutIssuerAuth(ctx, &store.IssuerAuth{ID: "declined/" + key, STAN: m.ID.STAN,
 			Amount: m.Amount, ResponseCode: string(resp.ResponseCode), Created: is.l.now()})

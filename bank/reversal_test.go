@@ -292,3 +292,33 @@ func TestHostSaleCancelled(t *testing.T) {
 		t.Fatalf("after the cancelled sale was reversed: %+v", f)
 	}
 }
+
+// TestNoopReversalRetransmitted: a reversal that found nothing left to
+// return is approved with no effect, and stays that way: retransmitted
+// after a credit reversal gave the sale something to void again, it must
+// not void it. (Found by TestLedgerProperties.)
+func TestNoopReversalRetransmitted(t *testing.T) {
+	b := newTestBank(t)
+	r := b.req(visaPAN, 20_00)
+	r.Capture = true
+	b.authorize(r)
+	b.follow(b.is.Reverse, r.ID, 0) // voids all of it
+	noop := FollowUp{ID: b.id(), Original: r.ID}
+	if resp, err := b.is.Reverse(b.ctx, noop); err != nil || resp.ResponseCode != Approved || resp.Amount != 0 {
+		t.Fatalf("second void: %+v, %v", resp, err)
+	}
+	if resp := b.follow(b.is.ReverseCredit, r.ID, 5_00); resp.ResponseCode != Approved {
+		t.Fatalf("credit reversal of the void: %s", resp.ResponseCode)
+	}
+	before := b.funds(b.card)
+	resp, err := b.is.Reverse(b.ctx, noop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.ResponseCode != Approved || resp.Amount != 0 || resp.Credited != 15_00 {
+		t.Errorf("retransmitted no-op void: %+v", resp)
+	}
+	if after := b.funds(b.card); after != before {
+		t.Errorf("retransmitted no-op void moved funds: %+v → %+v", before, after)
+	}
+}
