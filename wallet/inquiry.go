@@ -105,7 +105,7 @@ func (p *Purchase) Inquire(ctx context.Context, rt wire.RoundTripper) (*InquiryR
 	if err != nil {
 		return nil, err
 	}
-	ep := &wire.Endpoint{Suite: cfg.Suite, SWIdent: cfg.SWIdent, Rand: cfg.Rand, Now: cfg.Now}
+	ep := cfg.endpoint()
 	xid := p.transIDs.XID
 	m, err := ep.Call(ctx, rt, "merchant", &msg.MessageIDs{LIDC: p.lidC, LIDM: p.offer.LIDM, XID: &xid}, &in.rrpid, req)
 	if err != nil {

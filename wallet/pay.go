@@ -8,11 +8,19 @@ import (
 	"github.com/setpay/setpay/wire"
 )
 
+// endpoint is what the wallet calls a merchant with. A SET Error the
+// merchant answers with is checked against the wallet's roots, so that the
+// caller can tell (wire.PeerError.Origin) an Error the merchant signed
+// from an unsigned one anybody on the path could have made.
+func (cfg *Config) endpoint() *wire.Endpoint {
+	return &wire.Endpoint{Suite: cfg.Suite, SWIdent: cfg.SWIdent, Rand: cfg.Rand, Now: cfg.Now, ErrorRoots: cfg.Roots}
+}
+
 // Pay runs a whole purchase against a merchant reached through rt:
 // PInitReq → PInitRes, PReq → PRes. rt is the only I/O; in the browser it
 // is fetch, in the demo HTTP, in tests a direct call.
 func (w *Wallet) Pay(ctx context.Context, rt wire.RoundTripper, offer Offer) (*Purchase, *Result, error) {
-	ep := &wire.Endpoint{Suite: w.cfg.Suite, SWIdent: w.cfg.SWIdent, Rand: w.cfg.Rand, Now: w.cfg.Now}
+	ep := w.cfg.endpoint()
 	p, req, err := w.Start(offer)
 	if err != nil {
 		return nil, nil, err

@@ -19,8 +19,9 @@ import (
 // thumbs lists what the wallet's revocation source holds, and the
 // certificates it holds that merchant merchantID may send
 // (certcache.go), for PInitReq.
-func (cfg *Config) thumbs(merchantID string) *msg.Thumbs {
-	return cfg.Certificates.AddThumbs(pki.HeldThumbs(context.Background(), cfg.Revocation, cfg.Suite.Hash()), cfg.Suite.Hash(), forMerchant(merchantID))
+func (w *Wallet) thumbs(merchantID string) *msg.Thumbs {
+	cfg := &w.cfg
+	return cfg.Certificates.AddThumbs(pki.HeldThumbs(context.Background(), cfg.Revocation, cfg.Suite.Hash()), cfg.Suite.Hash(), w.forMerchant(merchantID))
 }
 
 // learn returns the option that feeds the CRLs a signed message carries,

@@ -89,7 +89,10 @@ type Config struct {
 	AllowMissingCRLs bool
 	// Certificates, if set, remembers the merchants' and gateways'
 	// certificates that verified, so that PInitReq lists them and the
-	// merchant leaves them out (certcache.go). Nil means a new one.
+	// merchant leaves them out (certcache.go: to each merchant only the
+	// brand's CAs and what that merchant sent before). Nil means a new
+	// one. Wallet.SaveMemory and LoadMemory carry it, and Revocation when
+	// it learns, from one run to the next (memory.go).
 	Certificates *pki.CertCache
 
 	Language string           // e.g. "en"; default "en"
@@ -106,7 +109,10 @@ func (cfg *Config) verifier(now time.Time, typ pki.CertType, usage x509.KeyUsage
 }
 
 // Wallet is a cardholder wallet.
-type Wallet struct{ cfg Config }
+type Wallet struct {
+	cfg  Config
+	seen merchantsSeen // who sent which certificate (certcache.go)
+}
 
 // New returns a wallet.
 func New(cfg Config) (*Wallet, error) {
@@ -172,7 +178,22 @@ type Purchase struct {
 
 	// From PReq, kept to check PRes.
 	preqRRPID msg.RRPID
+
+	thumbs ThumbsReport
 }
+
+// ThumbsReport says what SET's thumbprints saved in a purchase: what the
+// wallet's PInitReq listed as held, and what the merchant's PInitRes
+// carried all the same.
+type ThumbsReport struct {
+	ListedCerts, ListedCRLs, ListedBCIs int
+	CarriedCerts, CarriedCRLs           int
+	PInitResBytes                       int // the SignedData's size
+}
+
+// Thumbs reports what the purchase's thumbprints saved (complete once
+// HandlePInitRes has run).
+func (p *Purchase) Thumbs() ThumbsReport { return p.thumbs }
 
 // Start begins a purchase for offer and returns the PInitReq to send.
 func (w *Wallet) Start(offer Offer) (*Purchase, *msg.PInitReq, error) {
@@ -191,7 +212,10 @@ func (w *Wallet) Start(offer Offer) (*Purchase, *msg.PInitReq, error) {
 		ChallC:   p.challC,
 		BrandID:  w.cfg.Card.BrandID,
 		BIN:      w.cfg.Card.BIN(),
-		Thumbs:   w.cfg.thumbs(offer.MerchantID),
+		Thumbs:   w.thumbs(offer.MerchantID),
+	}
+	if t := req.Thumbs; t != nil {
+		p.thumbs = ThumbsReport{ListedCerts: len(t.CertThumbs), ListedCRLs: len(t.CRLThumbs), ListedBCIs: len(t.BrandCRLIdThumbs)}
 	}
 	return p, req, nil
 }
@@ -202,6 +226,10 @@ func (w *Wallet) Start(offer Offer) (*Purchase, *msg.PInitReq, error) {
 func (p *Purchase) HandlePInitRes(res *msg.PInitRes) error {
 	st := p.w.cfg.Suite
 	now := p.w.cfg.Now()
+	if sd, err := pkcs7.ParseSignedData(res.SignedData); err == nil {
+		p.thumbs.CarriedCerts, p.thumbs.CarriedCRLs = len(sd.Certificates), len(sd.CRLs)
+	}
+	p.thumbs.PInitResBytes = len(res.SignedData)
 	content, signerCert, err := encap.OpenS(st, res.SignedData, msg.OIDPInitResData, p.w.cfg.verifier(now, pki.CertTypeMer, x509.KeyUsageDigitalSignature), p.w.cfg.learn(pInitResBCI))
 	if err != nil {
 		return signedErr(err, "PInitRes signature")
@@ -223,13 +251,17 @@ func (p *Purchase) HandlePInitRes(res *msg.PInitRes) error {
 	if err != nil {
 		return msg.Errorf(msg.DecodingFailure, "PInitRes: %w", err)
 	}
+	carried := certs
 	certs = p.w.cfg.withHeld(certs)
 	gw, chain := findThumb(certs, &data.PEThumb)
 	if gw == nil {
 		return msg.Errorf(msg.MissingCertificate, "PInitRes lacks the gateway certificate PEThumb names")
 	}
+	if err := checkExchangeCert(gw); err != nil {
+		return err
+	}
 	if _, err := p.w.cfg.verifier(now, pki.CertTypePgwy, 0)(gw, chain); err != nil {
-		return fmt.Errorf("gateway certificate: %w", err)
+		return msg.Classify(err, msg.InvalidCertificate, "gateway certificate")
 	}
 	p.transIDs = data.TransIDs
 	p.challM = data.ChallM
@@ -237,6 +269,7 @@ func (p *Purchase) HandlePInitRes(res *msg.PInitRes) error {
 	p.gatewayCert = gw
 	p.gatewayChain = chain
 	p.pinitCerts = certs
+	p.noteSent(append(carried[:len(carried):len(carried)], signerCert, gw)...)
 	return nil
 }
 
@@ -373,12 +406,14 @@ func (p *Purchase) HandlePRes(res *msg.PRes) (*Result, error) {
 	payload := data.PResPayloadSeq[0]
 	result := &Result{Completion: payload.CompletionCode}
 	if st.ID() == suite.Set1 {
+		p.notePRes(res.SignedData)
 		return result, nil
 	}
 	if payload.AuthResSigned == nil {
 		if payload.CompletionCode == msg.AuthorizationAccepted || payload.CompletionCode == msg.CapturePerformed {
 			return nil, msg.Errorf(msg.SignatureRequired, "PRes claims authorization without the gateway's signed result")
 		}
+		p.notePRes(res.SignedData)
 		return result, nil
 	}
 	proof, err := p.checkGatewayProof(payload.AuthResSigned, res.SignedData)
@@ -390,7 +425,20 @@ func (p *Purchase) HandlePRes(res *msg.PRes) (*Result, error) {
 		return nil, msg.Errorf(msg.SignatureFailure, "merchant reports %v but the gateway signed %v", payload.CompletionCode, proof.AuthCode)
 	}
 	result.Gateway = proof
+	p.notePRes(res.SignedData, payload.AuthResSigned)
 	return result, nil
+}
+
+// notePRes records the certificates a verified PRes (and the gateway's
+// result inside it) carried as sent by the merchant (certcache.go).
+func (p *Purchase) notePRes(signed ...[]byte) {
+	var certs [][]byte
+	for _, s := range signed {
+		if c, err := signedCertificates(s); err == nil {
+			certs = append(certs, c...)
+		}
+	}
+	p.noteSent(certs...)
 }
 
 // checkGatewayProof verifies the gateway's signed AuthResTBS forwarded in
@@ -428,6 +476,28 @@ func (p *Purchase) checkGatewayProof(signed, outer []byte) (*GatewayProof, error
 		return nil, msg.Errorf(msg.SignatureFailure, "gateway approved %v, the purchase was for %v", h.AuthAmt, p.offer.Amount)
 	}
 	return &GatewayProof{AuthCode: h.AuthCode, Amount: h.AuthAmt, Signed: signed}, nil
+}
+
+// exchangeUsages are the key usages of a key-exchange certificate: key
+// agreement for ECDH keys, key encipherment for RSA and KEM keys (as pki
+// issues them).
+const exchangeUsages = x509.KeyUsageKeyAgreement | x509.KeyUsageKeyEncipherment
+
+// checkExchangeCert refuses a gateway certificate PEThumb names that is not
+// a key-exchange certificate. SET gives a gateway separate signature and
+// key-exchange certificates; sealing the PI to a signature-only key would
+// use a key for what its certificate does not allow (and a merchant could
+// point the wallet at any certificate the gateway signs with). The
+// certificate type is checked with the chain.
+func checkExchangeCert(der []byte) error {
+	c, err := pki.ParseCertificate(der)
+	if err != nil {
+		return msg.Errorf(msg.InvalidCertificate, "gateway certificate: %w", err)
+	}
+	if c.KeyUsage&exchangeUsages == 0 {
+		return msg.Errorf(msg.InvalidCertificate, "gateway certificate %v is not a key-exchange certificate (key usage %#x): %w", c, c.KeyUsage, pki.ErrWrongUsage)
+	}
+	return nil
 }
 
 // TransIDs returns the transaction identifiers the merchant assigned.

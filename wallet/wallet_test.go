@@ -32,6 +32,9 @@ func TestPInitResChecks(t *testing.T) {
 				{"gateway certificate not sent", func(d *msg.PInitResData) {
 					d.PEThumb = msg.ThumbOf(st.Hash(), issueGateway(t, w.l, "Elsewhere", w.t0).ExchangeCert)
 				}, w.merchantSigner(), msg.MissingCertificate},
+				{"named certificate is the gateway's signature certificate", func(d *msg.PInitResData) {
+					d.PEThumb = msg.ThumbOf(st.Hash(), w.gw.Cert)
+				}, withGatewaySignatureCert(w), msg.InvalidCertificate},
 				{"named certificate is not a gateway's", func(d *msg.PInitResData) {
 					d.PEThumb = msg.ThumbOf(st.Hash(), w.mer.ExchangeCert) // sent along, but the merchant's own
 				}, w.merchantSigner(), msg.InvalidCertificate},
@@ -158,4 +161,12 @@ func TestPResChecks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withGatewaySignatureCert is the merchant's signer carrying, besides the
+// gateway's key-exchange certificate, its signature certificate.
+func withGatewaySignatureCert(w *world) encap.Signer {
+	s := w.merchantSigner()
+	s.Chain = append(s.Chain, w.gw.Cert)
+	return s
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/setpay/setpay/suite"
 	"github.com/setpay/setpay/transport"
 	"github.com/setpay/setpay/wallet"
+	"github.com/setpay/setpay/wire"
 )
 
 // exitDeclined is 'wallet pay”s exit status when the purchase was
@@ -237,6 +238,7 @@ func newWalletPayCmd() *cobra.Command {
 	var currency int
 	var pf passphraseFlags
 	var rf revocationFlags
+	var verbose bool
 	cmd := &cobra.Command{
 		Use:   "pay",
 		Short: "Buy from a running merchant with a registered card: checkout, then SET's purchase",
@@ -262,6 +264,17 @@ back), and the order's XID. The exit status is 0 when approved,
 The CRLs that check the merchant's and the gateway's certificates come
 with the merchant's PInitRes (SET carries them); --ca-url fetches them
 from the CA as well. A chain without a current CRL is refused.
+
+What the wallet learns (the certificates and CRLs that verified, and which
+merchant sent which certificate) is kept in ` + memoryName + ` in --dir, so
+that the next purchase lists them (SET's thumbprints) and the merchant need
+not send them again. Nothing in that file is trusted: each item is verified
+again when it is loaded, and a damaged file is ignored with a warning.
+--verbose shows what was listed and what the merchant sent all the same.
+
+A SET Error from the merchant is reported with whether it was signed by a
+certificate under --root (the merchant's word) or unsigned (anyone on the
+path could have sent it).
 
 ` + passphraseHelp,
 		Example: `  export SETPAY_PASSPHRASE='a long passphrase'
@@ -298,6 +311,11 @@ from the CA as well. A chain without a current CRL is refused.
 				return err
 			}
 			stID := st.ID()
+			warn := func(format string, args ...any) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "setpay: warning: "+format+"\n", args...)
+			}
+			// After the CA's CRLs, so that nothing fresher is displaced.
+			loadMemory(w, dir, warn)
 			hc := httpClient()
 			offer, err := checkout(ctx, hc, merchantURL, checkoutRequest{Description: description, Amount: cents, Currency: currency})
 			if err != nil {
@@ -306,8 +324,13 @@ from the CA as well. A chain without a current CRL is refused.
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "order %x at merchant %s: %s, %s\n", offer.LIDM, offer.MerchantID, formatCurrencyAmount(offer.Amount), description)
 			p, res, err := w.Pay(ctx, &transport.Client{URL: merchantURL, HTTP: hc}, offer)
+			// What was learned verified, whatever the outcome: keep it.
+			saveMemory(w, dir, warn)
+			if verbose && p != nil {
+				fmt.Fprintln(out, thumbsLine(p.Thumbs()))
+			}
 			if err != nil {
-				return fmt.Errorf("paying with %s: %w", card, err)
+				return fmt.Errorf("paying with %s: %w%s", card, err, errorOrigin(err))
 			}
 			text, approved := outcome(stID, res)
 			xid := p.TransIDs().XID
@@ -325,10 +348,113 @@ from the CA as well. A chain without a current CRL is refused.
 	f.StringVar(&amount, "amount", "", "the price, `AMOUNT` in major units with up to two decimals, e.g. 12.34 (required)")
 	f.IntVar(&currency, "currency", 840, "ISO 4217 numeric `CODE` of the currency (840 USD, 978 EUR)")
 	f.StringVar(&description, "description", "", "what is bought, `TEXT` (the merchant keeps it; the gateway never sees it) (required)")
+	f.BoolVarP(&verbose, "verbose", "v", false, "show what the wallet listed as held and what the merchant's PInitRes carried")
 	for _, n := range []string{"dir", "root", "merchant-url", "amount", "description"} {
 		_ = cmd.MarkFlagRequired(n)
 	}
 	rf.register(cmd, false)
 	pf.register(cmd)
 	return cmd
+}
+
+// memoryName is the file in the wallet's directory that keeps what the
+// wallet learned between runs (wallet.Wallet.SaveMemory).
+const memoryName = "cache.der"
+
+// maxMemoryFile bounds what is read of it; the wallet refuses anything
+// larger than it writes.
+const maxMemoryFile = 2 << 20
+
+// loadMemory gives the wallet what an earlier run saved in dir. Nothing
+// there is trusted (the wallet verifies every item again); a missing file
+// is a first run, a bad one a warning, never a reason not to pay.
+func loadMemory(w *wallet.Wallet, dir string, warn func(string, ...any)) {
+	path := filepath.Join(dir, memoryName)
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return
+	}
+	if err != nil {
+		warn("%v; starting without it", err)
+		return
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxMemoryFile))
+	if err != nil {
+		warn("%s: %v; starting without it", path, err)
+		return
+	}
+	if err := w.LoadMemory(b); errors.Is(err, wallet.ErrBadMemory) {
+		warn("%s ignored: %v", path, err)
+	} else if err != nil {
+		warn("%s: some items no longer verify and were dropped: %v", path, err)
+	}
+}
+
+// saveMemory writes what the wallet learned to dir, atomically (a crash
+// leaves the old file or the new one) and readable by the owner only.
+func saveMemory(w *wallet.Wallet, dir string, warn func(string, ...any)) {
+	b, err := w.SaveMemory()
+	if err == nil {
+		err = writeFileAtomic(filepath.Join(dir, memoryName), b)
+	}
+	if err != nil {
+		warn("not saving what the wallet learned: %v", err)
+	}
+}
+
+// writeFileAtomic replaces path with data, mode 0600: written to a
+// temporary file beside it, synced, then renamed over it.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// thumbsLine says what SET's thumbprints saved in a purchase.
+func thumbsLine(r wallet.ThumbsReport) string {
+	return fmt.Sprintf("thumbs: PInitReq listed %d certificate(s), %d CRL(s), %d BCI(s) as held; PInitRes carried %d certificate(s), %d CRL(s) (%d bytes)",
+		r.ListedCerts, r.ListedCRLs, r.ListedBCIs, r.CarriedCerts, r.CarriedCRLs, r.PInitResBytes)
+}
+
+// errorOrigin says, for a SET Error a peer answered with, who it provably
+// comes from: only a signature under the trusted root makes it the
+// peer's word.
+func errorOrigin(err error) string {
+	pe, ok := errors.AsType[*wire.PeerError](err)
+	if !ok {
+		return ""
+	}
+	switch pe.Origin {
+	case wire.ErrorVerified:
+		signer := "a certificate under --root"
+		if c, err := pki.ParseCertificate(pe.SignerCert); err == nil {
+			signer = c.String()
+		}
+		return fmt.Sprintf("\nthe Error is signed by %s: the %s's own word", signer, pe.Remote.From)
+	case wire.ErrorUnsigned:
+		return fmt.Sprintf("\nthe Error is unsigned: anyone on the path to the %s could have sent it", pe.Remote.From)
+	case wire.ErrorBadSignature:
+		return fmt.Sprintf("\nthe Error's signature does not verify: it may not come from the %s", pe.Remote.From)
+	}
+	return fmt.Sprintf("\nthe Error is signed, but its signer is not checked: it may not come from the %s", pe.Remote.From)
 }

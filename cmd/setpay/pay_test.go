@@ -6,10 +6,12 @@ import (
 	"encoding/asn1"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,6 +21,7 @@ import (
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/suite"
 	"github.com/setpay/setpay/wallet"
+	"github.com/setpay/setpay/wire"
 )
 
 func TestParseAmount(t *testing.T) {
@@ -221,5 +224,56 @@ func TestOpenCard(t *testing.T) {
 	}
 	if _, err := openCard(write("other.sealed", sec, keyfile.RoleCardholderSigning), pp); !errors.Is(err, keyfile.ErrWrongRole) {
 		t.Errorf("a key of another role: %v", err)
+	}
+}
+
+// TestErrorOrigin: the CLI says whether a merchant's SET Error was signed
+// under the root (the merchant's word) or unsigned (anyone's).
+func TestErrorOrigin(t *testing.T) {
+	remote := &msg.RemoteError{From: "merchant", TBS: &msg.ErrorTBS{ErrorCode: msg.UnknownLID}}
+	wrap := func(pe *wire.PeerError) error {
+		return fmt.Errorf("PInitReq: %w", &msg.ProtocolError{Code: msg.UnknownLID, Err: pe})
+	}
+	for _, c := range []struct {
+		pe   *wire.PeerError
+		want string
+	}{
+		{&wire.PeerError{Remote: remote, Origin: wire.ErrorUnsigned}, "the Error is unsigned: anyone on the path to the merchant could have sent it"},
+		{&wire.PeerError{Remote: remote, Origin: wire.ErrorVerified, SignerCert: []byte("not a certificate")}, "the Error is signed by a certificate under --root: the merchant's own word"},
+		{&wire.PeerError{Remote: remote, Origin: wire.ErrorBadSignature, SignatureErr: errors.New("bad")}, "the Error's signature does not verify: it may not come from the merchant"},
+		{&wire.PeerError{Remote: remote, Origin: wire.ErrorUnchecked}, "its signer is not checked"},
+	} {
+		if got := errorOrigin(wrap(c.pe)); !strings.HasPrefix(got, "\n") || !strings.Contains(got, c.want) {
+			t.Errorf("%v: %q, want %q", c.pe.Origin, got, c.want)
+		}
+	}
+	if got := errorOrigin(errors.New("connection refused")); got != "" {
+		t.Errorf("not a SET Error: %q", got)
+	}
+}
+
+// TestWriteFileAtomic: the wallet's cache is replaced whole and readable
+// by its owner only.
+func TestWriteFileAtomic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, memoryName)
+	for _, data := range []string{"first", "second, longer"} {
+		if err := writeFileAtomic(path, []byte(data)); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil || string(b) != data {
+			t.Fatalf("read %q, %v; want %q", b, err, data)
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+		}
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 1 {
+		t.Errorf("directory holds %d entries (%v), want only the file", len(entries), err)
 	}
 }
