@@ -77,18 +77,9 @@ func (f *renewFixture) build(t *testing.T) {
 		{AcquirerBIN: acqBIN, BusinessID: gwBusiness, Name: gwName},
 	}}
 	log := slog.New(countRenewed{&f.issued})
-	mk := func(a *pki.Authority, ct pki.CertType, name string, store ca.Store) (*ca.CA, []byte, wire.RoundTripper) {
-		exKey, err := f.st.NewExchangeKey(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		exCert, err := ca.IssueCAExchangeCert(rand.Reader, h.Brand, exKey.Public(), name, ct, f.now)
-		if err != nil {
-			t.Fatal(err)
-		}
+	mk := func(a *pki.Authority, ct pki.CertType, store ca.Store) (*ca.CA, []byte, wire.RoundTripper) {
 		cfg := ca.Config{
 			Suite: f.st, BrandID: "SETpay", Authority: a,
-			ExchangeKey: ca.NewExchangeKey(exKey), ExchangeCert: exCert,
 			Roots: f.lab.Roots, Store: store, Revocation: f.lab.Revocations(),
 			Now: func() time.Time { return f.now }, Log: log,
 		}
@@ -105,7 +96,7 @@ func (f *renewFixture) build(t *testing.T) {
 				cfg.Acquirer = ca.ReviewAcquirer{AcquirerPolicy: records}
 			}
 		}
-		c, err := ca.New(cfg)
+		c, exCert, err := lab.NewRegistrationCA(cfg, h.Brand, ct, f.now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,9 +104,9 @@ func (f *renewFixture) build(t *testing.T) {
 		t.Cleanup(srv.Close)
 		return c, exCert, &transport.Client{URL: srv.URL}
 	}
-	f.cca, f.ccaEx, f.ccaRT = mk(h.CCA, pki.CertTypeCCA, "SETpay Cardholder CA", f.ccaStore)
-	f.mca, f.mcaEx, f.mcaRT = mk(h.MCA, pki.CertTypeMCA, "SETpay Merchant CA", f.eeKeys)
-	f.pca, _, f.pcaRT = mk(h.PCA, pki.CertTypePCA, "SETpay Payment CA", f.eeKeys)
+	f.cca, f.ccaEx, f.ccaRT = mk(h.CCA, pki.CertTypeCCA, f.ccaStore)
+	f.mca, f.mcaEx, f.mcaRT = mk(h.MCA, pki.CertTypeMCA, f.eeKeys)
+	f.pca, _, f.pcaRT = mk(h.PCA, pki.CertTypePCA, f.eeKeys)
 }
 
 // countRenewed counts the CAs' "issued" and "renewed" log records, so a

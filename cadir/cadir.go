@@ -57,6 +57,10 @@ const ConfigFile = "config.json"
 type BINRange struct {
 	Low  string `json:"low"`
 	High string `json:"high"`
+	// Form and Forms are the issuer's registration form, in the default
+	// language and by language tag (forms.go); absent, it asks for nothing.
+	Form  *Form            `json:"form,omitempty"`
+	Forms map[string]*Form `json:"forms,omitempty"`
 }
 
 // Acquirer is one merchant or gateway in the acquirer's records (see
@@ -81,6 +85,12 @@ type Config struct {
 	// "gateways" (review.go). Absent, everyone passing the checks is
 	// certified at once.
 	Review []string `json:"review,omitempty"`
+	// AcquirerForm and AcquirerForms are the merchant and payment CAs'
+	// registration form, in the default language and by language tag
+	// (forms.go); each must have the "Legal name" field. Absent, the form
+	// is that one field.
+	AcquirerForm  *Form            `json:"acquirer_form,omitempty"`
+	AcquirerForms map[string]*Form `json:"acquirer_forms,omitempty"`
 }
 
 // Defaults for a new directory: the lab's test BINs, the demo's merchant
@@ -293,6 +303,9 @@ func ReadConfig(dir string) (*Config, error) {
 	if cfg.Brand == "" || len(cfg.BINRanges) == 0 {
 		return nil, fmt.Errorf("cadir: %s: brand and bin_ranges are required", ConfigFile)
 	}
+	if _, _, _, err := cfg.forms(); err != nil {
+		return nil, fmt.Errorf("cadir: %s: %w", ConfigFile, err)
+	}
 	return &cfg, nil
 }
 
@@ -413,11 +426,11 @@ func Open(dir string, passphrase []byte, opts OpenOptions) (_ *Hierarchy, err er
 	if err := recordIn(context.Background(), h.dbs[Root], h.PKI.Brand.Cert); err != nil {
 		return nil, fmt.Errorf("cadir: root database: %w", err)
 	}
-	issuers := make([]ca.Issuer, len(cfg.BINRanges))
-	for i, r := range cfg.BINRanges {
-		issuers[i] = ca.Issuer{BINLow: r.Low, BINHigh: r.High, Policy: cfg.Brand + " cardholder certificate policy"}
+	issuers, acqForm, acqForms, err := cfg.forms()
+	if err != nil {
+		return nil, fmt.Errorf("cadir: %s: %w", ConfigFile, err)
 	}
-	records := &ca.AcquirerRecords{}
+	records := &ca.AcquirerRecords{Form: acqForm, Forms: acqForms}
 	for _, a := range cfg.Acquirers {
 		records.Records = append(records.Records, ca.AcquirerRecord(a))
 	}

@@ -118,6 +118,7 @@ type Registration[R any] struct {
 	exKey  suite.ExchangeKey
 
 	renew *Current // the credential renewed; nil in a first registration (renew.go)
+	caURL string   // recorded in the state for resuming (resume.go)
 }
 
 // New starts a registration and returns the Me-AqCInitReq. result turns
@@ -534,6 +535,11 @@ func run[R any](ctx context.Context, rt wire.RoundTripper, reg *Registration[R],
 	return out, nil
 }
 
+// endpoint is the Endpoint the flow calls the CA through. A signed Error
+// is reported as the CA's (wire.ErrorVerified) only when its signer is a
+// CA of the role's type under the roots, as the CA's messages must be; an
+// unsigned one is reported as such.
 func (r *Registration[R]) endpoint() *wire.Endpoint {
-	return &wire.Endpoint{Suite: r.cfg.Suite, SWIdent: r.cfg.SWIdent, Rand: r.cfg.Rand, Now: r.cfg.Now}
+	verify := pki.CertVerifier(pki.VerifyOptions{Roots: r.cfg.Roots, Now: r.cfg.Now(), CertType: r.role.CAType})
+	return &wire.Endpoint{Suite: r.cfg.Suite, SWIdent: r.cfg.SWIdent, Rand: r.cfg.Rand, Now: r.cfg.Now, ErrorVerifier: verify, ErrorRoots: r.cfg.Roots}
 }

@@ -7,7 +7,8 @@ package enrol
 // Registration that can Wait (docs/spec-gaps.md, "resuming a held
 // registration").
 //
-// The state, sealed as a keyfile's plaintext, is (version 1):
+// The state, sealed as a keyfile's plaintext, is (version 2; version 1,
+// which lacks caURL and roots, is still read):
 //
 //	PendingRegistration ::= SEQUENCE {
 //	  version     INTEGER { v1(1) },
@@ -19,7 +20,10 @@ package enrol
 //	  caSigner    OCTET STRING,          -- the CA's signature certificate
 //	  caExchange  OCTET STRING,          -- its key-exchange certificate
 //	  sigKey      OCTET STRING,          -- PKCS#8 of the new signature key
-//	  exKey       OCTET STRING }         -- PKCS#8 of the new key-exchange key
+//	  exKey       OCTET STRING,          -- PKCS#8 of the new key-exchange key
+//	  caURL       UTF8String,            -- where the request was sent, "" if unknown
+//	  roots       SEQUENCE SIZE(1..8) OF OCTET STRING }
+//	                                     -- the roots trusted, each a certificate's DER
 
 import (
 	"errors"
@@ -35,7 +39,7 @@ import (
 )
 
 // StateVersion is the version of the state Export writes.
-const StateVersion = 1
+const StateVersion = 2
 
 // maxLID bounds lid-EE in a state: New draws 20 bytes.
 const maxLID = 20
@@ -56,6 +60,7 @@ type state struct {
 	challEE3             msg.Challenge
 	caSigner, caExchange []byte
 	sigKeyDER, exKeyDER  []byte
+	origin               Origin // empty in a version 1 state
 }
 
 // MarshalState encodes what Wait needs to go on with a pended
@@ -77,6 +82,7 @@ func (r *Registration[R]) MarshalState() ([]byte, error) {
 	s := state{
 		suite: r.cfg.Suite.ID(), requestType: r.role.RequestType, rrpid: r.rrpid, lidEE: r.lidEE,
 		challEE3: r.challEE3, caSigner: r.caSigner, caExchange: r.exchangeCert, sigKeyDER: sk, exKeyDER: xk,
+		origin: r.Origin(),
 	}
 	return s.marshal()
 }
@@ -90,14 +96,15 @@ func (s *state) marshal() ([]byte, error) {
 		for _, o := range [][]byte{s.rrpid[:], s.lidEE, s.challEE3[:], s.caSigner, s.caExchange, s.sigKeyDER, s.exKeyDER} {
 			b.AddASN1OctetString(o)
 		}
+		AddStateOrigin(b, s.origin)
 	})
 	return b.Bytes()
 }
 
-// parseState decodes a state strictly: DER, version 1, every field of
-// its size, nothing after. It checks the form, not the content.
+// parseState decodes a state strictly: DER, version 1 or 2, every field
+// of its size, nothing after. It checks the form, not the content.
 func parseState(b []byte) (*state, error) {
-	id, seq, err := ReadStateHeader(b, StateVersion, ErrState)
+	v, id, seq, err := ReadStateVersion(b, 1, StateVersion, ErrState)
 	if err != nil {
 		return nil, err
 	}
@@ -119,8 +126,13 @@ func parseState(b []byte) (*state, error) {
 	); err != nil {
 		return nil, err
 	}
+	if v >= 2 {
+		if s.origin, err = ReadStateOrigin(&seq, ErrState); err != nil {
+			return nil, err
+		}
+	}
 	if !seq.Empty() {
-		return nil, fmt.Errorf("%w: unexpected fields after exKey", ErrState)
+		return nil, fmt.Errorf("%w: unexpected fields at the end", ErrState)
 	}
 	copy(s.rrpid[:], rrpid)
 	copy(s.challEE3[:], challEE3)
@@ -140,8 +152,10 @@ func (r *Registration[R]) Export(rand io.Reader, passphrase []byte, params keyfi
 
 // Resume opens a state Export sealed and returns the Registration to Wait
 // on. role is the first registration's (a renewal's state resumes under
-// it too); cfg needs only Roots, its Suite when set must be the state's,
-// and its identity and keys are ignored. A wrong passphrase or an altered
+// it too); cfg needs nothing: its Roots, when set, must be among those the
+// state recorded (ErrOtherRoot), and are needed only for a version 1
+// state; its Suite when set must be the state's; its identity and keys
+// are ignored. A wrong passphrase or an altered
 // file is keyfile.ErrWrongPassphrase, another role's state
 // keyfile.ErrWrongRole, a malformed state ErrState.
 func Resume[R any](role Role, cfg Config, sealed, passphrase []byte, result func(*Credentials) R) (*Registration[R], error) {
@@ -158,8 +172,8 @@ func ResumeState[R any](role Role, cfg Config, b []byte, result func(*Credential
 	if err != nil {
 		return nil, err
 	}
-	if len(cfg.Roots) == 0 {
-		return nil, errors.New(role.Who + ": resuming needs the roots")
+	if cfg.Roots, err = StateRoots(cfg.Roots, s.origin.Roots, ErrState); err != nil {
+		return nil, err
 	}
 	if cfg.Suite, err = StateSuite(cfg.Suite, s.suite, ErrState); err != nil {
 		return nil, err
@@ -186,5 +200,21 @@ func ResumeState[R any](role Role, cfg Config, b []byte, result func(*Credential
 	}
 	r.rrpid, r.lidEE, r.challEE3 = s.rrpid, s.lidEE, s.challEE3
 	r.caSigner, r.exchangeCert = s.caSigner, s.caExchange
+	r.caURL = s.origin.CAURL
 	return r, nil
+}
+
+// SetCAURL records the URL the request is sent to, for the state Export
+// seals: resuming then needs no URL.
+func (r *Registration[R]) SetCAURL(url string) { r.caURL = url }
+
+// Origin is the CA URL (SetCAURL, or a resumed state's) and the roots the
+// registration trusts.
+func (r *Registration[R]) Origin() Origin {
+	return Origin{CAURL: r.caURL, Roots: rawRoots(r.cfg.Roots)}
+}
+
+// Renewal reports whether this is a renewal (of a resumed state too).
+func (r *Registration[R]) Renewal() bool {
+	return r.role.RequestType == msg.MerRenewalBoth || r.role.RequestType == msg.PgwyRenewalBoth
 }

@@ -4,11 +4,17 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"log/slog"
+	"math/big"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/setpay/setpay/ca"
 	"github.com/setpay/setpay/enrol"
@@ -203,10 +209,10 @@ func TestResumeRejectsBadState(t *testing.T) {
 	if _, err := enrol.ResumeState(merRole, cfg, append(bytes.Clone(plain), 0), id); !errors.Is(err, enrol.ErrState) {
 		t.Errorf("state with a trailing byte: %v, want ErrState", err)
 	}
-	v2 := bytes.Clone(plain)
-	v2[bytes.Index(v2, []byte{0x02, 0x01, 0x01})+2] = 2
-	if _, err := enrol.ResumeState(merRole, cfg, v2, id); !errors.Is(err, enrol.ErrState) {
-		t.Errorf("state of version 2: %v, want ErrState", err)
+	v3 := bytes.Clone(plain)
+	v3[bytes.Index(v3, []byte{0x02, 0x01, 0x02})+2] = 3
+	if _, err := enrol.ResumeState(merRole, cfg, v3, id); !errors.Is(err, enrol.ErrState) {
+		t.Errorf("state of version 3: %v, want ErrState", err)
 	}
 	set1 := cfg
 	set1.Suite = suite.NewSet1(suite.Set1Options{})
@@ -220,8 +226,9 @@ func TestResumeRejectsBadState(t *testing.T) {
 			t.Fatalf("byte %d altered: %v, want nil or ErrState", i, err)
 		}
 	}
-	if _, err := enrol.ResumeState(merRole, enrol.Config{}, plain, id); err == nil {
-		t.Error("ResumeState without roots succeeded")
+	v1 := stateV1(t, plain)
+	if _, err := enrol.ResumeState(merRole, enrol.Config{}, v1, id); !errors.Is(err, enrol.ErrState) {
+		t.Errorf("version 1 state without roots: %v, want ErrState", err)
 	}
 }
 
@@ -259,4 +266,206 @@ func FuzzResumeState(f *testing.F) {
 			t.Fatalf("ResumeState error does not wrap ErrState: %v", err)
 		}
 	})
+}
+
+// stateV1 rewrites a version 2 state as the version 1 state an older
+// setpay saved: the same fields without caURL and roots.
+func stateV1(t testing.TB, v2 []byte) []byte {
+	t.Helper()
+	in := cryptobyte.String(v2)
+	var seq cryptobyte.String
+	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) {
+		t.Fatal("state is no SEQUENCE")
+	}
+	var elems [][]byte
+	for !seq.Empty() {
+		var e cryptobyte.String
+		var tag cbasn1.Tag
+		if !seq.ReadAnyASN1Element(&e, &tag) {
+			t.Fatal("state element")
+		}
+		elems = append(elems, e)
+	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1Int64(1)
+		for _, e := range elems[1 : len(elems)-2] {
+			b.AddBytes(e)
+		}
+	})
+	return b.BytesOrPanic()
+}
+
+// TestResumeOrigin: the state records the CA's URL and the roots, so a
+// resumed registration needs neither; given roots must be the recorded
+// ones (another root is refused, not trusted instead); a version 1 state,
+// which records neither, still resumes with the roots given.
+func TestResumeOrigin(t *testing.T) {
+	ctx := context.Background()
+	w := newReviewWorld(t, suite.NewModern())
+	_, err := merchant.Register(ctx, w.rt(), w.cfg)
+	var pe *merchant.PendingError
+	if !errors.As(err, &pe) {
+		t.Fatalf("Register = %v, want a *PendingError", err)
+	}
+	pe.Registration.SetCAURL("http://127.0.0.1:1/mca")
+	plain, err := pe.Registration.MarshalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := func(c *enrol.Credentials) *enrol.Credentials { return c }
+	reg, err := enrol.ResumeState(merRole, enrol.Config{Now: w.bare.Now}, plain, id)
+	if err != nil {
+		t.Fatalf("ResumeState with no roots given: %v", err)
+	}
+	o := reg.Origin()
+	if o.CAURL != "http://127.0.0.1:1/mca" || len(o.Roots) != 1 || !bytes.Equal(o.Roots[0], w.l.Roots[0].Raw) {
+		t.Errorf("resumed Origin = %q with %d roots, want the URL and root recorded", o.CAURL, len(o.Roots))
+	}
+	if reg.Renewal() {
+		t.Error("a first registration resumed as a renewal")
+	}
+	if err := w.mca.Decide(ctx, w.onlyPending(t), true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Wait(ctx, w.rt(), quickWait); err != nil {
+		t.Fatalf("Wait with the recorded roots: %v", err)
+	}
+
+	if _, err := enrol.ResumeState(merRole, enrol.Config{Roots: w.l.Roots}, plain, id); err != nil {
+		t.Errorf("ResumeState with the recorded root given: %v", err)
+	}
+	other := selfSigned(t)
+	if _, err := enrol.ResumeState(merRole, enrol.Config{Roots: []*pki.Certificate{other}}, plain, id); !errors.Is(err, enrol.ErrOtherRoot) || !errors.Is(err, enrol.ErrState) {
+		t.Errorf("ResumeState with another root: %v, want ErrOtherRoot", err)
+	}
+
+	v1 := stateV1(t, plain)
+	reg, err = enrol.ResumeState(merRole, enrol.Config{Roots: w.l.Roots}, v1, id)
+	if err != nil {
+		t.Fatalf("version 1 state with the roots given: %v", err)
+	}
+	if o := reg.Origin(); o.CAURL != "" || len(o.Roots) != 1 {
+		t.Errorf("version 1 state's Origin = %+v, want no URL and the roots given", o)
+	}
+	if _, err := enrol.ResumeState(merRole, enrol.Config{Roots: []*pki.Certificate{other}}, v1, id); err != nil {
+		t.Errorf("version 1 state records no root to refuse another by: %v", err)
+	}
+}
+
+// selfSigned is a root nothing in the lab chains to.
+func selfSigned(t testing.TB) *pki.Certificate {
+	t.Helper()
+	st := suite.NewModern()
+	key, err := st.NewSigningKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	der, err := pki.CreateCertificate(rand.Reader, &pki.Template{
+		SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "another root"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), PublicKey: key.Public(),
+		KeyUsage: x509.KeyUsageCertSign, IsCA: true, CertType: pki.CertTypeRCA,
+	}, nil, key, st.Hash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pki.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestErrorOrigin: a registration checks the signature of an Error the
+// CA answers with against its roots. The CA's own signed Error is
+// reported as verified; an unsigned one (anyone on the path could send
+// it) as unsigned.
+func TestErrorOrigin(t *testing.T) {
+	for _, st := range []suite.Suite{suite.NewModern(), suite.NewSet1(suite.Set1Options{})} {
+		t.Run(string(st.ID()), func(t *testing.T) {
+			ctx := context.Background()
+			w := newReviewWorld(t, st)
+			cfg := w.cfg
+			cfg.BrandID = "NoSuchBrand"
+			_, err := merchant.Register(ctx, w.rt(), cfg)
+			var pe *wire.PeerError
+			if !errors.As(err, &pe) || pe.Origin != wire.ErrorVerified {
+				t.Fatalf("Register under an unknown brand = %v, want the CA's Error, signature verified", err)
+			}
+
+			unsigned := &wire.Endpoint{Suite: st}
+			forged := wire.ServeFunc(func(ctx context.Context, req []byte) ([]byte, error) {
+				return unsigned.Serve(ctx, req, func(context.Context, *msg.MessageWrapper) (msg.Message, error) {
+					return nil, msg.Errorf(msg.UnspecifiedFailure, "not the CA")
+				})
+			})
+			_, err = merchant.Register(ctx, forged, w.cfg)
+			if !errors.As(err, &pe) || pe.Origin != wire.ErrorUnsigned {
+				t.Fatalf("Register against an unsigned Error = %v, want an unsigned PeerError", err)
+			}
+		})
+	}
+}
+
+// TestResumeHeldRenewal: a renewal the CA holds is saved like a
+// registration; resumed from the state alone, it is a renewal, and after
+// the operator approves it collects certificates for the renewal's new
+// keys, not the current ones.
+func TestResumeHeldRenewal(t *testing.T) {
+	for _, st := range []suite.Suite{suite.NewModern(), suite.NewSet1(suite.Set1Options{})} {
+		t.Run(string(st.ID()), func(t *testing.T) {
+			ctx := context.Background()
+			w := newReviewWorld(t, st)
+			_, err := merchant.Register(ctx, w.rt(), w.cfg)
+			var pe *merchant.PendingError
+			if !errors.As(err, &pe) {
+				t.Fatalf("Register = %v, want a *PendingError", err)
+			}
+			if err := w.mca.Decide(ctx, w.onlyPending(t), true); err != nil {
+				t.Fatal(err)
+			}
+			cur, err := pe.Registration.Wait(ctx, w.rt(), quickWait)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			_, err = merchant.Renew(ctx, w.rt(), w.cfg, cur)
+			if !errors.As(err, &pe) || pe.Status.CertStatusCode != msg.RequestPended {
+				t.Fatalf("Renew at a reviewing CA = %v, want a requestPended *PendingError", err)
+			}
+			pe.Registration.SetCAURL("http://127.0.0.1:1/mca")
+			sealed, err := pe.Registration.Export(rand.Reader, resumePass, fastKDF)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reg, err := merchant.Resume(merchant.RegisterConfig{Now: w.bare.Now}, sealed, resumePass)
+			if err != nil {
+				t.Fatalf("Resume of a held renewal: %v", err)
+			}
+			if !reg.Renewal() {
+				t.Error("a held renewal resumed as a first registration")
+			}
+			if err := w.mca.Decide(ctx, w.onlyPending(t), true); err != nil {
+				t.Fatal(err)
+			}
+			got, err := reg.Wait(ctx, w.rt(), quickWait)
+			if err != nil {
+				t.Fatalf("Wait after approval: %v", err)
+			}
+			if bytes.Equal(got.SigCert, cur.SigCert) {
+				t.Fatal("the renewal returned the current certificate")
+			}
+			sig, err := pki.ParseCertificate(got.SigCert)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if spki, _ := pki.MarshalPublicKey(got.RawSigKey.Public()); !bytes.Equal(spki, sig.RawSubjectPublicKeyInfo) {
+				t.Error("renewed certificate is not for the renewal's new key")
+			}
+			if spki, _ := pki.MarshalPublicKey(cur.RawSigKey.Public()); bytes.Equal(spki, sig.RawSubjectPublicKeyInfo) {
+				t.Error("renewed certificate is for the current key")
+			}
+		})
+	}
 }

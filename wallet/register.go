@@ -92,6 +92,7 @@ type Registration struct {
 	// backKey is the CABackKey sent in CertReqData; CertRes must come
 	// back encrypted under it.
 	backKey encap.BackKey
+	caURL   string // recorded in the state for resuming (resume.go)
 }
 
 // NewRegistration starts a registration and returns the CardCInitReq.
@@ -429,7 +430,7 @@ type steps interface {
 // run is the exchange Register and Renew share, from the CardCInitReq
 // on: reg keeps the identifiers each request is sent under, s answers.
 func run(ctx context.Context, rt wire.RoundTripper, reg *Registration, s steps, init *msg.CardCInitReq) (*Registered, error) {
-	ep := &wire.Endpoint{Suite: reg.cfg.Suite, SWIdent: reg.cfg.SWIdent, Rand: reg.cfg.Rand, Now: reg.cfg.Now}
+	ep := &wire.Endpoint{Suite: reg.cfg.Suite, SWIdent: reg.cfg.SWIdent, Rand: reg.cfg.Rand, Now: reg.cfg.Now, ErrorVerifier: reg.caVerifier()}
 	call := func(rrpid msg.RRPID, m msg.Message) (msg.Message, error) {
 		return ep.Call(ctx, rt, "CA", nil, &rrpid, m)
 	}

@@ -105,7 +105,7 @@ func (r *Registration) Wait(ctx context.Context, rt wire.RoundTripper, opts Wait
 	if opts.Max <= 0 {
 		opts.Max = 20
 	}
-	ep := &wire.Endpoint{Suite: r.cfg.Suite, SWIdent: r.cfg.SWIdent, Rand: r.cfg.Rand, Now: r.cfg.Now}
+	ep := &wire.Endpoint{Suite: r.cfg.Suite, SWIdent: r.cfg.SWIdent, Rand: r.cfg.Rand, Now: r.cfg.Now, ErrorVerifier: r.caVerifier()}
 	var last error
 	for i := range opts.Max {
 		if i > 0 {

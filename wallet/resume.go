@@ -7,7 +7,8 @@ package wallet
 // keyfile under a passphrase; Resume rebuilds a Registration that can
 // Wait (docs/spec-gaps.md, "resuming a held registration").
 //
-// The state, sealed as a keyfile's plaintext, is (version 1):
+// The state, sealed as a keyfile's plaintext, is (version 2; version 1,
+// which lacks caURL and roots, is still read):
 //
 //	PendingCardRegistration ::= SEQUENCE {
 //	  version    INTEGER { v1(1) },
@@ -22,8 +23,11 @@ package wallet
 //	  backKey    SEQUENCE { backAlgID AlgorithmIdentifier, backKey OCTET STRING },
 //	  card       SEQUENCE {
 //	    pan UTF8String, expiry UTF8String, brandID UTF8String,
-//	    iban UTF8String, accountNumber UTF8String, routingCode UTF8String } }
+//	    iban UTF8String, accountNumber UTF8String, routingCode UTF8String },
 //	                                      -- "" for what the card has not
+//	  caURL      UTF8String,              -- where the request was sent, "" if unknown
+//	  roots      SEQUENCE SIZE(1..8) OF OCTET STRING }
+//	                                      -- the roots trusted, each a certificate's DER
 
 import (
 	"crypto"
@@ -43,7 +47,7 @@ import (
 )
 
 // StateVersion is the version of the state Export writes.
-const StateVersion = 1
+const StateVersion = 2
 
 // StateRole is the keyfile role label a pending registration's state is
 // sealed under.
@@ -65,6 +69,7 @@ type state struct {
 	cardSecret           msg.Secret
 	backKey              encap.BackKey
 	card                 Card
+	origin               enrol.Origin // empty in a version 1 state
 }
 
 // MarshalState encodes what Wait needs to go on with a pended
@@ -82,7 +87,7 @@ func (r *Registration) MarshalState() ([]byte, error) {
 	s := state{
 		suite: r.cfg.Suite.ID(), rrpid: r.rrpid, lidEE: r.lidEE, challEE3: r.challEE3,
 		caSigner: r.caSigner, caExchange: r.exchangeCert, keyDER: k, cardSecret: r.cardSecret,
-		backKey: r.backKey, card: r.cfg.Card,
+		backKey: r.backKey, card: r.cfg.Card, origin: r.Origin(),
 	}
 	return s.marshal()
 }
@@ -112,14 +117,15 @@ func (s *state) marshal() ([]byte, error) {
 				str(b, v)
 			}
 		})
+		enrol.AddStateOrigin(b, s.origin)
 	})
 	return b.Bytes()
 }
 
-// parseState decodes a state strictly: DER, version 1, every field of
-// its size, nothing after. It checks the form; ResumeState the content.
+// parseState decodes a state strictly: DER, version 1 or 2, every field
+// of its size, nothing after. It checks the form; ResumeState the content.
 func parseState(b []byte) (*state, error) {
-	id, seq, err := enrol.ReadStateHeader(b, StateVersion, ErrState)
+	version, id, seq, err := enrol.ReadStateVersion(b, 1, StateVersion, ErrState)
 	if err != nil {
 		return nil, err
 	}
@@ -174,8 +180,13 @@ func parseState(b []byte) (*state, error) {
 	if v[3] != "" || v[4] != "" || v[5] != "" {
 		s.card.Account = &msg.BankAccount{IBAN: v[3], AccountNumber: v[4], RoutingCode: v[5]}
 	}
+	if version >= 2 {
+		if s.origin, err = enrol.ReadStateOrigin(&seq, ErrState); err != nil {
+			return nil, err
+		}
+	}
 	if !seq.Empty() {
-		return nil, fmt.Errorf("%w: unexpected fields after card", ErrState)
+		return nil, fmt.Errorf("%w: unexpected fields at the end", ErrState)
 	}
 	return s, nil
 }
@@ -192,8 +203,9 @@ func (r *Registration) Export(rand io.Reader, passphrase []byte, params keyfile.
 }
 
 // Resume opens a state Export sealed and returns the Registration to Wait
-// on, a renewal's included. cfg needs only Roots; its Suite when set must
-// be the state's, and its card and key are ignored (the state's are
+// on, a renewal's included. cfg needs nothing: its Roots, when set, must
+// be among those the state recorded (enrol.ErrOtherRoot), and are needed
+// only for a version 1 state; its Suite when set must be the state's, and its card and key are ignored (the state's are
 // used). A wrong passphrase or an altered file is
 // keyfile.ErrWrongPassphrase, another party's state keyfile.ErrWrongRole,
 // a malformed state ErrState.
@@ -211,8 +223,8 @@ func ResumeState(cfg RegisterConfig, b []byte) (*Registration, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(cfg.Roots) == 0 {
-		return nil, errors.New("wallet: resuming needs the roots")
+	if cfg.Roots, err = enrol.StateRoots(cfg.Roots, s.origin.Roots, ErrState); err != nil {
+		return nil, err
 	}
 	if cfg.Suite, err = enrol.StateSuite(cfg.Suite, s.suite, ErrState); err != nil {
 		return nil, err
@@ -235,7 +247,22 @@ func ResumeState(cfg RegisterConfig, b []byte) (*Registration, error) {
 	r.key, r.rrpid, r.lidEE, r.challEE3 = key, s.rrpid, s.lidEE, s.challEE3
 	r.caSigner, r.exchangeCert = s.caSigner, s.caExchange
 	r.cardSecret, r.backKey = s.cardSecret, s.backKey
+	r.caURL = s.origin.CAURL
 	return r, nil
+}
+
+// SetCAURL records the URL the request is sent to, for the state Export
+// seals: resuming then needs no URL.
+func (r *Registration) SetCAURL(url string) { r.caURL = url }
+
+// Origin is the CA URL (SetCAURL, or a resumed state's) and the roots the
+// registration trusts.
+func (r *Registration) Origin() enrol.Origin {
+	o := enrol.Origin{CAURL: r.caURL}
+	for _, c := range r.cfg.Roots {
+		o.Roots = append(o.Roots, c.Raw)
+	}
+	return o
 }
 
 // Key is the signing key the request asks to have certified, for storing

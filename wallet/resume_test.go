@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/setpay/setpay/ca"
+	"github.com/setpay/setpay/enrol"
 	"github.com/setpay/setpay/keyfile"
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/pki"
@@ -230,10 +231,10 @@ func TestResumeRejectsBadState(t *testing.T) {
 	if _, err := wallet.ResumeState(cfg, append(bytes.Clone(plain), 0)); !errors.Is(err, wallet.ErrState) {
 		t.Errorf("state with a trailing byte: %v, want ErrState", err)
 	}
-	v2 := bytes.Clone(plain)
-	v2[bytes.Index(v2, []byte{0x02, 0x01, 0x01})+2] = 2 // version INTEGER 1 → 2
-	if _, err := wallet.ResumeState(cfg, v2); !errors.Is(err, wallet.ErrState) {
-		t.Errorf("state of version 2: %v, want ErrState", err)
+	v3 := bytes.Clone(plain)
+	v3[bytes.Index(v3, []byte{0x02, 0x01, 0x02})+2] = 3 // version INTEGER 2 → 3
+	if _, err := wallet.ResumeState(cfg, v3); !errors.Is(err, wallet.ErrState) {
+		t.Errorf("state of version 3: %v, want ErrState", err)
 	}
 	set1 := cfg
 	set1.Suite = suite.NewSet1(suite.Set1Options{})
@@ -250,8 +251,14 @@ func TestResumeRejectsBadState(t *testing.T) {
 			t.Fatalf("byte %d altered: %v, want nil or ErrState", i, err)
 		}
 	}
-	if _, err := wallet.ResumeState(wallet.RegisterConfig{}, plain); err == nil {
-		t.Error("ResumeState without roots succeeded")
+	// The state records the roots: none need be given, and another one
+	// given is refused rather than trusted instead.
+	if _, err := wallet.ResumeState(wallet.RegisterConfig{}, plain); err != nil {
+		t.Errorf("ResumeState with the recorded roots: %v", err)
+	}
+	otherRoot := []*pki.Certificate{w.l.Hierarchy.Brand.Cert}
+	if _, err := wallet.ResumeState(wallet.RegisterConfig{Roots: otherRoot}, plain); !errors.Is(err, enrol.ErrOtherRoot) {
+		t.Errorf("ResumeState with another root: %v, want enrol.ErrOtherRoot", err)
 	}
 }
 

@@ -140,6 +140,35 @@ must not exist or be empty:
                              both at acquirer BIN 400000); edit it to
                              register others.
 
+Registration forms. config.json can give each BIN range (a card issuer) a
+form the cardholder fills in, and the merchant and payment CAs one form for
+the acquirer, each in a default language and by language tag: a wallet
+asking in "fr" (or "fr-CA") gets the "fr" form, any other language the
+default one. 'setpay ca serve' checks the forms when it starts and says
+which one is wrong and why.
+
+  "bin_ranges": [{"low": "400000", "high": "599999",
+    "form":  {"id": 10, "fields": [
+      {"name": "Full name", "desc": "as on the card", "len": 60, "required": true},
+      {"name": "Campaign", "type": "hidden", "value": "spring"}]},
+    "forms": {"fr": {"id": 11, "fields": [
+      {"name": "Nom complet", "len": 60, "required": true}]}}}],
+  "acquirer_form": {"id": 20, "fields": [
+    {"name": "Legal name", "required": true},
+    {"name": "Phone", "required": true}]},
+  "acquirer_forms": {"fr": {"id": 21, "fields": [
+    {"name": "Legal name", "desc": "Raison sociale", "required": true},
+    {"name": "Phone", "desc": "Telephone", "required": true}]}}
+
+A field's "type" is "text" (the default; the applicant answers it) or
+"hidden" (sent with its "value", returned as sent); "len" bounds the
+answer (1 to 128, default 128); "oid" optionally names it (dotted). Names, descriptions and values are
+printable ASCII (SET's forms are VisibleString). Field
+names are unique within a form; every form's "id" is a positive number
+of its own; the acquirer's forms must have the "Legal name" field, which
+the CA checks against the records. Without a form a BIN range asks for
+nothing, and the acquirer asks for "Legal name" only.
+
 ` + passphraseHelp + ` At a prompt it is asked twice.`,
 		Example: `  setpay ca init --dir ./myca
   setpay ca init --dir ./myca-set1 --suite set1 --brand Acme --passphrase-file ./pass.txt`,

@@ -33,6 +33,7 @@ const roleCardSecrets = "cardholder card secrets"
 // regFlags are the flags every registration command shares.
 type regFlags struct {
 	caURL, root, suiteName, brand, out string
+	language                           string
 	wait, poll                         time.Duration
 	answers                            []string
 	pf                                 passphraseFlags
@@ -48,6 +49,7 @@ func (r *regFlags) register(cmd *cobra.Command, caPath string) {
 	f.DurationVar(&r.wait, "wait", 0, "keep trying for up to `DURATION`: while the CA refuses connections (it is starting), and while it holds the request for review, asking again every --poll; a request still held is saved in --out for 'resume'")
 	f.DurationVar(&r.poll, "poll", 10*time.Second, "with --wait, ask after a request held for review every `DURATION`")
 	f.StringArrayVar(&r.answers, "answer", nil, "fill the CA's registration form: `FIELD=VALUE` (repeatable)")
+	f.StringVar(&r.language, "language", "en", "the language `TAG` to get the CA's registration form in, e.g. fr")
 	for _, n := range []string{"ca", "root", "out"} {
 		_ = cmd.MarkFlagRequired(n)
 	}
@@ -240,10 +242,11 @@ It makes a fresh signing key and writes to --out:
 			}
 			reg, err := wallet.Register(cmd.Context(), rf.transport(), wallet.RegisterConfig{
 				Suite: st, Card: wallet.Card{PAN: pan, Expiry: expiry, BrandID: rf.brand},
-				Roots: roots, Answers: answers, Key: key,
+				Roots: roots, Answers: answers, Key: key, Language: rf.language,
 			})
 			if pe := (*wallet.PendingError)(nil); errors.As(err, &pe) {
 				// Saved before anything else, so the request outlives this process (resume.go).
+				pe.Registration.SetCAURL(rf.caURL) // so that resume needs no --ca
 				if err := savePending(rf.out, func() ([]byte, error) { return pe.Registration.Export(rand.Reader, pp, rf.pf.kdf()) }); err != nil {
 					return err
 				}
@@ -255,7 +258,7 @@ It makes a fresh signing key and writes to --out:
 				if finalRefusal(err) {
 					_ = dropPending(rf.out) // the CA's answer is final: nothing to resume
 				}
-				return fmt.Errorf("registration: %w", err)
+				return fmt.Errorf("registration: %w", peerOrigin(err))
 			}
 			pk, err := signingPKCS8(key)
 			if err != nil {
@@ -360,7 +363,7 @@ acquirer's records (config.json of the CA) before it issues anything.
 				return err
 			}
 			reg, err := merchant.Register(cmd.Context(), rf.transport(), merchant.RegisterConfig{
-				Suite: st, BrandID: rf.brand, MerchantID: merID, AcquirerBIN: bin, Roots: roots, Answers: answers,
+				Suite: st, BrandID: rf.brand, MerchantID: merID, AcquirerBIN: bin, Roots: roots, Answers: answers, Language: rf.language,
 			})
 			if reg, err = settleEE(cmd, &rf, pp, "merchant", reg, err); err != nil {
 				return err
@@ -430,7 +433,7 @@ acquirer's records (config.json of the CA) before it issues anything.
 				return err
 			}
 			reg, err := gateway.Register(cmd.Context(), rf.transport(), gateway.RegisterConfig{
-				Suite: st, BrandID: rf.brand, AcquirerBIN: bin, BusinessID: businessID, Roots: roots, Answers: answers,
+				Suite: st, BrandID: rf.brand, AcquirerBIN: bin, BusinessID: businessID, Roots: roots, Answers: answers, Language: rf.language,
 			})
 			if reg, err = settleEE(cmd, &rf, pp, "gateway", reg, err); err != nil {
 				return err

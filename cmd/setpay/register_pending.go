@@ -47,6 +47,7 @@ func awaitDecision[R any](cmd *cobra.Command, rf *regFlags, status msg.CertStatu
 // as --wait allows. A final refusal drops the saved request.
 func settleEE[R any](cmd *cobra.Command, rf *regFlags, pp []byte, who string, reg R, err error) (R, error) {
 	if pe := (*enrol.PendingError[R])(nil); errors.As(err, &pe) {
+		pe.Registration.SetCAURL(rf.caURL) // so that resume needs no --ca
 		if err := savePending(rf.out, func() ([]byte, error) { return pe.Registration.Export(rand.Reader, pp, rf.pf.kdf()) }); err != nil {
 			return reg, err
 		}
@@ -56,7 +57,7 @@ func settleEE[R any](cmd *cobra.Command, rf *regFlags, pp []byte, who string, re
 		if finalRefusal(err) {
 			_ = dropPending(rf.out) // the CA's answer is final: nothing to resume
 		}
-		return reg, fmt.Errorf("registration: %w", err)
+		return reg, fmt.Errorf("registration: %w", peerOrigin(err))
 	}
 	return reg, nil
 }
@@ -66,4 +67,24 @@ func waitEE[R any](pe *enrol.PendingError[R]) func(ctx context.Context, rt wire.
 	return func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (R, error) {
 		return pe.Registration.Wait(ctx, rt, enrol.WaitOptions{Every: every, Max: max})
 	}
+}
+
+// peerOrigin adds to err, when it is a SET Error the CA answered with,
+// what the Error's signature proved: the registration commands check it
+// against the trusted roots, and a user deciding what to do about a
+// refusal must know whether the CA itself refused.
+func peerOrigin(err error) error {
+	var pe *wire.PeerError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	switch pe.Origin {
+	case wire.ErrorVerified:
+		return fmt.Errorf("%w; the CA signed this Error (its certificate is the CA's, under the root)", err)
+	case wire.ErrorUnsigned:
+		return fmt.Errorf("%w; this Error is unsigned, so nothing shows it comes from the CA (anyone on the path could have sent it)", err)
+	case wire.ErrorBadSignature:
+		return fmt.Errorf("%w; this Error's signature does not verify as a CA's under the root: nothing shows it comes from the CA", err)
+	}
+	return fmt.Errorf("%w; nothing vouches for this Error's signer", err)
 }

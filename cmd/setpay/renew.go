@@ -53,12 +53,36 @@ func (r *renewFlags) transport() wire.RoundTripper {
 	return &waitingRT{rt: &transport.Client{URL: r.caURL}, wait: r.wait}
 }
 
-// awaitRenewal follows a renewal the CA holds for review as 'register' follows
-// a registration (awaitDecision). A held renewal is not saved: the current
-// certificates stay valid, and running renew again asks anew.
-func awaitRenewal[R any](cmd *cobra.Command, r *renewFlags, status msg.CertStatus, wait func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (R, error)) (R, error) {
-	later := "run again with --wait DURATION to wait for the decision (the current certificates stay valid meanwhile)"
+// awaitRenewal follows a renewal the CA holds for review as 'register'
+// follows a registration (awaitDecision): the held renewal is saved in
+// --dir first (export), for 'resume' to collect and install; the current
+// certificates stay valid meanwhile.
+func awaitRenewal[R any](cmd *cobra.Command, r *renewFlags, who string, status msg.CertStatus, export func() ([]byte, error), wait func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (R, error)) (R, error) {
+	var zero R
+	if err := savePending(r.dir, export); err != nil {
+		return zero, err
+	}
+	later := resumeLater(who, r.dir) + "; the current certificates stay valid meanwhile"
 	return awaitDecision(cmd, &regFlags{caURL: r.caURL, wait: r.wait, poll: r.poll}, status, later, wait)
+}
+
+// noHeldRequest refuses to start a renewal while dir holds one the CA has
+// not decided: the new request's state would replace it, and with it the
+// only keys the held one can be collected with.
+func noHeldRequest(dir, who string) error {
+	if _, err := os.Stat(filepath.Join(dir, pendingName)); err == nil {
+		return fmt.Errorf("%s holds a request the CA has not decided (%s): collect it first with 'setpay %s resume --out %s'",
+			dir, pendingName, who, dir)
+	}
+	return nil
+}
+
+// renewalDone says what to do with dir's held request, if any, once
+// renew has an answer: a final one (certificates, or a refusal) ends it.
+func renewalDone(dir string, err error) {
+	if err == nil || finalRefusal(err) {
+		_ = dropPending(dir)
+	}
 }
 
 func (r *renewFlags) answerMap() (map[string]string, error) {
@@ -70,7 +94,11 @@ certificates, chain, and the card's secrets for a wallet) move to
 --dir/previous-SERIAL/, SERIAL being the old signature certificate's, in
 hex. Nothing is deleted: the new files are written first, to
 --dir/.renewing/, and only then are the old moved aside and the new moved
-in. The old certificate stays valid until it expires; to end it sooner,
+in. A renewal the CA holds for review is saved in --dir as pending.sealed
+(sealed like a key), whether --wait runs out or is not given: 'resume
+--out DIR' collects it later and only then installs it in place of the
+current files, which stay valid meanwhile. No new renewal starts while one
+is held. The old certificate stays valid until it expires; to end it sooner,
 revoke it ('setpay ca revoke --reason superseded').`
 
 // swapIn moves the files of dir named in names (and every chain-N.der) to
@@ -182,6 +210,9 @@ refuses a certificate that is expired, revoked or not this card's.
 			if err != nil {
 				return err
 			}
+			if err := noHeldRequest(rf.dir, "wallet"); err != nil {
+				return err
+			}
 			staged, err := stage(rf.dir)
 			if err != nil {
 				return err
@@ -195,21 +226,25 @@ refuses a certificate that is expired, revoked or not this card's.
 				Suite: st, Roots: roots, Answers: answers, Key: newKey,
 			}, cur)
 			if pe := (*wallet.PendingError)(nil); errors.As(err, &pe) {
-				reg, err = awaitRenewal(cmd, &rf, pe.Status, func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*wallet.Registered, error) {
+				pe.Registration.SetCAURL(rf.caURL)
+				export := func() ([]byte, error) { return pe.Registration.Export(rand.Reader, pp, rf.pf.kdf()) }
+				reg, err = awaitRenewal(cmd, &rf, "wallet", pe.Status, export, func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*wallet.Registered, error) {
 					return pe.Registration.Wait(ctx, rt, wallet.WaitOptions{Every: every, Max: max})
 				})
 			}
 			if err != nil {
 				os.Remove(staged)
-				return fmt.Errorf("renewal: %w", err)
+				renewalDone(rf.dir, err)
+				return fmt.Errorf("renewal: %w", peerOrigin(err))
 			}
 			if err := writeWallet(staged, newKey, reg, pp, rf.pf.kdf()); err != nil {
 				return err
 			}
-			prev, err := swapIn(rf.dir, cert, []string{"cardholder.key", "card.sealed", "cardholder.der", "cardholder.pem"})
+			prev, err := swapIn(rf.dir, cert, walletFileNames)
 			if err != nil {
 				return err
 			}
+			renewalDone(rf.dir, nil)
 			fmt.Fprintf(cmd.OutOrStdout(), "renewed the certificate of card %s: serial %s replaces %s; the previous files are in %s\n",
 				reg.Card, serialOf(reg.Cert), serialOf(cert), prev)
 			return nil
@@ -238,13 +273,16 @@ func writeWallet(dir string, key crypto.Signer, reg *wallet.Registered, pp []byt
 	return writeCerts(dir, map[string][]byte{"cardholder": reg.Cert}, reg.Chain)
 }
 
+// walletFileNames are the files writeWallet writes, besides the chain.
+var walletFileNames = []string{"cardholder.key", "card.sealed", "cardholder.der", "cardholder.pem"}
+
 // partyFileNames are the files writeParty writes.
 var partyFileNames = []string{"signing.key", "exchange.key", "signing.der", "signing.pem", "exchange.der", "exchange.pem"}
 
 // renewParty is the body of 'merchant renew' and 'gateway renew': open the
 // current credentials, renew them with do, store the result.
 func renewParty(cmd *cobra.Command, rf *renewFlags, who, sigRole, exRole string,
-	do func(st suite.Suite, roots []*pki.Certificate, c *credentials, answers map[string]string) (sig crypto.Signer, ex suite.ExchangeKey, sigCert, exCert []byte, chain [][]byte, err error)) error {
+	do func(st suite.Suite, roots []*pki.Certificate, c *credentials, answers map[string]string, pp []byte) (sig crypto.Signer, ex suite.ExchangeKey, sigCert, exCert []byte, chain [][]byte, err error)) error {
 	answers, err := rf.answerMap()
 	if err != nil {
 		return err
@@ -261,14 +299,18 @@ func renewParty(cmd *cobra.Command, rf *renewFlags, who, sigRole, exRole string,
 	if err != nil {
 		return err
 	}
+	if err := noHeldRequest(rf.dir, who); err != nil {
+		return err
+	}
 	staged, err := stage(rf.dir)
 	if err != nil {
 		return err
 	}
-	sig, ex, sigCert, exCert, chain, err := do(c.suite, roots, c, answers)
+	sig, ex, sigCert, exCert, chain, err := do(c.suite, roots, c, answers, pp)
 	if err != nil {
 		os.Remove(staged)
-		return fmt.Errorf("renewal: %w", err)
+		renewalDone(rf.dir, err)
+		return fmt.Errorf("renewal: %w", peerOrigin(err))
 	}
 	if err := writeParty(staged, who, sigRole, exRole, sig, ex, sigCert, exCert, chain, pp, rf.pf.kdf()); err != nil {
 		return err
@@ -277,6 +319,7 @@ func renewParty(cmd *cobra.Command, rf *renewFlags, who, sigRole, exRole string,
 	if err != nil {
 		return err
 	}
+	renewalDone(rf.dir, nil)
 	fmt.Fprintf(cmd.OutOrStdout(), "renewed the %s's certificates: signature serial %s replaces %s, key-exchange serial %s replaces %s; the previous files are in %s\n",
 		who, serialOf(sigCert), serialOf(c.sigCert), serialOf(exCert), serialOf(c.exCert), prev)
 	return nil
@@ -311,7 +354,7 @@ current certificate unless given.
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return renewParty(cmd, &rf, "merchant", keyfile.RoleMerchantSigning, keyfile.RoleMerchantExchange,
-				func(st suite.Suite, roots []*pki.Certificate, c *credentials, answers map[string]string) (crypto.Signer, suite.ExchangeKey, []byte, []byte, [][]byte, error) {
+				func(st suite.Suite, roots []*pki.Certificate, c *credentials, answers map[string]string, pp []byte) (crypto.Signer, suite.ExchangeKey, []byte, []byte, [][]byte, error) {
 					id, acq, legal := merID, bin, name
 					if md := c.parsedSig.MerchantData; md != nil {
 						if id == "" {
@@ -330,7 +373,9 @@ current certificate unless given.
 						Suite: st, BrandID: rf.brand, MerchantID: id, AcquirerBIN: acq, Roots: roots, Answers: answers,
 					}, cur)
 					if pe := (*merchant.PendingError)(nil); errors.As(err, &pe) {
-						reg, err = awaitRenewal(cmd, &rf, pe.Status, waitEE(pe))
+						pe.Registration.SetCAURL(rf.caURL)
+						export := func() ([]byte, error) { return pe.Registration.Export(rand.Reader, pp, rf.pf.kdf()) }
+						reg, err = awaitRenewal(cmd, &rf, "merchant", pe.Status, export, waitEE(pe))
 					}
 					if err != nil {
 						return nil, nil, nil, nil, nil, err
@@ -368,7 +413,7 @@ this gateway's. The legal name is the current certificate's unless given.
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return renewParty(cmd, &rf, "gateway", keyfile.RoleGatewaySigning, keyfile.RoleGatewayExchange,
-				func(st suite.Suite, roots []*pki.Certificate, c *credentials, answers map[string]string) (crypto.Signer, suite.ExchangeKey, []byte, []byte, [][]byte, error) {
+				func(st suite.Suite, roots []*pki.Certificate, c *credentials, answers map[string]string, pp []byte) (crypto.Signer, suite.ExchangeKey, []byte, []byte, [][]byte, error) {
 					legal := name
 					if legal == "" {
 						legal = c.parsedSig.Subject.CommonName
@@ -379,7 +424,9 @@ this gateway's. The legal name is the current certificate's unless given.
 						Suite: st, BrandID: rf.brand, AcquirerBIN: bin, BusinessID: businessID, Roots: roots, Answers: answers,
 					}, cur)
 					if pe := (*gateway.PendingError)(nil); errors.As(err, &pe) {
-						reg, err = awaitRenewal(cmd, &rf, pe.Status, waitEE(pe))
+						pe.Registration.SetCAURL(rf.caURL)
+						export := func() ([]byte, error) { return pe.Registration.Export(rand.Reader, pp, rf.pf.kdf()) }
+						reg, err = awaitRenewal(cmd, &rf, "gateway", pe.Status, export, waitEE(pe))
 					}
 					if err != nil {
 						return nil, nil, nil, nil, nil, err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,6 +18,7 @@ import (
 	"github.com/setpay/setpay/merchant"
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/pki"
+	"github.com/setpay/setpay/suite"
 	"github.com/setpay/setpay/wallet"
 	"github.com/setpay/setpay/wire"
 )
@@ -46,10 +48,10 @@ func dropPending(dir string) error {
 	return err
 }
 
-// resumeLater tells a register command's user how to come back to a held
-// request.
+// resumeLater tells a register or renew command's user how to come back
+// to a held request: the saved state records the CA's URL and the root.
 func resumeLater(who, dir string) string {
-	return fmt.Sprintf("it is saved in %s: ask again later with 'setpay %s resume --out %s --ca URL --root FILE' (run again with --wait DURATION to wait for the decision)",
+	return fmt.Sprintf("it is saved in %s: ask again later with 'setpay %s resume --out %s' (run again with --wait DURATION to wait for the decision)",
 		filepath.Join(dir, pendingName), who, dir)
 }
 
@@ -94,34 +96,28 @@ type resumeFlags struct {
 
 func (r *resumeFlags) register(cmd *cobra.Command, caPath string) {
 	f := cmd.Flags()
-	f.StringVar(&r.out, "out", "", "the `DIR` 'register' wrote the held request to (required)")
-	f.StringVar(&r.caURL, "ca", "", "the CA's registration `URL`, e.g. http://127.0.0.1:8443/"+caPath+" (required)")
-	f.StringVar(&r.root, "root", "", "the SET root certificate to trust, `FILE` (DER or PEM; root.der of 'setpay ca init') (required)")
+	f.StringVar(&r.out, "out", "", "the `DIR` 'register' (or 'renew') saved the held request in (required)")
+	f.StringVar(&r.caURL, "ca", "", "the CA's registration `URL`, e.g. http://127.0.0.1:8443/"+caPath+" (default: the one the request was sent to; give it if the CA moved)")
+	f.StringVar(&r.root, "root", "", "the SET root certificate to trust, `FILE` (DER or PEM; default: the one the request was made under, which it must be)")
 	f.DurationVar(&r.wait, "wait", 0, "keep asking for up to `DURATION` while the CA still holds the request (and while it refuses connections), every --poll")
 	f.DurationVar(&r.poll, "poll", 10*time.Second, "with --wait, ask again every `DURATION`")
-	for _, n := range []string{"out", "ca", "root"} {
-		_ = cmd.MarkFlagRequired(n)
-	}
+	_ = cmd.MarkFlagRequired("out")
 	r.pf.register(cmd)
 }
 
-// open reads the held request, the roots and the passphrase. The keys
-// the request gets are written beside the held request, so --out must
-// not hold keys already.
-func (r *resumeFlags) open(cmd *cobra.Command, keyNames ...string) (sealed []byte, roots []*pki.Certificate, pp []byte, err error) {
+// open reads the held request, the roots given (none without --root: the
+// state's are used) and the passphrase.
+func (r *resumeFlags) open(cmd *cobra.Command) (sealed []byte, roots []*pki.Certificate, pp []byte, err error) {
 	path := filepath.Join(r.out, pendingName)
 	if sealed, err = keyfile.ReadFile(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil, fmt.Errorf("no held registration in %s (%s): nothing to resume", r.out, pendingName)
 	} else if err != nil {
 		return nil, nil, nil, err
 	}
-	for _, n := range keyNames {
-		if _, err := os.Stat(filepath.Join(r.out, n)); err == nil {
-			return nil, nil, nil, fmt.Errorf("%s already holds %s; refusing to overwrite keys", r.out, n)
+	if r.root != "" {
+		if roots, err = readRoot(r.root); err != nil {
+			return nil, nil, nil, err
 		}
-	}
-	if roots, err = readRoot(r.root); err != nil {
-		return nil, nil, nil, err
 	}
 	if pp, err = r.pf.get(cmd, false); err != nil {
 		return nil, nil, nil, err
@@ -129,13 +125,52 @@ func (r *resumeFlags) open(cmd *cobra.Command, keyNames ...string) (sealed []byt
 	return sealed, roots, pp, nil
 }
 
-// ask asks the CA after the held request once, or with --wait every
-// --poll until it decides or --wait runs out, and says what to do about
-// an answer that is not certificates. The held request is kept unless
-// the CA refused it.
-func ask[R any](cmd *cobra.Command, r *resumeFlags, who string, wait func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (R, error)) (R, error) {
+// resumeError says which file a state that cannot be resumed is.
+func (r *resumeFlags) resumeError(err error) error {
+	if errors.Is(err, enrol.ErrOtherRoot) {
+		return fmt.Errorf("%s: %w; refusing: the CA's answer must be checked against the root the request was made under (omit --root to use it)", filepath.Join(r.out, pendingName), err)
+	}
+	return fmt.Errorf("%s: %w", filepath.Join(r.out, pendingName), err)
+}
+
+// ca is the URL to ask the CA at: --ca when given (the CA may have moved;
+// the answer is still checked against the recorded root), else the one
+// the state recorded.
+func (r *resumeFlags) ca(cmd *cobra.Command, o enrol.Origin) (string, error) {
+	switch {
+	case r.caURL == "" && o.CAURL == "":
+		return "", fmt.Errorf("%s records no CA URL (saved by an older setpay): give --ca", filepath.Join(r.out, pendingName))
+	case r.caURL == "":
+		return o.CAURL, nil
+	case o.CAURL != "" && r.caURL != o.CAURL:
+		fmt.Fprintf(cmd.ErrOrStderr(), "asking the CA at --ca %s, not at %s where the request was sent\n", r.caURL, o.CAURL)
+	}
+	return r.caURL, nil
+}
+
+// checkDir says whether the held request can be stored in --out: a first
+// registration's keys go beside it, so --out must not hold keys already;
+// a renewal's replace the current ones, which must be there.
+func (r *resumeFlags) checkDir(renewal bool, keyNames ...string) error {
+	for _, n := range keyNames {
+		_, err := os.Stat(filepath.Join(r.out, n))
+		switch {
+		case err == nil && !renewal:
+			return fmt.Errorf("%s already holds %s; refusing to overwrite keys", r.out, n)
+		case err != nil && renewal:
+			return fmt.Errorf("the held request renews the credentials in %s, but %s is missing: %w", r.out, n, err)
+		}
+	}
+	return nil
+}
+
+// ask asks the CA at url after the held request once, or with --wait
+// every --poll until it decides or --wait runs out, and says what to do
+// about an answer that is not certificates. The held request is kept
+// unless the CA refused it.
+func ask[R any](cmd *cobra.Command, r *resumeFlags, url, who string, wait func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (R, error)) (R, error) {
 	var zero R
-	rt := (&regFlags{caURL: r.caURL, wait: r.wait}).transport()
+	rt := (&regFlags{caURL: url, wait: r.wait}).transport()
 	ctx, every, max := cmd.Context(), time.Millisecond, 1
 	if r.wait > 0 {
 		if every = r.poll; every <= 0 {
@@ -163,9 +198,29 @@ func ask[R any](cmd *cobra.Command, r *resumeFlags, who string, wait func(ctx co
 		return zero, fmt.Errorf("registration: %w; the held request is over and was removed", err)
 	}
 	if err != nil {
-		return zero, fmt.Errorf("asking the CA about the held %s registration (kept in %s): %w", who, filepath.Join(r.out, pendingName), err)
+		return zero, fmt.Errorf("asking the CA about the held %s registration (kept in %s): %w", who, filepath.Join(r.out, pendingName), peerOrigin(err))
 	}
 	return out, nil
+}
+
+// installRenewed puts a held renewal's result in place of the current
+// credentials in dir, as 'renew' does (stage, then swapIn), and drops the
+// held request. It returns where the old files went.
+func installRenewed(dir string, oldCertName string, names []string, write func(staged string) error) (prev string, oldCert []byte, err error) {
+	if oldCert, err = os.ReadFile(filepath.Join(dir, oldCertName)); err != nil {
+		return "", nil, err
+	}
+	staged, err := stage(dir)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := write(staged); err != nil {
+		return "", nil, err
+	}
+	if prev, err = swapIn(dir, oldCert, names); err != nil {
+		return "", nil, err
+	}
+	return prev, oldCert, dropPending(dir)
 }
 
 const resumeLong = `resume goes on with a registration the CA held for review: 'register'
@@ -173,9 +228,16 @@ without --wait (or whose --wait ran out) saved it in --out as ` + pendingName + 
 sealed under the passphrase like a key. resume asks the CA about it
 (CertInqReq), once or with --wait every --poll. When the CA has issued the
 certificates, it writes to --out exactly what 'register' would have and
-removes ` + pendingName + `; when the CA refused, it says why (the CertStatus
+removes ` + pendingName + `; a held renewal's certificates replace the current
+ones only then, the old files moved aside as 'renew' does. When the CA
+refused, it says why (the CertStatus
 code and the operator's reason) and removes ` + pendingName + `, since the CA gives its
 answer only once. Still held, the request stays saved.
+
+The saved request records the CA's URL and the root it was made under, so
+--ca and --root are needed only for a request saved by an older setpay.
+--ca overrides the URL (the CA moved); a --root other than the recorded
+one is refused.
 
 `
 
@@ -183,24 +245,46 @@ func newWalletResumeCmd() *cobra.Command {
 	var rf resumeFlags
 	cmd := &cobra.Command{
 		Use:     "resume",
-		Short:   "Ask again about a card registration the CA holds for review, and store the certificate once issued",
+		Short:   "Ask again about a card registration or renewal the CA holds for review, and store the certificate once issued",
 		Long:    resumeLong + passphraseHelp,
-		Example: `  setpay wallet resume --out ./alice --ca http://127.0.0.1:8443/cca --root ./myca/root.der --wait 10m --poll 30s`,
+		Example: `  setpay wallet resume --out ./alice --wait 10m --poll 30s`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sealed, roots, pp, err := rf.open(cmd, "cardholder.key")
+			sealed, roots, pp, err := rf.open(cmd)
 			if err != nil {
 				return err
 			}
 			reg, err := wallet.Resume(wallet.RegisterConfig{Roots: roots}, sealed, pp)
 			if err != nil {
-				return fmt.Errorf("%s: %w", filepath.Join(rf.out, pendingName), err)
+				return rf.resumeError(err)
 			}
-			out, err := ask(cmd, &rf, "wallet", func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*wallet.Registered, error) {
+			url, err := rf.ca(cmd, reg.Origin())
+			if err != nil {
+				return err
+			}
+			// Only 'renew' saves a held request beside a card's key: a
+			// first registration's --out was empty.
+			_, statErr := os.Stat(filepath.Join(rf.out, "cardholder.key"))
+			renewal := statErr == nil
+			if err := rf.checkDir(renewal, "cardholder.key", "cardholder.der", "card.sealed"); err != nil {
+				return err
+			}
+			out, err := ask(cmd, &rf, url, "wallet", func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*wallet.Registered, error) {
 				return reg.Wait(ctx, rt, wallet.WaitOptions{Every: every, Max: max})
 			})
 			if err != nil {
 				return err
+			}
+			if renewal {
+				prev, old, err := installRenewed(rf.out, "cardholder.der", walletFileNames, func(staged string) error {
+					return writeWallet(staged, reg.Key(), out, pp, rf.pf.kdf())
+				})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "renewed the certificate of card %s: serial %s replaces %s; the previous files are in %s\n",
+					out.Card, serialOf(out.Cert), serialOf(old), prev)
+				return nil
 			}
 			if err := writeWallet(rf.out, reg.Key(), out, pp, rf.pf.kdf()); err != nil {
 				return err
@@ -216,42 +300,81 @@ func newWalletResumeCmd() *cobra.Command {
 	return cmd
 }
 
+// resumeParty is the body of 'merchant resume' and 'gateway resume':
+// resume the held request, ask the CA, store the result (in place of the
+// current credentials for a renewal). done says what was registered.
+func resumeParty[R any](cmd *cobra.Command, rf *resumeFlags, who, sigRole, exRole string,
+	resume func(roots []*pki.Certificate, sealed, pp []byte) (*enrol.Registration[R], error),
+	creds func(R) (crypto.Signer, suite.ExchangeKey, []byte, []byte, [][]byte),
+	done func(sigCert []byte) string) error {
+	sealed, roots, pp, err := rf.open(cmd)
+	if err != nil {
+		return err
+	}
+	reg, err := resume(roots, sealed, pp)
+	if err != nil {
+		return rf.resumeError(err)
+	}
+	url, err := rf.ca(cmd, reg.Origin())
+	if err != nil {
+		return err
+	}
+	renewal := reg.Renewal()
+	if err := rf.checkDir(renewal, "signing.key", "exchange.key"); err != nil {
+		return err
+	}
+	out, err := ask(cmd, rf, url, who, func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (R, error) {
+		return reg.Wait(ctx, rt, enrol.WaitOptions{Every: every, Max: max})
+	})
+	if err != nil {
+		return err
+	}
+	sig, ex, sigCert, exCert, chain := creds(out)
+	if renewal {
+		prev, old, err := installRenewed(rf.out, "signing.der", partyFileNames, func(staged string) error {
+			return writeParty(staged, who, sigRole, exRole, sig, ex, sigCert, exCert, chain, pp, rf.pf.kdf())
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "renewed the %s's certificates: signature serial %s replaces %s, key-exchange serial %s; the previous files are in %s\n",
+			who, serialOf(sigCert), serialOf(old), serialOf(exCert), prev)
+		return nil
+	}
+	if err := writeParty(rf.out, who, sigRole, exRole, sig, ex, sigCert, exCert, chain, pp, rf.pf.kdf()); err != nil {
+		return err
+	}
+	if err := dropPending(rf.out); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "registered %s: signature certificate serial %s, key-exchange certificate serial %s, in %s\n",
+		done(sigCert), serialOf(sigCert), serialOf(exCert), rf.out)
+	return nil
+}
+
 func newMerchantResumeCmd() *cobra.Command {
 	var rf resumeFlags
 	cmd := &cobra.Command{
 		Use:     "resume",
-		Short:   "Ask again about a merchant registration the CA holds for review, and store the certificates once issued",
+		Short:   "Ask again about a merchant registration or renewal the CA holds for review, and store the certificates once issued",
 		Long:    resumeLong + passphraseHelp,
-		Example: `  setpay merchant resume --out ./shop --ca http://127.0.0.1:8443/mca --root ./myca/root.der`,
+		Example: `  setpay merchant resume --out ./shop`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sealed, roots, pp, err := rf.open(cmd, "signing.key", "exchange.key")
-			if err != nil {
-				return err
-			}
-			reg, err := merchant.Resume(merchant.RegisterConfig{Roots: roots}, sealed, pp)
-			if err != nil {
-				return fmt.Errorf("%s: %w", filepath.Join(rf.out, pendingName), err)
-			}
-			out, err := ask(cmd, &rf, "merchant", func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*merchant.Registered, error) {
-				return reg.Wait(ctx, rt, merchant.WaitOptions{Every: every, Max: max})
-			})
-			if err != nil {
-				return err
-			}
-			if err := writeParty(rf.out, "merchant", keyfile.RoleMerchantSigning, keyfile.RoleMerchantExchange, out.RawSigKey, out.RawExKey, out.SigCert, out.ExCert, out.Chain, pp, rf.pf.kdf()); err != nil {
-				return err
-			}
-			if err := dropPending(rf.out); err != nil {
-				return err
-			}
-			id, bin := "?", "?"
-			if c, err := pki.ParseCertificate(out.SigCert); err == nil && c.MerchantData != nil {
-				id, bin = c.MerchantData.MerID, c.MerchantData.MerAcquirerBIN
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "registered merchant %s at acquirer %s: signature certificate serial %s, key-exchange certificate serial %s, in %s\n",
-				id, bin, serialOf(out.SigCert), serialOf(out.ExCert), rf.out)
-			return nil
+			return resumeParty(cmd, &rf, "merchant", keyfile.RoleMerchantSigning, keyfile.RoleMerchantExchange,
+				func(roots []*pki.Certificate, sealed, pp []byte) (*merchant.Registration, error) {
+					return merchant.Resume(merchant.RegisterConfig{Roots: roots}, sealed, pp)
+				},
+				func(out *merchant.Registered) (crypto.Signer, suite.ExchangeKey, []byte, []byte, [][]byte) {
+					return out.RawSigKey, out.RawExKey, out.SigCert, out.ExCert, out.Chain
+				},
+				func(sigCert []byte) string {
+					id, bin := "?", "?"
+					if c, err := pki.ParseCertificate(sigCert); err == nil && c.MerchantData != nil {
+						id, bin = c.MerchantData.MerID, c.MerchantData.MerAcquirerBIN
+					}
+					return fmt.Sprintf("merchant %s at acquirer %s", id, bin)
+				})
 		},
 	}
 	rf.register(cmd, "mca")
@@ -262,38 +385,25 @@ func newGatewayResumeCmd() *cobra.Command {
 	var rf resumeFlags
 	cmd := &cobra.Command{
 		Use:     "resume",
-		Short:   "Ask again about a payment-gateway registration the CA holds for review, and store the certificates once issued",
+		Short:   "Ask again about a payment-gateway registration or renewal the CA holds for review, and store the certificates once issued",
 		Long:    resumeLong + passphraseHelp,
-		Example: `  setpay gateway resume --out ./gateway --ca http://127.0.0.1:8443/pca --root ./myca/root.der`,
+		Example: `  setpay gateway resume --out ./gateway`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sealed, roots, pp, err := rf.open(cmd, "signing.key", "exchange.key")
-			if err != nil {
-				return err
-			}
-			reg, err := gateway.Resume(gateway.RegisterConfig{Roots: roots}, sealed, pp)
-			if err != nil {
-				return fmt.Errorf("%s: %w", filepath.Join(rf.out, pendingName), err)
-			}
-			out, err := ask(cmd, &rf, "gateway", func(ctx context.Context, rt wire.RoundTripper, every time.Duration, max int) (*gateway.Registered, error) {
-				return reg.Wait(ctx, rt, gateway.WaitOptions{Every: every, Max: max})
-			})
-			if err != nil {
-				return err
-			}
-			if err := writeParty(rf.out, "gateway", keyfile.RoleGatewaySigning, keyfile.RoleGatewayExchange, out.RawSigKey, out.RawExKey, out.SigCert, out.ExCert, out.Chain, pp, rf.pf.kdf()); err != nil {
-				return err
-			}
-			if err := dropPending(rf.out); err != nil {
-				return err
-			}
-			name := "?"
-			if c, err := pki.ParseCertificate(out.SigCert); err == nil {
-				name = c.Subject.CommonName
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "registered gateway %q: signature certificate serial %s, key-exchange certificate serial %s, in %s\n",
-				name, serialOf(out.SigCert), serialOf(out.ExCert), rf.out)
-			return nil
+			return resumeParty(cmd, &rf, "gateway", keyfile.RoleGatewaySigning, keyfile.RoleGatewayExchange,
+				func(roots []*pki.Certificate, sealed, pp []byte) (*gateway.Registration, error) {
+					return gateway.Resume(gateway.RegisterConfig{Roots: roots}, sealed, pp)
+				},
+				func(out *gateway.Registered) (crypto.Signer, suite.ExchangeKey, []byte, []byte, [][]byte) {
+					return out.RawSigKey, out.RawExKey, out.SigCert, out.ExCert, out.Chain
+				},
+				func(sigCert []byte) string {
+					name := "?"
+					if c, err := pki.ParseCertificate(sigCert); err == nil {
+						name = c.Subject.CommonName
+					}
+					return fmt.Sprintf("gateway %q", name)
+				})
 		},
 	}
 	rf.register(cmd, "pca")
