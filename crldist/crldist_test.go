@@ -220,3 +220,59 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// TestFetchRefusesReplayedNotification: someone on the path of GET /crl
+// answers with an old, genuine notification. A party that meanwhile
+// learned a newer CRL from a message must keep it, and must not take the
+// old BCI that pins the CRL before it: that would refuse every chain
+// through that CA until the next BCI.
+func TestFetchRefusesReplayedNotification(t *testing.T) {
+	for _, st := range []suite.Suite{suite.NewModern(), suite.NewSet1(suite.Set1Options{})} {
+		t.Run(string(st.ID()), func(t *testing.T) {
+			ctx := context.Background()
+			h := openDir(t, st)
+			old, err := h.Notifier(nil).Notification(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			replay := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", crldist.ContentType)
+				w.Write(old)
+			}))
+			defer replay.Close()
+
+			// The brand CA revokes the MCA: a new brand CRL and BCI.
+			if _, _, _, err := h.RevokeCert(ctx, h.PKI.MCA.Cert.Raw, pki.ReasonCACompromise); err != nil {
+				t.Fatal(err)
+			}
+			p, err := cadir.ReadPublished(h.Dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			roots := []*pki.Certificate{h.PKI.Root.Cert}
+			cache := pki.NewRevocationCache(roots, nil)
+			// A peer carried the new CRLs, without a BCI.
+			certs := [][]byte{h.PKI.Brand.Cert.Raw, h.PKI.CCA.Cert.Raw, h.PKI.MCA.Cert.Raw, h.PKI.PCA.Cert.Raw}
+			pki.LearnCarried(cache, certs, p.CRLs, nil)
+			opts := pki.VerifyOptions{Roots: roots, Intermediates: []*pki.Certificate{h.PKI.Brand.Cert}, RequireCRLs: true}
+			check := pki.RevocationVerifier(cache, opts)
+			if _, err := check(h.PKI.CCA.Cert.Raw, nil); err != nil {
+				t.Fatalf("CCA with the learned CRLs: %v", err)
+			}
+
+			f := &crldist.Fetcher{URL: replay.URL + crldist.Path, Suite: st, Roots: roots, Cache: cache}
+			if err := f.Fetch(ctx); !errors.Is(err, pki.ErrStaleCRL) {
+				t.Fatalf("fetch of the replayed notification: %v, want ErrStaleCRL", err)
+			}
+			if b := cache.BCI("TestBrand"); b != nil {
+				t.Fatalf("took the replayed BCI %d", b.SequenceNum)
+			}
+			if _, err := check(h.PKI.CCA.Cert.Raw, nil); err != nil {
+				t.Fatalf("CCA after the replayed notification: %v", err)
+			}
+			if _, err := check(h.PKI.MCA.Cert.Raw, nil); msg.CodeOf(err) != msg.RevokedCertificate {
+				t.Fatalf("MCA after the replayed notification: %v, want revokedCertificate", err)
+			}
+		})
+	}
+}

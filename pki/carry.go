@@ -5,8 +5,8 @@ import (
 	"context"
 	"crypto"
 	"crypto/subtle"
-	"maps"
-	"slices"
+	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/setpay/setpay/internal/pkcs7"
@@ -111,17 +111,14 @@ func LearnCarried(src RevocationSource, certDERs, crlDERs [][]byte, bciDER []byt
 
 // Learn adds the CRLs and BrandCRLIdentifier a message carried, with the
 // certificates that came along (and the issuers of the CRLs held) as
-// possible issuers. Items that do not verify or are older than
-// what is held are dropped: the certificate checks that follow decide, and
-// a CRL that cannot be trusted can neither revoke nor vouch.
-//
-// A BCI pins the number of each CA's CRL, so the cache must never hold a
-// BCI and CRLs that disagree (every chain through that CA would fail with
-// ErrNoCRL). Learn therefore takes a newer BCI only together with
-// every CRL it lists (carried now or held) and only if it lists no CRL
-// older than one held, and a newer CRL alone only if
-// no BCI held lists another number for its CA; otherwise it leaves both
-// for a message or a fetch that brings the complete set.
+// possible issuers, by the rules of Add: nothing older than what is held,
+// and never a BCI and CRLs that disagree (a newer BCI only with every CRL
+// it lists, carried now or held; a newer CRL only if no BCI held pins
+// another), so a replayed BCI cannot lock a CA's chains out. What is
+// refused is dropped — the certificate checks that follow decide, and a
+// CRL that cannot be trusted can neither revoke nor vouch — and reported
+// to c.Log with the reason: a party must not fail a transaction because
+// someone attached garbage, but an operator should see it.
 func (c *RevocationCache) Learn(certDERs, crlDERs [][]byte, bciDER []byte) {
 	if len(crlDERs) == 0 && bciDER == nil {
 		return
@@ -132,88 +129,18 @@ func (c *RevocationCache) Learn(certDERs, crlDERs [][]byte, bciDER []byte) {
 			cas = append(cas, cert)
 		}
 	}
-	c.mu.RLock()
-	pool := append(append(append([]*Certificate(nil), cas...), c.roots...), slices.Collect(maps.Values(c.issuers))...)
-	held := slices.Collect(maps.Values(c.crls))
-	var heldBCIs []*BrandCRLIdentifier
-	for _, b := range c.bcis {
-		heldBCIs = append(heldBCIs, b)
-	}
-	c.mu.RUnlock()
-
-	var carried []*CRL
-	for _, b := range crlDERs {
-		if crl, err := ParseCRL(b); err == nil {
-			carried = append(carried, crl)
+	for _, err := range c.offer(cas, crlDERs, bciDER) {
+		level := slog.LevelInfo // a peer's state older than or ahead of ours
+		if errors.Is(err, ErrBadCRL) {
+			level = slog.LevelWarn // forged, foreign or malformed
 		}
-	}
-	// Add is given the whole pool: a carried CRL's issuer may be known
-	// only from an earlier CRL (the CCA's, to a merchant).
-	if bciDER != nil {
-		if b, err := ParseBrandCRLIdentifier(bciDER); err == nil {
-			if old := c.BCI(b.BrandID); old == nil || b.SequenceNum > old.SequenceNum {
-				if listedHeld(b, pool, append(carried, held...)) && !behind(b, held, pool) {
-					_ = c.Add(pool, crlDERs, bciDER)
-					return
-				}
-			}
-		}
-	}
-	// No usable BCI: keep only the CRLs that no held BCI contradicts.
-	var keep [][]byte
-	for _, crl := range carried {
-		if !contradicted(crl, heldBCIs, pool) {
-			keep = append(keep, crl.Raw)
-		}
-	}
-	if len(keep) > 0 {
-		_ = c.Add(pool, keep, nil)
+		c.log().Log(context.Background(), level, "pki: carried revocation information dropped", "err", err)
 	}
 }
 
-// listedHeld reports whether every CRL b lists is among crls, matched by
-// number and by a signature of the listed CA, whose certificate must be in
-// pool.
-func listedHeld(b *BrandCRLIdentifier, pool []*Certificate, crls []*CRL) bool {
-	return b.Covers(crls, pool) == nil
-}
-
-// behind reports whether b lists, for the CA that signed a CRL of held,
-// an older CRL than that one: a replayed BCI. The cache keeps only the
-// newest CRL per CA, so it could never hold what b pins, and taking b
-// would fail every chain through that CA with ErrNoCRL.
-func behind(b *BrandCRLIdentifier, held []*CRL, pool []*Certificate) bool {
-	for _, crl := range held {
-		for _, ca := range pool {
-			if !bytes.Equal(ca.RawSubject, crl.RawIssuer) || crl.CheckSignatureFrom(ca) != nil {
-				continue
-			}
-			for _, id := range b.CRLIdentifiers {
-				h, ok := thumbHash(id.IssuerThumb)
-				if ok && bytes.Equal(Thumbprint(ca.Raw, h), id.IssuerThumb) && id.CRLNumber.Cmp(crl.Number) < 0 {
-					return true
-				}
-			}
-		}
+func (c *RevocationCache) log() *slog.Logger {
+	if c.Log != nil {
+		return c.Log
 	}
-	return false
-}
-
-// contradicted reports whether a BCI of bcis lists, for the CA that signed
-// crl, a CRL of another number.
-func contradicted(crl *CRL, bcis []*BrandCRLIdentifier, pool []*Certificate) bool {
-	for _, ca := range pool {
-		if !bytes.Equal(ca.RawSubject, crl.RawIssuer) || crl.CheckSignatureFrom(ca) != nil {
-			continue
-		}
-		for _, b := range bcis {
-			for _, id := range b.CRLIdentifiers {
-				h, ok := thumbHash(id.IssuerThumb)
-				if ok && bytes.Equal(Thumbprint(ca.Raw, h), id.IssuerThumb) && id.CRLNumber.Cmp(crl.Number) != 0 {
-					return true
-				}
-			}
-		}
-	}
-	return false
+	return slog.Default()
 }

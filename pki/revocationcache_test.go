@@ -160,8 +160,8 @@ func FuzzRevocationCacheAdd(f *testing.F) {
 	f.Fuzz(func(t *testing.T, crlDER, bciDER []byte) {
 		c := newTestCache(fx)
 		if err := c.Add(cas, [][]byte{crlDER}, bciDER); err != nil {
-			if !errors.Is(err, ErrBadCRL) && !errors.Is(err, ErrStaleCRL) {
-				t.Fatalf("Add error wraps neither ErrBadCRL nor ErrStaleCRL: %v", err)
+			if !errors.Is(err, ErrBadCRL) && !errors.Is(err, ErrStaleCRL) && !errors.Is(err, ErrCRLMismatch) {
+				t.Fatalf("Add error wraps none of ErrBadCRL, ErrStaleCRL, ErrCRLMismatch: %v", err)
 			}
 		}
 		held, _, _ := c.Revocation(context.Background())

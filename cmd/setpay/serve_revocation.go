@@ -43,6 +43,7 @@ func (rf *revocationFlags) register(cmd *cobra.Command, required bool) {
 // start returns the party's revocation cache, fed as feed says.
 func (rf *revocationFlags) start(ctx context.Context, st suite.Suite, roots []*pki.Certificate, log *slog.Logger) (*pki.RevocationCache, error) {
 	cache := pki.NewRevocationCache(roots, nil)
+	cache.Log = log
 	if err := rf.feed(ctx, st, roots, cache, log); err != nil {
 		return nil, err
 	}
