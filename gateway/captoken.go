@@ -4,7 +4,8 @@ package gateway
 // merchant a CapToken: CapTokenData signed by the gateway and sealed to its
 // own key-exchange certificate (Enc{P, P, CapTokenData}), which the merchant
 // keeps unopened and sends back in its CapReq's CapTokenSeq, one token or
-// NULL per CapItem. A token that comes back is checked against the item
+// NULL per CapItem — and likewise in a CapRevReq, CredReq or CredRevReq,
+// one per item. A token that comes back is checked against the item
 // before any money moves: it must open, and name the same purchase (XID),
 // merchant and authorization (AuthRRPID), for at least the amount asked.
 // CapTokenData has no room for the XID and the merchant, so they ride in
@@ -105,10 +106,16 @@ func (g *Gateway) openCapToken(token []byte) (*capToken, error) {
 // after checking the CapTokenSeq against the digest the merchant signed
 // and its length against the items'.
 func (g *Gateway) capTokens(req *msg.CapReq, tbs *msg.CapReqTBS) ([][]byte, error) {
-	seq, h := req.CapTokenSeq, tbs.HCapTokenSeq
+	return g.tokenSeq(req.CapTokenSeq, tbs.HCapTokenSeq, len(tbs.CapReqData.CapItemSeq))
+}
+
+// tokenSeq checks the CapTokenSeq seq of a request of items items against
+// the digest h the merchant signed, and returns the token, or nil, of
+// each item. CapReq, CapRevReq, CredReq and CredRevReq carry it alike.
+func (g *Gateway) tokenSeq(seq *msg.CapTokenSeq, h []byte, items int) ([][]byte, error) {
 	switch {
 	case seq == nil && h == nil:
-		return make([][]byte, len(tbs.CapReqData.CapItemSeq)), nil
+		return make([][]byte, items), nil
 	case seq == nil:
 		return nil, msg.Errorf(msg.SignatureFailure, "CapTokenSeq the merchant signed is missing")
 	case h == nil:
@@ -125,8 +132,8 @@ func (g *Gateway) capTokens(req *msg.CapReq, tbs *msg.CapReqTBS) ([][]byte, erro
 	if err := encap.CheckDD(g.cfg.Suite, h, msg.OIDCapTokenSeq, raw); err != nil {
 		return nil, msg.Errorf(msg.SignatureFailure, "CapTokenSeq differs from the one the merchant signed: %w", err)
 	}
-	if len(seq.Tokens) != len(tbs.CapReqData.CapItemSeq) {
-		return nil, msg.Errorf(msg.DecodingFailure, "CapTokenSeq has %d entries for %d items", len(seq.Tokens), len(tbs.CapReqData.CapItemSeq))
+	if len(seq.Tokens) != items {
+		return nil, msg.Errorf(msg.DecodingFailure, "CapTokenSeq has %d entries for %d items", len(seq.Tokens), items)
 	}
 	return seq.Tokens, nil
 }
@@ -136,27 +143,45 @@ func (g *Gateway) capTokens(req *msg.CapReq, tbs *msg.CapReqTBS) ([][]byte, erro
 // token that does not open or was made for another purchase, merchant or
 // authorization, or for less than the item asks.
 func (g *Gateway) checkCapToken(token []byte, merchantID string, item *msg.CapItem) msg.CapCode {
-	if token == nil {
-		return msg.CapSuccess
-	}
-	refuse := func(why string) msg.CapCode {
+	if why := g.capTokenMismatch(token, merchantID, item.TransIDs.XID, item.AuthRRPID, item.CapPayload.CapReqAmt); why != "" {
 		g.cfg.Log.Info("capture refused", "merchant", merchantID, "result", msg.CapInvalidCapToken.String(), "why", why)
 		return msg.CapInvalidCapToken
 	}
-	t, err := g.openCapToken(token)
-	if err != nil {
-		return refuse(err.Error())
-	}
-	amt := item.CapPayload.CapReqAmt
-	switch {
-	case t.xid != item.TransIDs.XID:
-		return refuse("token of another purchase")
-	case t.merchantID != merchantID:
-		return refuse("token of another merchant")
-	case t.authRRPID != item.AuthRRPID:
-		return refuse("token of another authorization")
-	case amt.Currency != t.amt.Currency || amt.AmtExp10 != t.amt.AmtExp10 || amt.Amount > t.amt.Amount:
-		return refuse("amount above the token's")
-	}
 	return msg.CapSuccess
+}
+
+// checkItemCapToken is checkCapToken for an item of a capture reversal,
+// credit or credit reversal: the token must be the one of the
+// authorization whose capture (CapPayload) the item names, for at least
+// the amount captured. A mismatch is invalidCapToken, decided before
+// anything is claimed.
+func (g *Gateway) checkItemCapToken(kind string, token []byte, merchantID string, item *msg.CapRevOrCredReqItem) msg.CapRevOrCredCode {
+	if why := g.capTokenMismatch(token, merchantID, item.TransIDs.XID, item.AuthRRPID, item.CapPayload.CapReqAmt); why != "" {
+		g.cfg.Log.Info(kind+" item refused", "merchant", merchantID, "result", msg.CapRevOrCredInvalidCapToken.String(), "why", why)
+		return msg.CapRevOrCredInvalidCapToken
+	}
+	return msg.CapRevOrCredSuccess
+}
+
+// capTokenMismatch says why token (nil: none, nothing to check) does not
+// stand for purchase xid by merchantID under authorization authRRPID for
+// amt, or "" if it does.
+func (g *Gateway) capTokenMismatch(token []byte, merchantID string, xid msg.XID, authRRPID msg.RRPID, amt msg.CurrencyAmount) string {
+	if token == nil {
+		return ""
+	}
+	t, err := g.openCapToken(token)
+	switch {
+	case err != nil:
+		return err.Error()
+	case t.xid != xid:
+		return "token of another purchase"
+	case t.merchantID != merchantID:
+		return "token of another merchant"
+	case t.authRRPID != authRRPID:
+		return "token of another authorization"
+	case amt.Currency != t.amt.Currency || amt.AmtExp10 != t.amt.AmtExp10 || amt.Amount > t.amt.Amount:
+		return "amount above the token's"
+	}
+	return ""
 }

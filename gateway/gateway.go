@@ -235,6 +235,10 @@ func (g *Gateway) openMerchantRequest(env []byte, ctSigned, ctEnvelope asn1.Obje
 	t, signed, signerCert, err := encap.OpenEnc(cfg.Suite, cfg.ExchangeKey.key, cfg.ExchangeCert, env, ctSigned, ctEnvelope,
 		cfg.verifier(now, pki.CertTypeMer, x509.KeyUsageDigitalSignature))
 	if err != nil {
+		// Not opened — not DER, not for our key, its authentication or
+		// signature fails — is one code, whichever suite and whichever
+		// byte was hit: the sender learns "what you sealed did not reach
+		// us intact" (docs/spec-gaps.md, "An envelope that does not open").
 		return nil, msg.Classify(err, msg.SignatureFailure, "merchant request")
 	}
 	sd, err := pkcs7.ParseSignedData(signed)
@@ -459,7 +463,9 @@ func (g *Gateway) openPI(pi *msg.PIDualSigned) (*openedPI, error) {
 	st := cfg.Suite
 	tbeDER, panDER, err := encap.OpenEX(st, cfg.ExchangeKey.key, cfg.ExchangeCert, pi.EXPIData, msg.OIDPIDualSignedTBE)
 	if err != nil {
-		return nil, msg.Classify(err, msg.DecodingFailure, "PI envelope")
+		// An envelope that does not open is answered as the merchant's
+		// is (openMerchantRequest): signatureFailure (docs/spec-gaps.md).
+		return nil, msg.Classify(err, msg.SignatureFailure, "PI envelope")
 	}
 	tbe, err := msg.UnmarshalPIDualSignedTBE(tbeDER)
 	if err != nil {

@@ -71,12 +71,12 @@ func (a *adjustLost) ReverseCredit(ctx context.Context, req gateway.AdjustReques
 // newAdjustWorld is a bank world whose reversals and credits pass through
 // an adjustLost, with one purchase of 25.00 authorized (and captured, if
 // capture).
-func newAdjustWorld(t *testing.T, capture bool) (*bankWorld, *adjustLost, msg.XID) {
+func newAdjustWorld(t *testing.T, st suite.Suite, capture bool) (*bankWorld, *adjustLost, msg.XID) {
 	t.Helper()
 	lossy := &adjustLost{}
 	b := newBankWorld(t, func(issuer gateway.Issuer) *world {
 		lossy.Issuer = issuer
-		return newWorldWith(t, suite.NewModern(), 1, lossy)
+		return newWorldWith(t, st, 1, lossy)
 	})
 	pu, res, err := b.pay(0, "a lamp", 25_00)
 	if err != nil || res.Completion != msg.AuthorizationAccepted {
@@ -107,53 +107,61 @@ func nothingLeft(t *testing.T, b *bankWorld) {
 // once is a duplicate, one after ReconcileAfter has the claim reconciled
 // first and is answered success — the hold released once.
 func TestDuplicateAuthRevReqReconciles(t *testing.T) {
-	ctx := context.Background()
-	b, lossy, xid := newAdjustWorld(t, false)
-	lossy.mode.Store(adjustLose)
-	if code, err := b.l.Merchant.ReverseAuthorization(ctx, xid, lab.USD(0)); err != nil || code != msg.AuthRevUnspecifiedFailure {
-		t.Fatalf("reversal, answer lost: %v, %v", code, err)
+	for _, st := range suites() {
+		t.Run(string(st.ID()), func(t *testing.T) {
+			ctx := context.Background()
+			b, lossy, xid := newAdjustWorld(t, st, false)
+			lossy.mode.Store(adjustLose)
+			if code, err := b.l.Merchant.ReverseAuthorization(ctx, xid, lab.USD(0)); err != nil || code != msg.AuthRevUnspecifiedFailure {
+				t.Fatalf("reversal, answer lost: %v, %v", code, err)
+			}
+			b.funds(0, 0)
+			lossy.mode.Store(adjustPass)
+			if code, err := b.l.Merchant.ReverseAuthorization(ctx, xid, lab.USD(0)); err != nil || code != msg.AuthRevDuplicateRequest {
+				t.Fatalf("reversal again at once: %v, %v", code, err)
+			}
+			if a := b.authorization(xid); a.State != "reversing" {
+				t.Fatalf("after the duplicate: %+v", a)
+			}
+			b.clock.Set(b.t0.Add(2 * time.Minute))
+			if code, err := b.l.Merchant.ReverseAuthorization(ctx, xid, lab.USD(0)); err != nil || code != msg.AuthRevSuccess {
+				t.Fatalf("reversal after ReconcileAfter: %v, %v", code, err)
+			}
+			if a := b.authorization(xid); a.State != "reversed" || a.Amount != 0 {
+				t.Fatalf("reconciled: %+v", a)
+			}
+			b.funds(0, 0)
+			nothingLeft(t, b)
+		})
 	}
-	b.funds(0, 0)
-	lossy.mode.Store(adjustPass)
-	if code, err := b.l.Merchant.ReverseAuthorization(ctx, xid, lab.USD(0)); err != nil || code != msg.AuthRevDuplicateRequest {
-		t.Fatalf("reversal again at once: %v, %v", code, err)
-	}
-	if a := b.authorization(xid); a.State != "reversing" {
-		t.Fatalf("after the duplicate: %+v", a)
-	}
-	b.clock.Set(b.t0.Add(2 * time.Minute))
-	if code, err := b.l.Merchant.ReverseAuthorization(ctx, xid, lab.USD(0)); err != nil || code != msg.AuthRevSuccess {
-		t.Fatalf("reversal after ReconcileAfter: %v, %v", code, err)
-	}
-	if a := b.authorization(xid); a.State != "reversed" || a.Amount != 0 {
-		t.Fatalf("reconciled: %+v", a)
-	}
-	b.funds(0, 0)
-	nothingLeft(t, b)
 }
 
 // TestDuplicateCapRevReqReconciles: the same for a capture reversal.
 func TestDuplicateCapRevReqReconciles(t *testing.T) {
-	ctx := context.Background()
-	b, lossy, xid := newAdjustWorld(t, true)
-	lossy.mode.Store(adjustLose)
-	if code, err := b.l.Merchant.ReverseCapture(ctx, xid); err != nil || code != msg.CapRevOrCredUnspecifiedFailure {
-		t.Fatalf("capture reversal, answer lost: %v, %v", code, err)
+	for _, st := range suites() {
+		t.Run(string(st.ID()), func(t *testing.T) {
+			ctx := context.Background()
+			b, lossy, xid := newAdjustWorld(t, st, true)
+			lossy.mode.Store(adjustLose)
+			if code, err := b.l.Merchant.ReverseCapture(ctx, xid); err != nil || code != msg.CapRevOrCredUnspecifiedFailure {
+				t.Fatalf("capture reversal, answer lost: %v, %v", code, err)
+			}
+			b.funds(0, 0)
+			lossy.mode.Store(adjustPass)
+			if code, err := b.l.Merchant.ReverseCapture(ctx, xid); err != nil || code != msg.CapRevOrCredDuplicateRequest {
+				t.Fatalf("capture reversal again at once: %v, %v", code, err)
+			}
+			b.clock.Set(b.t0.Add(2 * time.Minute))
+			if code, err := b.l.Merchant.ReverseCapture(ctx, xid); err != nil || code != msg.CapRevOrCredSuccess {
+				t.Fatalf("capture reversal after ReconcileAfter: %v, %v", code, err)
+			}
+			if a := b.authorization(xid); a.State != "capture-reversed" {
+				t.Fatalf("reconciled: %+v", a)
+			}
+			b.funds(0, 0)
+			nothingLeft(t, b)
+		})
 	}
-	b.funds(0, 0)
-	lossy.mode.Store(adjustPass)
-	if code, err := b.l.Merchant.ReverseCapture(ctx, xid); err != nil || code != msg.CapRevOrCredDuplicateRequest {
-		t.Fatalf("capture reversal again at once: %v, %v", code, err)
-	}
-	b.clock.Set(b.t0.Add(2 * time.Minute))
-	if code, err := b.l.Merchant.ReverseCapture(ctx, xid); err != nil || code != msg.CapRevOrCredSuccess {
-		t.Fatalf("capture reversal after ReconcileAfter: %v, %v", code, err)
-	}
-	if a := b.authorization(xid); a.State != "capture-reversed" {
-		t.Fatalf("reconciled: %+v", a)
-	}
-	b.funds(0, 0)
-	nothingLeft(t, b)
 }
 
 // TestDuplicateCredReqAndCredRevReqReconcile: a credit whose answer was
@@ -162,46 +170,50 @@ func TestDuplicateCapRevReqReconciles(t *testing.T) {
 // the money credited once. A credit reversal whose answer was lost goes
 // the same way.
 func TestDuplicateCredReqAndCredRevReqReconcile(t *testing.T) {
-	ctx := context.Background()
-	b, lossy, xid := newAdjustWorld(t, true)
-	lossy.mode.Store(adjustLose)
-	if code, err := b.l.Merchant.Credit(ctx, xid, lab.USD(10_00)); err != nil || code != msg.CapRevOrCredUnspecifiedFailure {
-		t.Fatalf("credit, answer lost: %v, %v", code, err)
-	}
-	b.funds(0, -15_00)
-	lossy.mode.Store(adjustPass)
-	if code, err := b.l.Merchant.ReverseCredit(ctx, xid, lab.USD(10_00)); err != nil || code != msg.CapRevOrCredUnspecifiedFailure {
-		t.Fatalf("credit reversal while the credit is unknown: %v, %v; want unspecifiedFailure", code, err)
-	}
-	b.funds(0, -15_00)
-	if code, err := b.l.Merchant.Credit(ctx, xid, lab.USD(10_00)); err != nil || code != msg.CapRevOrCredDuplicateRequest {
-		t.Fatalf("credit again at once: %v, %v", code, err)
-	}
-	b.clock.Set(b.t0.Add(2 * time.Minute))
-	if code, err := b.l.Merchant.Credit(ctx, xid, lab.USD(10_00)); err != nil || code != msg.CapRevOrCredSuccess {
-		t.Fatalf("credit after ReconcileAfter: %v, %v", code, err)
-	}
-	b.funds(0, -15_00)
-	nothingLeft(t, b)
+	for _, st := range suites() {
+		t.Run(string(st.ID()), func(t *testing.T) {
+			ctx := context.Background()
+			b, lossy, xid := newAdjustWorld(t, st, true)
+			lossy.mode.Store(adjustLose)
+			if code, err := b.l.Merchant.Credit(ctx, xid, lab.USD(10_00)); err != nil || code != msg.CapRevOrCredUnspecifiedFailure {
+				t.Fatalf("credit, answer lost: %v, %v", code, err)
+			}
+			b.funds(0, -15_00)
+			lossy.mode.Store(adjustPass)
+			if code, err := b.l.Merchant.ReverseCredit(ctx, xid, lab.USD(10_00)); err != nil || code != msg.CapRevOrCredUnspecifiedFailure {
+				t.Fatalf("credit reversal while the credit is unknown: %v, %v; want unspecifiedFailure", code, err)
+			}
+			b.funds(0, -15_00)
+			if code, err := b.l.Merchant.Credit(ctx, xid, lab.USD(10_00)); err != nil || code != msg.CapRevOrCredDuplicateRequest {
+				t.Fatalf("credit again at once: %v, %v", code, err)
+			}
+			b.clock.Set(b.t0.Add(2 * time.Minute))
+			if code, err := b.l.Merchant.Credit(ctx, xid, lab.USD(10_00)); err != nil || code != msg.CapRevOrCredSuccess {
+				t.Fatalf("credit after ReconcileAfter: %v, %v", code, err)
+			}
+			b.funds(0, -15_00)
+			nothingLeft(t, b)
 
-	lossy.mode.Store(adjustLose)
-	if code, err := b.l.Merchant.ReverseCredit(ctx, xid, lab.USD(4_00)); err != nil || code != msg.CapRevOrCredUnspecifiedFailure {
-		t.Fatalf("credit reversal, answer lost: %v, %v", code, err)
-	}
-	b.funds(0, -19_00)
-	lossy.mode.Store(adjustPass)
-	if code, err := b.l.Merchant.ReverseCredit(ctx, xid, lab.USD(4_00)); err != nil || code != msg.CapRevOrCredDuplicateRequest {
-		t.Fatalf("credit reversal again at once: %v, %v", code, err)
-	}
-	b.clock.Set(b.t0.Add(4 * time.Minute))
-	if code, err := b.l.Merchant.ReverseCredit(ctx, xid, lab.USD(4_00)); err != nil || code != msg.CapRevOrCredSuccess {
-		t.Fatalf("credit reversal after ReconcileAfter: %v, %v", code, err)
-	}
-	b.funds(0, -19_00)
-	nothingLeft(t, b)
-	// 6.00 stays credited: no more than 19.00 can be credited now.
-	if code, err := b.l.Merchant.Credit(ctx, xid, lab.USD(19_01)); err != nil || code != msg.CapRevOrCredAmountError {
-		t.Fatalf("credit above what is left: %v, %v", code, err)
+			lossy.mode.Store(adjustLose)
+			if code, err := b.l.Merchant.ReverseCredit(ctx, xid, lab.USD(4_00)); err != nil || code != msg.CapRevOrCredUnspecifiedFailure {
+				t.Fatalf("credit reversal, answer lost: %v, %v", code, err)
+			}
+			b.funds(0, -19_00)
+			lossy.mode.Store(adjustPass)
+			if code, err := b.l.Merchant.ReverseCredit(ctx, xid, lab.USD(4_00)); err != nil || code != msg.CapRevOrCredDuplicateRequest {
+				t.Fatalf("credit reversal again at once: %v, %v", code, err)
+			}
+			b.clock.Set(b.t0.Add(4 * time.Minute))
+			if code, err := b.l.Merchant.ReverseCredit(ctx, xid, lab.USD(4_00)); err != nil || code != msg.CapRevOrCredSuccess {
+				t.Fatalf("credit reversal after ReconcileAfter: %v, %v", code, err)
+			}
+			b.funds(0, -19_00)
+			nothingLeft(t, b)
+			// 6.00 stays credited: no more than 19.00 can be credited now.
+			if code, err := b.l.Merchant.Credit(ctx, xid, lab.USD(19_01)); err != nil || code != msg.CapRevOrCredAmountError {
+				t.Fatalf("credit above what is left: %v, %v", code, err)
+			}
+		})
 	}
 }
 
@@ -211,32 +223,36 @@ func TestDuplicateCredReqAndCredRevReqReconcile(t *testing.T) {
 // take back, and the credit counter is where it started — a full credit
 // goes through, one cent more does not.
 func TestCredRevReqAgainstRefusedCredit(t *testing.T) {
-	ctx := context.Background()
-	b, lossy, xid := newAdjustWorld(t, true)
-	lossy.mode.Store(adjustDrop)
-	if code, err := b.l.Merchant.Credit(ctx, xid, lab.USD(10_00)); err != nil || code != msg.CapRevOrCredUnspecifiedFailure {
-		t.Fatalf("credit, no answer: %v, %v", code, err)
+	for _, st := range suites() {
+		t.Run(string(st.ID()), func(t *testing.T) {
+			ctx := context.Background()
+			b, lossy, xid := newAdjustWorld(t, st, true)
+			lossy.mode.Store(adjustDrop)
+			if code, err := b.l.Merchant.Credit(ctx, xid, lab.USD(10_00)); err != nil || code != msg.CapRevOrCredUnspecifiedFailure {
+				t.Fatalf("credit, no answer: %v, %v", code, err)
+			}
+			lossy.mode.Store(adjustPass)
+			for range 2 {
+				if code, err := b.l.Merchant.ReverseCredit(ctx, xid, lab.USD(10_00)); err != nil || code != msg.CapRevOrCredUnspecifiedFailure {
+					t.Fatalf("credit reversal while the credit is unknown: %v, %v; want unspecifiedFailure", code, err)
+				}
+				b.funds(0, -25_00)
+			}
+			lossy.mode.Store(adjustRefuse)
+			b.clock.Set(b.t0.Add(2 * time.Minute))
+			if code, err := b.l.Merchant.ReverseCredit(ctx, xid, lab.USD(10_00)); err != nil || code != msg.CapRevOrCredOriginalNotFound {
+				t.Fatalf("credit reversal after the credit was refused: %v, %v; want originalNotFound", code, err)
+			}
+			b.funds(0, -25_00)
+			nothingLeft(t, b)
+			lossy.mode.Store(adjustPass)
+			if code, err := b.l.Merchant.Credit(ctx, xid, lab.USD(25_01)); err != nil || code != msg.CapRevOrCredAmountError {
+				t.Fatalf("credit above the capture: %v, %v", code, err)
+			}
+			if code, err := b.l.Merchant.Credit(ctx, xid, lab.USD(25_00)); err != nil || code != msg.CapRevOrCredSuccess {
+				t.Fatalf("credit of the whole capture: %v, %v", code, err)
+			}
+			b.funds(0, 0)
+		})
 	}
-	lossy.mode.Store(adjustPass)
-	for range 2 {
-		if code, err := b.l.Merchant.ReverseCredit(ctx, xid, lab.USD(10_00)); err != nil || code != msg.CapRevOrCredUnspecifiedFailure {
-			t.Fatalf("credit reversal while the credit is unknown: %v, %v; want unspecifiedFailure", code, err)
-		}
-		b.funds(0, -25_00)
-	}
-	lossy.mode.Store(adjustRefuse)
-	b.clock.Set(b.t0.Add(2 * time.Minute))
-	if code, err := b.l.Merchant.ReverseCredit(ctx, xid, lab.USD(10_00)); err != nil || code != msg.CapRevOrCredOriginalNotFound {
-		t.Fatalf("credit reversal after the credit was refused: %v, %v; want originalNotFound", code, err)
-	}
-	b.funds(0, -25_00)
-	nothingLeft(t, b)
-	lossy.mode.Store(adjustPass)
-	if code, err := b.l.Merchant.Credit(ctx, xid, lab.USD(25_01)); err != nil || code != msg.CapRevOrCredAmountError {
-		t.Fatalf("credit above the capture: %v, %v", code, err)
-	}
-	if code, err := b.l.Merchant.Credit(ctx, xid, lab.USD(25_00)); err != nil || code != msg.CapRevOrCredSuccess {
-		t.Fatalf("credit of the whole capture: %v, %v", code, err)
-	}
-	b.funds(0, 0)
 }

@@ -12,6 +12,7 @@ import (
 	"crypto"
 	"encoding/asn1"
 	"errors"
+	"fmt"
 
 	"github.com/setpay/setpay/encap"
 	"github.com/setpay/setpay/msg"
@@ -167,7 +168,7 @@ func checkAuthRev(a *store.Authorization, merchantID string, newAmt msg.Currency
 // HandleCapRevReq reverses captures in full: the money goes back to the
 // cardholder and the authorization is done with.
 func (g *Gateway) HandleCapRevReq(ctx context.Context, req *msg.CapRevReq) (*msg.CapRevRes, error) {
-	tbe, err := g.capRevOrCred(ctx, "CapRevReq", req.CapRevReqTBE, msg.OIDCapRevReqTBS, msg.OIDCapRevReqTBE,
+	tbe, err := g.capRevOrCred(ctx, "CapRevReq", req.CapRevReqTBE, req.CapTokenSeq, msg.OIDCapRevReqTBS, msg.OIDCapRevReqTBE,
 		msg.OIDCapRevResData, msg.OIDCapRevResTBE, g.reverseCapture)
 	if err != nil {
 		return nil, err
@@ -178,7 +179,7 @@ func (g *Gateway) HandleCapRevReq(ctx context.Context, req *msg.CapRevReq) (*msg
 // HandleCredReq credits back part or all of what was captured; the
 // credits of one transaction never add up to more than its capture.
 func (g *Gateway) HandleCredReq(ctx context.Context, req *msg.CredReq) (*msg.CredRes, error) {
-	tbe, err := g.capRevOrCred(ctx, "CredReq", req.CredReqTBE, msg.OIDCredReqTBS, msg.OIDCredReqTBE,
+	tbe, err := g.capRevOrCred(ctx, "CredReq", req.CredReqTBE, req.CapTokenSeq, msg.OIDCredReqTBS, msg.OIDCredReqTBE,
 		msg.OIDCredResData, msg.OIDCredResTBE, g.credit)
 	if err != nil {
 		return nil, err
@@ -188,7 +189,7 @@ func (g *Gateway) HandleCredReq(ctx context.Context, req *msg.CredReq) (*msg.Cre
 
 // HandleCredRevReq reverses credits: never more than has been credited.
 func (g *Gateway) HandleCredRevReq(ctx context.Context, req *msg.CredRevReq) (*msg.CredRevRes, error) {
-	tbe, err := g.capRevOrCred(ctx, "CredRevReq", req.CredRevReqTBE, msg.OIDCredRevReqTBS, msg.OIDCredRevReqTBE,
+	tbe, err := g.capRevOrCred(ctx, "CredRevReq", req.CredRevReqTBE, req.CapTokenSeq, msg.OIDCredRevReqTBS, msg.OIDCredRevReqTBE,
 		msg.OIDCredRevResData, msg.OIDCredRevResTBE, g.reverseCredit)
 	if err != nil {
 		return nil, err
@@ -202,7 +203,7 @@ type itemOp func(ctx context.Context, merchantID string, a *store.Authorization,
 
 // capRevOrCred runs the steps the three share and applies op to each item.
 // It returns the response envelope.
-func (g *Gateway) capRevOrCred(ctx context.Context, kind string, env []byte, ctTBS, ctTBE, ctRes, ctResTBE asn1.ObjectIdentifier,
+func (g *Gateway) capRevOrCred(ctx context.Context, kind string, env []byte, seq *msg.CapTokenSeq, ctTBS, ctTBE, ctRes, ctResTBE asn1.ObjectIdentifier,
 	op itemOp) ([]byte, error) {
 	cfg := g.cfg
 	st := cfg.Suite
@@ -220,6 +221,12 @@ func (g *Gateway) capRevOrCred(ctx context.Context, kind string, env []byte, ctT
 	}
 	if err := g.checkAddressed(kind, data.PGThumb, data.Expiry); err != nil {
 		return nil, err
+	}
+	// The CapTokenSeq beside the signed data, checked against its signed
+	// digest before the replay cache, as on CapReq (captoken.go).
+	tokens, err := g.tokenSeq(seq, tbs.HCapTokenSeq, len(data.CapRevOrCredReqItemSeq))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", kind, err)
 	}
 	if err := g.remember(ctx, kind, data.Expiry, data.CapRevOrCredRRTags.RRPID, data.CapRevOrCredReqItemSeq[0].TransIDs.XID); err != nil {
 		return nil, err
@@ -239,7 +246,10 @@ func (g *Gateway) capRevOrCred(ctx context.Context, kind string, env []byte, ctT
 		rrpid := data.CapRevOrCredRRTags.RRPID
 		var entry store.XID
 		copy(entry[:], digest(crypto.SHA256, []byte("setpay batch entry\x00"+kind+"\x00"), rrpid[:], xid[:], []byte{byte(i >> 8), byte(i)}))
-		code := g.applyItem(ctx, kind, mr.merchantID, xid, amt, entry, op)
+		code := g.checkItemCapToken(kind, tokens[i], mr.merchantID, item)
+		if code == msg.CapRevOrCredSuccess {
+			code = g.applyItem(ctx, kind, mr.merchantID, xid, amt, entry, op)
+		}
 		cfg.Log.Info("capture reversal or credit", "kind", kind, "merchant", mr.merchantID, "result", code.String())
 		res.CapRevOrCredResItemSeq = append(res.CapRevOrCredResItemSeq, msg.CapRevOrCredResItem{
 			TransIDs: item.TransIDs, AuthRRPID: item.AuthRRPID, CapRevOrCredCode: code, CapRevOrCredActualAmt: amt,
@@ -301,16 +311,16 @@ var itemKinds = map[string]store.EntryKind{
 
 // settleFirst finishes the movements left open on authorization xid
 // before an item of kind claims anything, as a CapReq does (reconcile.go),
-// and says whether the item is answered already (done, with code):
+// and says whether the item is answered already (done, with code): a
+// movement of the same kind and amount still open is this item asked
+// again after its answer was lost — done, with success once
+// reconciliation settles it so, with duplicateRequest while it may still
+// be with the issuer (too young to reconcile, or no answer).
 //
-//   - a movement of the same kind and amount still open is this item
-//     asked again after its answer was lost: done, with success once
-//     reconciliation settles it so, with duplicateRequest while it may
-//     still be with the issuer (too young to reconcile, or no answer);
-//   - a credit reversal while a credit's outcome is unknown is refused
-//     with unspecifiedFailure, "ask again": a credit the issuer turns
-//     down gives its amount back to the credit counter, which the
-//     reversal must not have taken first.
+// A credit reversal while a credit's outcome is unknown (or a credit or
+// capture reversal while a credit reversal's is) is refused by the store
+// when it claims (store.ErrClaimOpen; moveClaimed), not here: a look at
+// the claims now would miss one made between it and the claim.
 //
 // again reports that something was reconciled, so the record must be
 // read afresh.
@@ -336,11 +346,8 @@ func (g *Gateway) settleFirst(ctx context.Context, kind, merchantID string, xid 
 		return msg.CapRevOrCredUnspecifiedFailure, true, true
 	}
 	for _, c := range open {
-		switch {
-		case c.Kind == want && c.MerchantID == merchantID && c.Amount == amt.Amount:
+		if c.Kind == want && c.MerchantID == merchantID && c.Amount == amt.Amount {
 			return msg.CapRevOrCredDuplicateRequest, true, true
-		case want == store.EntryCreditReversal && c.Kind == store.EntryCredit:
-			return msg.CapRevOrCredUnspecifiedFailure, true, true
 		}
 	}
 	return 0, false, true
@@ -386,6 +393,12 @@ func (g *Gateway) reverseCredit(ctx context.Context, merchantID string, a *store
 // with outOfBounds — asks the issuer and settles the claim with the
 // answer and its batch entry in one transaction. No answer leaves the
 // claim for reconciliation: the money may have moved.
+//
+// A claim moving the credit counter the other way from one still open is
+// refused with unspecifiedFailure, "ask again" (store.ErrClaimOpen): a
+// credit the issuer turns down gives its amount back to the counter, and
+// a credit reversal turned down takes its amount back, so neither may
+// overlap a movement that counted on the other's amount.
 func (g *Gateway) moveClaimed(ctx context.Context, c *store.GatewayClaim, outOfBounds msg.CapRevOrCredCode) msg.CapRevOrCredCode {
 	err := g.claims.PutClaim(ctx, c, func(a *store.Authorization) error {
 		if a.State != stateCaptured {
@@ -396,6 +409,9 @@ func (g *Gateway) moveClaimed(ctx context.Context, c *store.GatewayClaim, outOfB
 	switch {
 	case errors.Is(err, errNoChange):
 		return msg.CapRevOrCredOriginalNotFound
+	case errors.Is(err, store.ErrClaimOpen):
+		g.cfg.Log.Info("claim refused: an opposite movement is with the issuer", "kind", string(c.Kind), "xid", c.AuthXID.String())
+		return msg.CapRevOrCredUnspecifiedFailure
 	case errors.Is(err, store.ErrConflict):
 		return outOfBounds
 	case err != nil:

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -149,13 +150,25 @@ type GatewayClaim struct {
 	Created      time.Time
 }
 
+// ErrClaimOpen is returned, wrapped, by PutClaim when a claim on the same
+// authorization moves the same counter the other way and has no outcome
+// yet. Abandoning either of two such claims would move the counter back
+// across a bound the other was checked against — a credit the issuer
+// turns down would give back what a credit reversal already took — so
+// opposite moves never overlap: the later one is refused, to be asked
+// again once the earlier is settled.
+var ErrClaimOpen = errors.New("store: an opposite claim is open")
+
 // GatewayClaimStore keeps claims, in the database of the authorizations
 // and batches.
 type GatewayClaimStore interface {
 	// PutClaim stores c and applies update to authorization c.AuthXID (and
 	// c's counter move), in one transaction. ErrConflict if c.ID exists
-	// or the counter would leave its bounds; an error from update aborts
-	// all.
+	// or the counter would leave its bounds; ErrClaimOpen if a claim on
+	// the same authorization moves the same counter the other way; an
+	// error from update aborts all. The ErrClaimOpen check and the insert
+	// are one atomic step: two claims racing each other cannot both pass
+	// it.
 	PutClaim(ctx context.Context, c *GatewayClaim, update func(a *Authorization) error) error
 	// Claims returns up to max claims, oldest first; with authXID set,
 	// only that authorization's.

@@ -64,6 +64,9 @@ func (db *DB) PutClaim(ctx context.Context, c *store.GatewayClaim, update func(a
 			return err
 		}
 		if c.Counter != nil {
+			if err := noOppositeClaim(ctx, tx, c); err != nil {
+				return err
+			}
 			if err := moveCounter(ctx, tx, c.Counter, c.CounterDelta, c.CounterLimit); err != nil {
 				return err
 			}
@@ -82,6 +85,29 @@ func (db *DB) PutClaim(ctx context.Context, c *store.GatewayClaim, update func(a
 		}
 		return nil
 	})
+}
+
+// noOppositeClaim returns ErrClaimOpen if a claim on c's authorization
+// moves c's counter the other way. The transaction is IMMEDIATE (Open's
+// _txlock), so no claim can be inserted between this look and c's.
+func noOppositeClaim(ctx context.Context, tx *sql.Tx, c *store.GatewayClaim) error {
+	opposite := `counter_delta < 0`
+	switch {
+	case c.CounterDelta == 0:
+		return nil
+	case c.CounterDelta < 0:
+		opposite = `counter_delta > 0`
+	}
+	var id []byte
+	err := tx.QueryRowContext(ctx, `SELECT id FROM gateway_claims WHERE auth_xid = ? AND counter = ? AND `+opposite+` LIMIT 1`,
+		c.AuthXID[:], c.Counter).Scan(&id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("sqlite: claim %s: %w", c.ID, err)
+	}
+	return fmt.Errorf("claim %s: claim %x moves its counter the other way: %w", c.ID, id, store.ErrClaimOpen)
 }
 
 // Claims returns up to max claims, oldest first.
