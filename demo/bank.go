@@ -13,7 +13,6 @@ import (
 	"github.com/setpay/setpay/banklink"
 	"github.com/setpay/setpay/lab"
 	"github.com/setpay/setpay/msg"
-	"github.com/setpay/setpay/store"
 	"github.com/setpay/setpay/wallet"
 )
 
@@ -25,42 +24,8 @@ const Bank = "bank"
 // bank's acquirer side must know (ISO 8583 DE 42) before it approves.
 const MerchantID = "MER-0001"
 
-// SeedLimit is the credit limit of every card SeedBank opens, in cents:
-// enough for the longest demo run (MaxPurchases purchases on one card).
-const SeedLimit = 100_000_00
-
 // CardPAN returns the card number lab gives its cardholder i (from 0).
 func CardPAN(i int) string { return lab.CardPAN(i) }
-
-// SeedBank opens, in l, the settlement account of the demo's merchant and
-// the card accounts of the demo's first n cardholders (CardPAN), each with
-// limit SeedLimit and an opening balance of zero. The cards expire as lab's
-// do, three years after now, so a demo run in the same month matches them.
-// Accounts already open are left as they are; it returns how many it opened.
-func SeedBank(ctx context.Context, l *bank.Ledger, n int, now time.Time) (int, error) {
-	if n < 1 || n > MaxCardholders {
-		return 0, fmt.Errorf("demo: seeding %d cards: want 1 to %d", n, MaxCardholders)
-	}
-	opened := 0
-	_, err := l.OpenMerchant(ctx, MerchantID, "Corner Bookshop", 840)
-	switch {
-	case err == nil:
-		opened++
-	case !errors.Is(err, store.ErrConflict):
-		return opened, fmt.Errorf("demo: seeding the merchant: %w", err)
-	}
-	expiry := now.AddDate(3, 0, 0).Format("0601")
-	for i := range n {
-		_, err := l.OpenCard(ctx, bank.Card{PAN: CardPAN(i), Expiry: expiry, Holder: fmt.Sprintf("cardholder %d", i+1), Currency: 840, Limit: SeedLimit})
-		switch {
-		case err == nil:
-			opened++
-		case !errors.Is(err, store.ErrConflict):
-			return opened, fmt.Errorf("demo: seeding card %d: %w", i+1, err)
-		}
-	}
-	return opened, nil
-}
 
 // BankMessage is one ISO 8583 message between the gateway and the issuer
 // host, as it crossed the link. It keeps the bytes for the confidentiality
@@ -87,7 +52,7 @@ type LedgerCard struct {
 	Balance  int64
 }
 
-// LedgerCheck is the in-process bank's books after the run.
+// LedgerCheck is the bank's books after the run.
 type LedgerCheck struct {
 	Cards []LedgerCard
 	// Audit is bank.Ledger.Audit's verdict: nil means every entry balanced
@@ -106,6 +71,7 @@ type issuer struct {
 	srv      *iso8583.Server
 	done     chan error
 	client   *iso8583.Client
+	office   *backOffice // the acquirer's back office, on a link of its own
 	link     *banklink.Link
 	rec      isoRecorder
 	cards    []LedgerCard
@@ -129,7 +95,13 @@ func startIssuer(dir, addr string, gp *party) (*issuer, error) {
 			return nil, fmt.Errorf("demo: bank socket: %w", err)
 		}
 		is.addr = ln.Addr().String()
-		is.srv = &iso8583.Server{Handler: bank.NewHost(bank.NewIssuer(is.ledger), p.log).Handle, Log: p.log, GracePeriod: 2 * time.Second}
+		host, err := NewBankHost(p.db, is.ledger, p.log)
+		if err != nil {
+			ln.Close()
+			p.close()
+			return nil, err
+		}
+		is.srv = &iso8583.Server{Handler: host.Handle, Log: p.log, GracePeriod: 2 * time.Second}
 		is.done = make(chan error, 1)
 		go func() { is.done <- is.srv.Serve(ln) }()
 	}
@@ -144,6 +116,7 @@ func startIssuer(dir, addr string, gp *party) (*issuer, error) {
 			return &tapConn{Conn: c, rec: &is.rec}, nil
 		},
 	})
+	is.office = newBackOffice(is.addr, gp.log)
 	is.link = banklink.New(is.client, banklink.Config{AcquirerID: "4711", Log: gp.log, Store: gp.db})
 	return is, nil
 }
@@ -175,8 +148,10 @@ func (is *issuer) open(ctx context.Context, l *lab.Lab, limit int64) error {
 }
 
 // issuerWait bounds how long the demo waits for an issuer host to answer
-// its echo: long enough for 'setpay bank --seed' to open its accounts.
-const issuerWait = 10 * time.Second
+// its echo: long enough for 'setpay bank --seed', started a moment before,
+// to open its accounts (well under a second) and listen; short enough
+// that a bank that is not there is reported promptly.
+const issuerWait = 3 * time.Second
 
 // waitHealthy sends network management echoes (0800) until one is
 // answered 00: an external host may still be starting. Bounded in count
@@ -203,15 +178,25 @@ func (is *issuer) waitHealthy(ctx context.Context) error {
 	}
 	is.rec.take()
 	if err != nil {
+		if is.external {
+			return fmt.Errorf("demo: issuer host %s does not answer (is 'setpay bank --seed' running there?): %w", is.addr, err)
+		}
 		return fmt.Errorf("demo: issuer host %s does not answer: %w", is.addr, err)
 	}
 	return nil
 }
 
-// check audits the in-process bank's books and reads each card's position.
+// check audits the in-process bank's books and reads each card's
+// position; an external bank is asked for its own audit's verdict.
 func (is *issuer) check(ctx context.Context) (*LedgerCheck, error) {
 	if is.external {
-		return nil, nil
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		verdict, err := is.office.audit(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &LedgerCheck{Audit: verdict}, nil
 	}
 	lc := &LedgerCheck{Audit: is.ledger.Audit(ctx)}
 	for _, c := range is.cards {
@@ -232,7 +217,7 @@ func (is *issuer) close() error {
 		return nil
 	}
 	is.closed = true
-	err := is.client.Close()
+	err := errors.Join(is.client.Close(), is.office.close())
 	if is.srv != nil {
 		is.srv.Close()
 		if serr := <-is.done; !errors.Is(serr, iso8583.ErrServerClosed) {

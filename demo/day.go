@@ -138,21 +138,6 @@ type DayCard struct {
 	Held, Balance      int64 // read back from the bank
 }
 
-// dayAccount is a cardholder's opening position at the bank.
-type dayAccount struct{ opening, limit int64 }
-
-// dayAccounts are the day's cardholders' accounts: the third has too
-// little credit left for what it tries to buy. Cardholders beyond these
-// get the last but one.
-var dayAccounts = []dayAccount{{300_00, 1000_00}, {0, 500_00}, {0, 50_00}}
-
-func dayAccountOf(i int) dayAccount {
-	if i < len(dayAccounts) {
-		return dayAccounts[i]
-	}
-	return dayAccounts[1]
-}
-
 // shop is one of the day's merchants at work.
 type shop struct {
 	DayMerchant
@@ -161,6 +146,7 @@ type shop struct {
 	db      *sqlite.DB
 	wallets *transport.Client // the wallets' link to it
 	account string            // its settlement account at the bank
+	opening int64             // that account's balance in the morning
 	batch   *int64            // its gateway batch, opened in the morning
 	// What the day captured and refunded at this merchant.
 	captures       int
@@ -170,7 +156,7 @@ type shop struct {
 // card is a cardholder's account at the bank during the day.
 type card struct {
 	pan, account       string
-	open               dayAccount
+	open               bank.Funds // its position when the cardholder joined the day
 	captured, credited int64
 }
 
@@ -182,7 +168,6 @@ type day struct {
 	net   *network
 	is    *issuer
 	gw    *party
-	ac    *bank.Acquirer
 	t     *transcript
 	shops []*shop
 	cards []*card
@@ -203,9 +188,6 @@ type day struct {
 // runDay is run's counterpart for the day: it builds the ecosystem with a
 // second merchant, runs the day and checks the books.
 func runDay(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, gp *party, cas *authorities, is *issuer, t *transcript) error {
-	if is.external {
-		return errors.New("demo: the day needs the bank in process (its acquirer settles the merchants' batches)")
-	}
 	m2p, err := openParty(filepath.Join(rep.DataDir, Merchant2), Merchant2)
 	if err != nil {
 		return err
@@ -273,11 +255,7 @@ func runDay(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, 
 	if err != nil {
 		return err
 	}
-	ac, err := bank.NewAcquirer(is.ledger, DayFeeBPS)
-	if err != nil {
-		return fmt.Errorf("demo: the acquirer: %w", err)
-	}
-	d := &day{st: st, rep: rep, l: l, net: net, is: is, gw: gp, ac: ac, t: t, d: &Day{FeeBPS: DayFeeBPS},
+	d := &day{st: st, rep: rep, l: l, net: net, is: is, gw: gp, t: t, d: &Day{FeeBPS: DayFeeBPS},
 		cas: auths, review: rv, m2reg: m2, m2p: m2p, m2gw: m2gw}
 	rep.Day = d.d
 	d.shops = []*shop{
@@ -294,15 +272,15 @@ func runDay(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, 
 	net.serve(l)
 	net.servers = append(net.servers, startServer(m2ln, transport.Handler(d.shops[1].serve, m2p.log), m2p.log))
 	m2ln = nil
-	runErr := d.openAccounts(ctx)
-	if runErr == nil {
-		runErr = net.waitHealthy(ctx)
-	}
+	runErr := net.waitHealthy(ctx)
 	if runErr == nil {
 		runErr = healthy(ctx, m2URL)
 	}
 	if runErr == nil {
 		runErr = is.waitHealthy(ctx)
+	}
+	if runErr == nil {
+		runErr = d.openAccounts(ctx)
 	}
 	if runErr == nil {
 		d.header()
@@ -319,12 +297,13 @@ func runDay(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, 
 	if err := net.shutdown(shutCtx); err != nil && runErr == nil {
 		runErr = fmt.Errorf("demo: shutting down: %w", err)
 	}
-	if err := is.close(); err != nil && runErr == nil {
-		runErr = fmt.Errorf("demo: shutting down the bank link: %w", err)
-	}
-	// The books are checked whatever happened.
+	// The books are checked whatever happened, over the link, while the
+	// bank still answers.
 	if err := d.checkLedger(context.WithoutCancel(ctx)); err != nil && runErr == nil {
 		runErr = err
+	}
+	if err := is.close(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("demo: shutting down the bank link: %w", err)
 	}
 	if err := m2p.close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("demo: closing the second merchant's store: %w", err)
@@ -406,27 +385,78 @@ func checkDayRegistration(msgs []Message, cardholders int) error {
 	return nil
 }
 
-// openAccounts opens both merchants' settlement accounts and the
-// cardholders' card accounts at the bank.
+// openAccounts finds both merchants' settlement accounts and the
+// cardholders' card accounts at the bank and reads where they stand. The
+// bank in process is seeded first, as 'setpay bank --seed' seeds one of
+// its own: from Seed, with the card of the newcomer the day registers.
 func (d *day) openAccounts(ctx context.Context) error {
-	for _, s := range d.shops {
-		id, err := d.is.ledger.OpenMerchant(ctx, s.ID, s.Name, 840)
-		if err != nil {
-			return fmt.Errorf("demo: opening %s's bank account: %w", s.Name, err)
+	if !d.is.external {
+		// Seeded as of when lab issued the cards, so the expiry the bank
+		// keeps is theirs even if a month ended in between.
+		issued := time.Now()
+		if exp, err := time.Parse("200601", d.l.Cards[0].Expiry); err == nil {
+			issued = exp.AddDate(-3, 0, 0)
 		}
-		s.account = id
+		if _, err := SeedBank(ctx, d.is.ledger, Seed(len(d.l.Cards)+1, 0), issued); err != nil {
+			return err
+		}
+	}
+	for _, s := range d.shops {
+		if d.is.external {
+			// A bank of its own may hold captures from earlier runs in
+			// the merchant's open batch; the acquirer settles them
+			// first, so the day's batch holds the day's alone.
+			if err := d.settleEarlier(ctx, s); err != nil {
+				return err
+			}
+		}
+		id, f, err := d.is.office.position(ctx, "", s.ID, "merchant "+s.ID)
+		if err != nil {
+			return err
+		}
+		s.account, s.opening = id, f.Balance
 	}
 	for i, c := range d.l.Cards {
-		a := dayAccountOf(i)
-		// lab's expiry is YYYYMM, the bank's (ISO 8583 DE 14) YYMM.
-		id, err := d.is.ledger.OpenCard(ctx, bank.Card{PAN: c.PAN, Expiry: c.Expiry[2:], Holder: fmt.Sprintf("cardholder %d", i+1),
-			Currency: 840, Limit: a.limit, Opening: a.opening})
+		cd, err := d.cardAt(ctx, i, c.PAN)
 		if err != nil {
-			return fmt.Errorf("demo: opening card %d at the bank: %w", i+1, err)
+			return err
 		}
-		d.cards = append(d.cards, &card{pan: c.PAN, account: id, open: a})
+		d.cards = append(d.cards, cd)
 	}
 	return nil
+}
+
+// settleEarlier closes and settles what s's open batch at the acquirer
+// holds from before the day.
+func (d *day) settleEarlier(ctx context.Context, s *shop) error {
+	id, err := d.is.office.closeBatch(ctx, s.ID)
+	if err != nil || id == 0 {
+		return err
+	}
+	set, err := d.is.office.settle(ctx, id)
+	if err != nil {
+		return err
+	}
+	if set.Count > 0 {
+		d.t.printf("bank: merchant %s's open batch %d held %d item(s) from before the day; the acquirer settled it first (net %s)\n",
+			s.ID, id, set.Count, usd(set.Net))
+	}
+	return nil
+}
+
+// cardAt reads cardholder i's card account at the bank.
+func (d *day) cardAt(ctx context.Context, i int, pan string) (*card, error) {
+	id, f, err := d.is.office.position(ctx, pan, "", fmt.Sprintf("card %d (%s)", i+1, wallet.MaskPAN(pan)))
+	if err != nil {
+		return nil, err
+	}
+	return &card{pan: pan, account: id, open: f}, nil
+}
+
+// funds reads c's position at the bank now.
+func (d *day) funds(ctx context.Context, c *card) (bank.Funds, error) {
+	_, f, err := d.is.office.position(ctx, c.pan, "", "card "+wallet.MaskPAN(c.pan))
+	return f, err
 }
 
 func (d *day) header() {
@@ -437,64 +467,81 @@ func (d *day) header() {
 	for _, s := range d.shops {
 		t.printf("  %-9s  %s  store %s  %s (%s)\n", s.Party, s.URL, s.Dir, s.Name, s.ID)
 	}
-	t.printf("  bank       iso8583://%s  store %s  (issuer and acquirer in process; interchange %d.%02d%% of sales)\n",
-		d.rep.IssuerAddr, d.rep.BankDir, DayFeeBPS/100, DayFeeBPS%100)
+	if d.is.external {
+		t.printf("  bank       iso8583://%s  (external issuer and acquirer host; interchange %d.%02d%% of sales)\n",
+			d.rep.IssuerAddr, DayFeeBPS/100, DayFeeBPS%100)
+	} else {
+		t.printf("  bank       iso8583://%s  store %s  (issuer and acquirer in process; interchange %d.%02d%% of sales)\n",
+			d.rep.IssuerAddr, d.rep.BankDir, DayFeeBPS/100, DayFeeBPS%100)
+	}
 	for i, c := range d.cards {
-		t.printf("  wallet %d   card %s  opening balance %s, credit limit %s\n", i+1, wallet.MaskPAN(c.pan), usd(c.open.opening), usd(c.open.limit))
+		t.printf("  wallet %d   card %s  opening balance %s, credit limit %s\n", i+1, wallet.MaskPAN(c.pan), usd(c.open.Balance), usd(c.open.Limit))
 	}
 }
 
 // checkLedger reads the cardholders' accounts and the merchants'
-// settlement accounts back from the bank, checks them against what the
-// day did, and audits the books.
+// settlement accounts back from the bank, checks how far each moved
+// against what the day did, and has the bank audit its books. All of it
+// goes over the ISO 8583 link (backoffice.go): the audit runs where the
+// books are, and the demo reports the bank's verdict.
 func (d *day) checkLedger(ctx context.Context) error {
 	if d.cards == nil {
 		return nil
 	}
 	t := d.t
-	audit := d.is.ledger.Audit(ctx)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	audit, err := d.is.office.audit(ctx)
+	if err != nil {
+		return err
+	}
 	d.rep.Ledger = &LedgerCheck{Audit: audit}
 	t.printf("\nledger check (the bank's books, read back after the day):\n")
 	var errs []error
 	for i, c := range d.cards {
-		f, err := d.is.ledger.Funds(ctx, c.account)
+		f, err := d.funds(ctx, c)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("demo: reading card %d at the bank: %w", i+1, err))
 			continue
 		}
-		dc := DayCard{Card: wallet.MaskPAN(c.pan), Opening: c.open.opening, Limit: c.open.limit,
+		dc := DayCard{Card: wallet.MaskPAN(c.pan), Opening: c.open.Balance, Limit: c.open.Limit,
 			Captured: c.captured, Credited: c.credited, Held: f.Held, Balance: f.Balance}
 		d.d.Cards = append(d.d.Cards, dc)
 		d.rep.Ledger.Cards = append(d.rep.Ledger.Cards, LedgerCard{Card: dc.Card, Account: c.account, Opening: dc.Opening,
 			Held: f.Held, Captured: dc.Captured - dc.Credited, Balance: f.Balance})
-		want := c.open.opening - c.captured + c.credited
+		want := c.open.Balance - c.captured + c.credited
 		t.printf("  card %s  opening %s − captured %s + credited %s = %s; the bank: balance %s, held %s\n",
 			dc.Card, usd(dc.Opening), usd(dc.Captured), usd(dc.Credited), usd(want), usd(f.Balance), usd(f.Held))
 		if f.Balance != want {
 			errs = append(errs, fmt.Errorf("demo: card %d: the bank's balance is %s, the day leaves %s", i+1, usd(f.Balance), usd(want)))
 		}
-		if f.Held != 0 {
-			errs = append(errs, fmt.Errorf("demo: card %d: %s still held at the end of the day", i+1, usd(f.Held)))
+		if f.Held != c.open.Held {
+			errs = append(errs, fmt.Errorf("demo: card %d: %s held at the end of the day, %s in the morning", i+1, usd(f.Held), usd(c.open.Held)))
 		}
 	}
 	for _, s := range d.shops {
-		bal, err := d.is.ledger.Balance(ctx, s.account)
+		_, f, err := d.is.office.position(ctx, "", s.ID, "merchant "+s.ID)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("demo: reading %s's settlement account: %w", s.Name, err))
 			continue
 		}
-		want := s.sales - s.refunds - bank.Fee(s.sales, DayFeeBPS)
-		t.printf("  merchant %s  settlement account %s (sales − refunds − fee = %s)\n", s.ID, usd(bal), usd(want))
-		if bal != want {
-			errs = append(errs, fmt.Errorf("demo: %s's settlement account holds %s, want %s", s.Name, usd(bal), usd(want)))
+		net := s.sales - s.refunds - bank.Fee(s.sales, DayFeeBPS)
+		t.printf("  merchant %s  settlement account %s + sales − refunds − fee %s = %s; the bank: %s\n",
+			s.ID, usd(s.opening), usd(net), usd(s.opening+net), usd(f.Balance))
+		if f.Balance != s.opening+net {
+			errs = append(errs, fmt.Errorf("demo: %s's settlement account holds %s, want %s", s.Name, usd(f.Balance), usd(s.opening+net)))
 		}
 	}
+	where := "run by the bank in process"
+	if d.is.external {
+		where = "run by the bank at " + d.is.addr + " on its own books; its verdict came back over ISO 8583"
+	}
 	if audit != nil {
-		t.printf("  audit FAILED: %v\n", audit)
+		t.printf("  audit FAILED (%s): %v\n", where, audit)
 		errs = append(errs, fmt.Errorf("demo: the bank's ledger audit failed: %w", audit))
 	} else {
 		t.printf("  audit: every journal entry balanced (debits = credits), every balance equals its postings,\n")
-		t.printf("         every hold accounted for\n")
+		t.printf("         every hold accounted for (%s)\n", where)
 	}
 	return errors.Join(errs...)
 }
@@ -527,8 +574,6 @@ func checkDayConfidentiality(rep *Report) error {
 // checkDay checks and completes Options for the day.
 func (o *Options) checkDay() error {
 	switch {
-	case o.IssuerAddr != "":
-		return fmt.Errorf("demo: the day settles at the bank in process; with an external issuer host, run the %s scenario", ScenarioPurchases)
 	case o.Purchases != 0:
 		return fmt.Errorf("demo: the day has its own purchases; a number of purchases is for the %s scenario", ScenarioPurchases)
 	case o.Cardholders == 0:

@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/setpay/setpay/bank"
 	"github.com/setpay/setpay/ca"
 	"github.com/setpay/setpay/lab"
 	"github.com/setpay/setpay/merchant"
@@ -110,7 +109,8 @@ func (d *day) inquire(ctx context.Context, st *Step, pe *wallet.PendingError, rt
 // heldRegistration: a new cardholder applies, the issuer holds the request
 // for review; the wallet's first CertInqReq learns it is still pending,
 // the operator approves, the next CertInqRes carries the certificate. The
-// card's account is opened at the bank and the wallet joins the day.
+// card's account, open at the bank since it was seeded (the issuer issues
+// the card before its holder enrols), is read and the wallet joins the day.
 func (d *day) heldRegistration(ctx context.Context) error {
 	i := len(d.cards)
 	c := wallet.Card{PAN: lab.CardPAN(i), Expiry: time.Now().AddDate(3, 0, 0).Format("200601"), BrandID: dayBrand}
@@ -143,20 +143,18 @@ func (d *day) heldRegistration(ctx context.Context) error {
 	if err != nil {
 		return d.fail(st, "the new wallet: %w", err)
 	}
-	a := dayAccountOf(i)
-	acct, err := d.is.ledger.OpenCard(ctx, bank.Card{PAN: c.PAN, Expiry: c.Expiry[2:], Holder: fmt.Sprintf("cardholder %d", i+1),
-		Currency: 840, Limit: a.limit, Opening: a.opening})
+	cd, err := d.cardAt(ctx, i, c.PAN)
 	if err != nil {
-		return d.fail(st, "opening the card at the bank: %w", err)
+		return d.fail(st, "the card at the bank: %w", err)
 	}
-	d.cards = append(d.cards, &card{pan: c.PAN, account: acct, open: a})
+	d.cards = append(d.cards, cd)
 	d.l.Wallets = append(d.l.Wallets, w)
 	d.l.Cards = append(d.l.Cards, reg.Card)
 	d.rep.PANs = append(d.rep.PANs, c.PAN)
 	d.rep.Certificates[fmt.Sprintf("cardholder-%d", i+1)] = reg.Cert
 	d.held, d.heldReg = i, reg
 	d.t.printf("  wallet: CertInqRes says %s: certificate serial %s received; cardholder %d pays from here on (opening balance %s, credit limit %s)\n",
-		msg.RequestComplete, shortSerial(st.NewSerial), i+1, usd(a.opening), usd(a.limit))
+		msg.RequestComplete, shortSerial(st.NewSerial), i+1, usd(cd.open.Balance), usd(cd.open.Limit))
 	return nil
 }
 

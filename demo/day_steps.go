@@ -383,7 +383,7 @@ func (d *day) split(ctx context.Context) error {
 // the bank answers 51 and the wallet learns the order was rejected.
 func (d *day) decline(ctx context.Context) error {
 	c := d.cards[dayDeclined.cardholder]
-	before, err := d.is.ledger.Funds(ctx, c.account)
+	before, err := d.funds(ctx, c)
 	if err != nil {
 		return fmt.Errorf("demo: reading card %d at the bank: %w", dayDeclined.cardholder+1, err)
 	}
@@ -391,7 +391,7 @@ func (d *day) decline(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	after, err := d.is.ledger.Funds(ctx, c.account)
+	after, err := d.funds(ctx, c)
 	if err != nil {
 		return d.fail(st, "reading the card at the bank: %w", err)
 	}
@@ -411,7 +411,7 @@ func (d *day) reversal(ctx context.Context) error {
 		return err
 	}
 	s, c := d.shops[dayCancelled.shop], d.cards[dayCancelled.cardholder]
-	before, err := d.is.ledger.Funds(ctx, c.account)
+	before, err := d.funds(ctx, c)
 	if err != nil {
 		return d.fail(p, "reading the card at the bank: %w", err)
 	}
@@ -424,7 +424,7 @@ func (d *day) reversal(ctx context.Context) error {
 		return d.fail(p, "%w", err)
 	}
 	p.AuthRevCode = code
-	after, err := d.is.ledger.Funds(ctx, c.account)
+	after, err := d.funds(ctx, c)
 	if err != nil {
 		return d.fail(p, "reading the card at the bank: %w", err)
 	}
@@ -493,15 +493,15 @@ func (d *day) batchClose(ctx context.Context, s *shop) error {
 		return d.fail(st, "the gateway's batch holds %d captures for %s, the day made %d for %s",
 			bs.CaptureCount, formatAmount(bs.CaptureTotal), s.captures, usd(s.sales))
 	}
-	b, err := d.ac.OpenBatch(ctx, s.ID)
+	id, err := d.is.office.closeBatch(ctx, s.ID)
 	if err != nil {
 		return d.fail(st, "%w", err)
 	}
-	if b, err = d.ac.CloseBatch(ctx, b.ID); err != nil {
-		return d.fail(st, "%w", err)
+	if id == 0 {
+		return d.fail(st, "the acquirer holds no open batch of %s", s.ID)
 	}
-	d.t.printf("  bank: acquirer batch %d of merchant %s %s\n", b.ID, b.MerchantID, b.State)
-	s.batch = &b.ID // from here on, the acquirer's batch
+	d.t.printf("  bank: acquirer batch %d of merchant %s closed\n", id, s.ID)
+	s.batch = &id // from here on, the acquirer's batch
 	return nil
 }
 
@@ -511,7 +511,7 @@ func (d *day) settle(ctx context.Context) error {
 	st := d.step(StepSettle, "", 0, "the acquirer settles every closed batch: sales − refunds − interchange fee to each merchant")
 	d.t.printf("  %-8s  %-18s  %5s  %12s  %12s  %12s  %12s\n", "merchant", "", "items", "sales", "refunds", "fee", "net")
 	for _, s := range d.shops {
-		set, err := d.ac.Settle(ctx, *s.batch)
+		set, err := d.is.office.settle(ctx, *s.batch)
 		if err != nil {
 			return d.fail(st, "%w", err)
 		}
@@ -523,17 +523,17 @@ func (d *day) settle(ctx context.Context) error {
 				s.ID, usd(set.Sales), usd(set.Refunds), usd(set.Fee), usd(set.Net), usd(s.sales), usd(s.refunds), usd(fee))
 		}
 	}
-	lines, err := d.ac.Report(ctx)
-	if err != nil {
-		return d.fail(st, "%w", err)
-	}
-	d.d.Report = lines
 	d.t.printf("  settlement report (the acquirer's, over settled batches):\n")
-	for _, l := range lines {
+	for _, s := range d.shops {
+		l, err := d.is.office.report(ctx, s.ID)
+		if err != nil {
+			return d.fail(st, "%w", err)
+		}
+		d.d.Report = append(d.d.Report, l)
 		d.t.printf("    %s  %d batch(es), %d item(s), gross %s, fees %s, net %s\n", l.MerchantID, l.Batches, l.Count, usd(l.Gross), usd(l.Fees), usd(l.Net))
-	}
-	if len(lines) != len(d.shops) {
-		return d.fail(st, "the report has %d lines, want one per merchant", len(lines))
+		if l.Batches < 1 {
+			return d.fail(st, "the report has no settled batch of %s", s.ID)
+		}
 	}
 	return nil
 }

@@ -48,8 +48,8 @@ const (
 type Options struct {
 	Suite suite.ID // default suite.Modern
 	// Scenario is ScenarioDay or ScenarioPurchases. Empty means the day,
-	// unless Purchases or IssuerAddr is set: then the purchases, as
-	// before there was a day.
+	// unless Purchases is set: then the purchases, as before there was a
+	// day.
 	Scenario string
 	// Purchases is for ScenarioPurchases: default 1, at most MaxPurchases.
 	Purchases int
@@ -57,7 +57,7 @@ type Options struct {
 	// most MaxCardholders; purchases go round-robin.
 	Cardholders int
 	// Accounts is how many bank-account holders pay beside the
-	// cardholders (purchases scenario, in-process bank only): each
+	// cardholders (purchases scenario): each
 	// registers a bank account (an IBAN) at the cardholder CA and pays
 	// from it; purchases take turns over cardholders, then account
 	// holders. Default 0, at most MaxCardholders.
@@ -73,10 +73,12 @@ type Options struct {
 	OutDir string
 	// Quiet prints only the summary line.
 	Quiet bool
-	// IssuerAddr is the host:port of an external issuer host (setpay bank
-	// --seed) to route the gateway's authorizations and captures to. Empty:
-	// a bank host runs in process on a loopback port, its books in
-	// DataDir/bank/, and is audited after the run.
+	// IssuerAddr is the host:port of an external bank (setpay bank
+	// --seed, which opens the accounts of Seed) to route the gateway's
+	// authorizations and captures to; in the day, the acquirer's batch
+	// close, settlement and the ledger audit also run there, asked over
+	// ISO 8583 (backoffice.go). Empty: a bank runs in process on a
+	// loopback port, its books in DataDir/bank/.
 	IssuerAddr string
 }
 
@@ -110,8 +112,9 @@ type Report struct {
 	// BankMessages is every ISO 8583 message between the gateway and the
 	// issuer host, in the order it crossed (the readiness echoes left out).
 	BankMessages []BankMessage
-	// Ledger is the in-process bank's books after the run; nil with an
-	// external issuer host, whose books are its own.
+	// Ledger is the bank's books after the run. With an external bank
+	// (purchases scenario) it holds only the audit that bank ran, asked
+	// over ISO 8583: its accounts move across runs.
 	Ledger *LedgerCheck
 	// Certificates are the lab's certificates by name.
 	Certificates map[string][]byte
@@ -200,6 +203,13 @@ func Run(ctx context.Context, opts Options, out io.Writer) (*Report, error) {
 	defer is.closeFiles()
 	defer is.close()
 	rep.IssuerAddr = is.addr
+	if is.external {
+		// Before anything is built: a bank that is not there fails the
+		// run in seconds, not after every party has enrolled.
+		if err := is.waitHealthy(ctx); err != nil {
+			return rep, err
+		}
+	}
 
 	t := &transcript{w: out, quiet: opts.Quiet}
 	var runErr error
@@ -252,7 +262,7 @@ func (o *Options) check() error {
 	}
 	if o.Scenario == "" {
 		o.Scenario = ScenarioDay
-		if o.Purchases != 0 || o.IssuerAddr != "" {
+		if o.Purchases != 0 {
 			o.Scenario = ScenarioPurchases
 		}
 	}
@@ -380,13 +390,14 @@ func run(ctx context.Context, opts Options, st suite.Suite, rep *Report, mp, gp 
 	if err := net.shutdown(shutCtx); err != nil && runErr == nil {
 		runErr = fmt.Errorf("demo: shutting down: %w", err)
 	}
-	if err := is.close(); err != nil && runErr == nil {
-		runErr = fmt.Errorf("demo: shutting down the bank link: %w", err)
-	}
 	// The books are checked whatever happened: a failed run must not leave
-	// them unbalanced either.
+	// them unbalanced either. An external bank is asked while the link is
+	// up.
 	lc, err := is.check(context.WithoutCancel(ctx))
 	rep.Ledger = lc
+	if cerr := is.close(); cerr != nil && runErr == nil {
+		runErr = fmt.Errorf("demo: shutting down the bank link: %w", cerr)
+	}
 	if err == nil && lc != nil && lc.Audit != nil {
 		err = fmt.Errorf("demo: the bank's ledger audit failed: %w", lc.Audit)
 	}

@@ -77,9 +77,15 @@ func (t *transcript) bankMessages(msgs []BankMessage) {
 func (t *transcript) ledger(rep *Report, external string) {
 	lc := rep.Ledger
 	if lc == nil {
-		if external != "" {
-			t.printf("\nledger: kept by the external issuer host %s, which checks it itself (setpay bank audits at start and at shutdown)\n", external)
+		return
+	}
+	if external != "" {
+		t.printf("\nledger: kept by the external issuer host %s; its audit, run there on its books and asked for over ISO 8583,\n", external)
+		if lc.Audit != nil {
+			t.printf("  FAILED: %v\n", lc.Audit)
+			return
 		}
+		t.printf("  held: every journal entry balanced (debits = credits), every balance equals its postings, every hold accounted for\n")
 		return
 	}
 	t.printf("\nledger check (the bank's books, read back after the run):\n")

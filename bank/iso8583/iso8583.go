@@ -15,11 +15,10 @@
 //	data elements    in ascending field order
 //
 // Fixed-length elements are ASCII of exactly their length; LLVAR elements
-// carry a 2-digit ASCII decimal length prefix and LLLVAR a 3-digit one (no
-// element of this subset is LLLVAR, the codec supports it for the table's
-// sake). Nothing is padded for the caller: a value must already have its
-// exact length, and a present variable element is at least one character
-// long (an empty one is sent as absent).
+// carry a 2-digit ASCII decimal length prefix and LLLVAR a 3-digit one (DE 48
+// is the subset's one LLLVAR element). Nothing is padded for the caller: a
+// value must already have its exact length, and a present variable element
+// is at least one character long (an empty one is sent as absent).
 //
 // # Message types
 //
@@ -111,6 +110,7 @@ const (
 	FieldResponseCode     = 39
 	FieldTerminalID       = 41
 	FieldMerchantID       = 42
+	FieldAdditionalData   = 48
 	FieldCurrency         = 49
 	FieldOriginalData     = 90
 	FieldAccountID1       = 102
@@ -164,6 +164,7 @@ var fields = map[int]fieldSpec{
 	FieldResponseCode:     {name: "response code", charset: alphanumeric, length: 2},
 	FieldTerminalID:       {name: "terminal ID", charset: printable, length: 8},
 	FieldMerchantID:       {name: "card acceptor ID", charset: printable, length: 15},
+	FieldAdditionalData:   {name: "additional data, private", charset: printable, length: 999, prefix: 3},
 	FieldCurrency:         {name: "currency code", charset: numeric, length: 3},
 	FieldOriginalData:     {name: "original data elements", charset: numeric, length: 42},
 	FieldAccountID1:       {name: "account identification 1", charset: printable, length: 28, prefix: 2},

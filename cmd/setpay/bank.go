@@ -38,16 +38,33 @@ The books are a SQLite database in DIR/bank.db (--data); the host's log,
 JSON lines without card numbers, goes to DIR/log.json. They survive
 restarts.
 
---seed opens the accounts 'setpay demo' uses, unless already open: the
-demo merchant's settlement account (MER-0001) and a card account for each of
-the demo's cardholders (the lab's test card numbers: 4111111111111111,
-4012888888881881, … up to 100 cards), each with a limit of USD 100000.00
-and an opening balance of 0. The cards expire three years after seeding, as
-the demo's own cards do, so seed and run the demo in the same month.
+--seed opens every account 'setpay demo' uses, unless already open — the
+same list the demo's own bank opens:
+  merchants  the settlement accounts of both of the day's merchants,
+             MER-0001 (Corner Bookshop) and MER-0002 (Night Owl Records)
+  cards      one for each of the demo's 100 cardholders and the one the day
+             registers beside them (the lab's test card numbers:
+             4111111111111111, 4012888888881881, …): credit limit
+             USD 100000.00, opening balance 0, except the first (opening
+             balance USD 300.00, credit limit USD 99700.00) and the third,
+             the card the day declines (credit limit USD 200.00)
+  accounts   a deposit account for each of the demo's 100 bank-account
+             holders (--accounts; the lab's test IBANs), opening balance
+             USD 100000.00
+The cards expire three years after seeding, as the demo's own cards do, so
+seed and run the demo in the same month.
+
+Besides the gateway's authorizations, captures, refunds and reversals, the
+host answers the acquirer's back office over the same link (ISO 8583
+network management, 0800, with the function in field 48): an account's
+position, closing a merchant's batch, settling it (less 1.50% interchange),
+the settlement report, and an audit of the books. That is how 'setpay demo
+--issuer-addr' runs its day against this bank.
 
 The ledger is audited (every entry balanced, debits = credits, every hold
-accounted for) at start and again at shutdown (SIGINT or SIGTERM); the
-exit status is 1 if an audit fails.`,
+accounted for) at start, whenever the back office asks, and again at
+shutdown (SIGINT or SIGTERM); the exit status is 1 if the audit at start or
+at shutdown fails.`,
 		Example: `  setpay bank --seed
   setpay demo --issuer-addr 127.0.0.1:8583        (in another terminal)
   setpay bank --listen 127.0.0.1:9583 --data /tmp/bank --seed`,
@@ -61,7 +78,7 @@ exit status is 1 if an audit fails.`,
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", "127.0.0.1:8583", "serve ISO 8583 on `host:port` (TCP, each message behind a 2-byte length)")
 	f.StringVar(&dataDir, "data", "setpay-bank", "keep the ledger (bank.db) and the log (log.json) in `DIR`")
-	f.BoolVar(&seed, "seed", false, "open the demo's merchant and card accounts (the lab's test card numbers) if not open yet")
+	f.BoolVar(&seed, "seed", false, "open the accounts 'setpay demo' uses (its merchants, the lab's test cards and IBANs) if not open yet")
 	return cmd
 }
 
@@ -87,18 +104,25 @@ func runBank(ctx context.Context, cmd *cobra.Command, listen, dataDir string, se
 		return fmt.Errorf("ledger audit at start failed: %w", err)
 	}
 	if seed {
-		n, err := demo.SeedBank(ctx, ledger, demo.MaxCardholders, time.Now())
+		s := demo.FullSeed()
+		n, err := demo.SeedBank(ctx, ledger, s, time.Now())
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "seeded %d account(s): merchant %s and cards of the demo's %d cardholders (already open ones kept)\n", n, demo.MerchantID, demo.MaxCardholders)
+		fmt.Fprintf(out, "seeded %d account(s): %d merchants, %d cards, %d bank accounts (already open ones kept)\n",
+			n, len(s.Merchants), len(s.Cards), len(s.Accounts))
 	}
 
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &iso8583.Server{Handler: bank.NewHost(bank.NewIssuer(ledger), log).Handle, Log: log}
+	host, err := demo.NewBankHost(db, ledger, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &iso8583.Server{Handler: host.Handle, Log: log}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	fmt.Fprintf(out, "bank: issuer host listening on %s (ISO 8583 over TCP); ledger %s; stop with Ctrl-C\n", ln.Addr(), filepath.Join(dataDir, "bank.db"))

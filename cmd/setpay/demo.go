@@ -48,9 +48,9 @@ more cardholders (cards of two issuers), in order:
 
 then the ledger check: every journal entry balanced (debits = credits), no
 hold left, every cardholder's balance = opening − captured + credited, each
-merchant paid its net. The day needs the bank in process.
+merchant paid its net.
 
---scenario purchases (the default when --purchases or --issuer-addr is given)
+--scenario purchases (the default when --purchases is given)
 runs --purchases purchases, each authorized and captured, at one merchant:
 
   checkout at the merchant (out of band, as SET leaves shopping to the browser)
@@ -67,8 +67,16 @@ order description. Both facts are checked on the files and messages each
 party holds. The bank is the card issuer and the acquirer: it runs in
 process on its own loopback socket, the gateway asks it over ISO 8583, and
 its books are audited after the run; its SQLite database and log go to
-DIR/bank/. In the purchases scenario, --issuer-addr uses an external issuer
-host instead, such as one started with 'setpay bank --seed'. The exit status
+DIR/bank/.
+
+--issuer-addr host:port uses a bank in another process instead, one started
+with 'setpay bank --seed' (which opens the accounts the demo needs; without
+them the demo stops and says so). The gateway asks it over ISO 8583 as it
+asks its own. In the day, the acquirer's batch close, settlement and report
+run there too, and the ledger check reads each account back and has that
+bank audit its books, all over the same link: the audit runs where the
+books are and the demo prints its verdict. That bank keeps its books across
+runs, so each check is of what the run moved. The exit status
 is 0 only if every step came out as expected (an approval approved, the
 decline declined, the books balanced) and every check held.
 
@@ -83,7 +91,7 @@ for 'setpay inspect' or openssl:
   setpay demo --suite set1
   setpay demo --scenario purchases --purchases 5 --cardholders 2
   setpay demo --data /tmp/setpay --out /tmp/run --quiet
-  setpay demo --issuer-addr 127.0.0.1:8583
+  setpay demo --issuer-addr 127.0.0.1:8583        (after 'setpay bank --seed')
   setpay inspect /tmp/run/messages/37-wallet-merchant-PReq.der`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -109,13 +117,13 @@ for 'setpay inspect' or openssl:
 	}
 	f := cmd.Flags()
 	f.StringVar(&suiteID, "suite", string(suite.Modern), "cryptographic suite: modern (ECDSA P-256, AES-256-GCM) or set1 (RSA, DES, SHA-1, as in 1997)")
-	f.StringVar(&opts.Scenario, "scenario", "", "`scenario` to run: day (the default) or purchases (the default with --purchases or --issuer-addr)")
+	f.StringVar(&opts.Scenario, "scenario", "", "`scenario` to run: day (the default) or purchases (the default with --purchases)")
 	f.IntVar(&opts.Purchases, "purchases", 1, "number of purchases to run in the purchases scenario (1 to 1000)")
 	f.IntVar(&opts.Cardholders, "cardholders", 1, "number of cardholders, each with a card and a wallet; purchases take turns (1 to 100; the day: 3 to 100, default 3)")
 	f.IntVar(&opts.Accounts, "accounts", 0, "number of bank-account holders who pay from an IBAN beside the cardholders (purchases scenario; 0 to 100)")
 	f.StringVar(&opts.DataDir, "data", "", "keep the parties' databases and logs in `DIR`/<party>/ (default: a temporary directory, removed at exit)")
 	f.StringVar(&opts.OutDir, "out", "", "write certificates, messages and CMS structures under `DIR`")
 	f.BoolVar(&opts.Quiet, "quiet", false, "print only the summary line")
-	f.StringVar(&opts.IssuerAddr, "issuer-addr", "", "ask the external issuer host at `host:port` (one started with 'setpay bank --seed') instead of a bank in process")
+	f.StringVar(&opts.IssuerAddr, "issuer-addr", "", "use the bank at `host:port` (one started with 'setpay bank --seed') instead of a bank in process")
 	return cmd
 }
