@@ -3,6 +3,7 @@ package ca_test
 import (
 	"context"
 	"crypto/rand"
+	"strings"
 	"testing"
 
 	"github.com/setpay/setpay/ca"
@@ -168,6 +169,57 @@ func TestAcquirerFormsPerLanguage(t *testing.T) {
 			cfg.Language = "fr"
 			if _, err := merchant.Register(ctx, wire.ServeFunc(mca.Serve), cfg); err != nil {
 				t.Fatalf("registering in French: %v", err)
+			}
+		})
+	}
+}
+
+// An acquirer record with its own form gets it, in place of the records'
+// default, and only it: a regFormID of the default form does not select
+// the default for that record. A merchant of that record must answer it;
+// another merchant still gets the default.
+func TestAcquirerFormPerRecord(t *testing.T) {
+	const otherMer = "MER-0043"
+	own := &msg.RegTemplate{RegFormID: 40, RegFieldSeq: []msg.RegField{
+		{FieldName: ca.FieldLegalName, FieldRequired: true, FieldLen: 60},
+		{FieldName: "Annual turnover", FieldRequired: true, FieldLen: 20},
+	}}
+	def := &msg.RegTemplate{RegFormID: 20, RegFieldSeq: []msg.RegField{{FieldName: ca.FieldLegalName, FieldRequired: true, FieldLen: 60}}}
+	records := &ca.AcquirerRecords{Records: []ca.AcquirerRecord{
+		{AcquirerBIN: acqBIN, MerID: merID, Name: merName, City: "Springfield", Form: own},
+		{AcquirerBIN: acqBIN, MerID: otherMer, Name: "Other Shop", City: "Springfield"},
+	}, Form: def}
+	mer := func(id string) msg.IDData {
+		return msg.IDData{MerchantAcquirerID: &msg.MerchantAcquirerID{MerchantBIN: acqBIN, MerchantID: id}}
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		app  ca.Applicant
+		want int64
+	}{
+		{ca.Applicant{ID: mer(merID)}, 40},
+		{ca.Applicant{ID: mer(merID), Language: "fr"}, 40},
+		{ca.Applicant{ID: mer(merID), RegFormID: 20}, 40},
+		{ca.Applicant{ID: mer(otherMer)}, 20},
+		{ca.Applicant{ID: mer(otherMer), RegFormID: 40}, 20},
+	} {
+		form, _, err := records.RegForm(ctx, &tc.app)
+		if err != nil || form == nil || form.RegFormID != tc.want {
+			t.Errorf("RegForm(%s, regFormID %d) = %+v, %v; want regFormID %d", tc.app.ID.MerchantAcquirerID.MerchantID, tc.app.RegFormID, form, err, tc.want)
+		}
+	}
+
+	for _, st := range suites() {
+		t.Run(string(st.ID()), func(t *testing.T) {
+			f := newMRFixture(t, st)
+			mca, _ := f.newCA(t, f.lab.Hierarchy.MCA, pki.CertTypeMCA, records, ca.NewMemoryStore())
+			cfg := f.merchantConfig()
+			if _, err := merchant.Register(ctx, wire.ServeFunc(mca.Serve), cfg); err == nil || !strings.Contains(err.Error(), `"Annual turnover" is required`) {
+				t.Fatalf("registering without the record's own field = %v, want it required", err)
+			}
+			cfg.Answers = map[string]string{ca.FieldLegalName: merName, "Annual turnover": "USD 1M"}
+			if _, err := merchant.Register(ctx, wire.ServeFunc(mca.Serve), cfg); err != nil {
+				t.Fatalf("registering with the record's own form answered: %v", err)
 			}
 		})
 	}

@@ -96,6 +96,14 @@ type AcquirerRecord struct {
 	Name    string
 	City    string
 	Country int // ISO 3166 numeric; 0 means 840
+	// Form and Forms, when either is set, are this applicant's
+	// registration form, by language as AcquirerRecords.Forms, in place
+	// of AcquirerRecords' own: an acquirer that asks some merchants more
+	// than others. The same rules hold (FieldLegalName kept, RegFormIDs
+	// distinct among this record's forms, Form nil meaning
+	// DefaultAcquirerForm).
+	Form  *msg.RegTemplate
+	Forms map[string]*msg.RegTemplate
 }
 
 // FieldLegalName is the field of AcquirerRecords' default form the
@@ -110,7 +118,7 @@ const FieldLegalName = "Legal name"
 type AcquirerRecords struct {
 	Records []AcquirerRecord
 	// Form is the registration form in the default language; nil means
-	// one required FieldLegalName field, RegFormID 1.
+	// DefaultAcquirerForm.
 	Form *msg.RegTemplate
 	// Forms are the form in other languages, by language tag, chosen as
 	// Issuer.Forms are. Each must keep the FieldLegalName field, and
@@ -136,28 +144,45 @@ func (r *AcquirerRecords) find(id msg.IDData) *AcquirerRecord {
 	return nil
 }
 
-func (r *AcquirerRecords) form() *msg.RegTemplate {
-	if r.Form != nil {
-		return r.Form
+// forms returns rec's form set: its own when it has one, else the
+// records'; a set without a default form has DefaultAcquirerForm's.
+func (r *AcquirerRecords) forms(rec *AcquirerRecord) (*msg.RegTemplate, map[string]*msg.RegTemplate) {
+	def, forms := rec.Form, rec.Forms
+	if def == nil && len(forms) == 0 {
+		def, forms = r.Form, r.Forms
 	}
+	if def == nil {
+		def = DefaultAcquirerForm()
+	}
+	return def, forms
+}
+
+// DefaultAcquirerForm is the form of an AcquirerRecords (or record) that
+// sets none: one required FieldLegalName field, RegFormID 1.
+func DefaultAcquirerForm() *msg.RegTemplate {
 	return &msg.RegTemplate{RegFormID: 1, RegFieldSeq: []msg.RegField{{FieldName: FieldLegalName, FieldRequired: true, FieldLen: 60}}}
 }
 
-// RegForm implements AcquirerPolicy.
+// RegForm implements AcquirerPolicy. The form is looked up in the
+// applicant's record's set only: the chall-CA binds the identity vetted
+// with it (identityMAC), so a RegFormID cannot be carried over from
+// another record's form.
 func (r *AcquirerRecords) RegForm(_ context.Context, a *Applicant) (*msg.RegTemplate, string, error) {
-	if r.find(a.ID) == nil {
+	rec := r.find(a.ID)
+	if rec == nil {
 		return nil, "", ErrNotInRecords
 	}
 	p := r.Policy
 	if p == "" {
 		p = "SETpay merchant and gateway certificate policy"
 	}
+	def, forms := r.forms(rec)
 	if a.RegFormID != 0 {
-		if f := formByID(r.form(), r.Forms, a.RegFormID); f != nil {
+		if f := formByID(def, forms, a.RegFormID); f != nil {
 			return f, p, nil
 		}
 	}
-	return pickForm(r.form(), r.Forms, a.Language), p, nil
+	return pickForm(def, forms, a.Language), p, nil
 }
 
 // Approve implements AcquirerPolicy.
@@ -312,7 +337,7 @@ func (c *CA) handleEECertReq(ctx context.Context, req *msg.CertReq) (*msg.CertRe
 	t, _, signerCert, err := encap.OpenEnc(st, c.cfg.ExchangeKey.key, c.cfg.ExchangeCert, req.Enc,
 		msg.OIDCertReqTBS, msg.OIDCertReqTBE, proposedKey)
 	if err != nil {
-		return nil, msg.Classify(err, encapCode(err), "CertReq")
+		return nil, msg.Classify(err, envelopeCode, "CertReq")
 	}
 	data, err := msg.UnmarshalCertReqData(t)
 	if err != nil {

@@ -313,7 +313,7 @@ func (c *CA) HandleCertInqReq(ctx context.Context, req *msg.CertInqReq) (*msg.Ce
 	}
 	t, signerCert, err := encap.OpenS(c.cfg.Suite, req.SignedData, msg.OIDCertInqReqTBS, proposedKey)
 	if err != nil {
-		return nil, msg.Classify(err, encapCode(err), "CertInqReq")
+		return nil, msg.Classify(err, envelopeCode, "CertInqReq")
 	}
 	inq, err := msg.UnmarshalCertInqReqTBS(t)
 	if err != nil {

@@ -72,6 +72,11 @@ type Acquirer struct {
 	Name        string `json:"name"`
 	City        string `json:"city,omitempty"`
 	Country     int    `json:"country,omitempty"`
+	// Form and Forms, when either is set, are this merchant's or
+	// gateway's registration form in place of acquirer_form and
+	// acquirer_forms (forms.go).
+	Form  *Form            `json:"form,omitempty"`
+	Forms map[string]*Form `json:"forms,omitempty"`
 }
 
 // Config is the content of config.json.
@@ -93,10 +98,21 @@ type Config struct {
 	AcquirerForms map[string]*Form `json:"acquirer_forms,omitempty"`
 }
 
-// Defaults for a new directory: the lab's test BINs, the demo's merchant
-// and gateway.
+// Defaults for a new directory: the lab's test BINs with a small form,
+// the demo's merchant and gateway, and the acquirer's form. The forms
+// ask, and require only what the CLI always answers ('register --name'
+// fills "Legal name"), so a CA fresh from Init registers anyone who
+// could register before; an operator makes fields required in
+// config.json.
 var (
-	DefaultBINRanges = []BINRange{{Low: "400000", High: "599999"}}
+	DefaultBINRanges = []BINRange{{Low: "400000", High: "599999", Form: &Form{ID: 1, Fields: []FormField{
+		{Name: "Full name", Desc: "your name as it appears on the card", Len: 60},
+		{Name: "Billing postal code", Desc: "the postal code of the card's billing address", Len: 10},
+	}}}}
+	DefaultAcquirerForm = &Form{ID: 1, Fields: []FormField{
+		{Name: ca.FieldLegalName, Desc: "your business's legal name, as your acquirer knows it", Len: 60, Required: true},
+		{Name: "Contact phone", Desc: "a phone number the acquirer can reach you at", Len: 20},
+	}}
 	DefaultAcquirers = []Acquirer{
 		{AcquirerBIN: "400000", MerID: "MER-0001", Name: "Corner Bookshop", City: "Springfield", Country: 840},
 		{AcquirerBIN: "400000", Name: "SETpay Payment Gateway", Country: 840},
@@ -108,10 +124,11 @@ type InitOptions struct {
 	Suite      suite.Suite // required
 	Brand      string      // default "SETpay"
 	Passphrase []byte      // required: seals every key
-	// BINRanges and Acquirers default to DefaultBINRanges and
-	// DefaultAcquirers.
-	BINRanges []BINRange
-	Acquirers []Acquirer
+	// BINRanges, Acquirers and AcquirerForm default to
+	// DefaultBINRanges, DefaultAcquirers and DefaultAcquirerForm.
+	BINRanges    []BINRange
+	Acquirers    []Acquirer
+	AcquirerForm *Form
 	// KDF is the key files' key derivation; nil means keyfile's default.
 	// Tests pass a cheap one.
 	KDF  keyfile.Params
@@ -152,11 +169,20 @@ func Init(dir string, opts InitOptions) error {
 	if opts.Acquirers == nil {
 		opts.Acquirers = DefaultAcquirers
 	}
+	if opts.AcquirerForm == nil {
+		opts.AcquirerForm = DefaultAcquirerForm
+	}
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
 	if opts.Rand == nil {
 		opts.Rand = rand.Reader
+	}
+	// A configuration Open would refuse is refused before anything is
+	// written.
+	cfg := Config{Suite: opts.Suite.ID(), Brand: opts.Brand, BINRanges: opts.BINRanges, Acquirers: opts.Acquirers, AcquirerForm: opts.AcquirerForm}
+	if _, _, err := cfg.forms(); err != nil {
+		return fmt.Errorf("cadir: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("cadir: %w", err)
@@ -209,7 +235,6 @@ func Init(dir string, opts InitOptions) error {
 	if err := initRevocation(dir, h, opts); err != nil {
 		return err
 	}
-	cfg := Config{Suite: st.ID(), Brand: opts.Brand, BINRanges: opts.BINRanges, Acquirers: opts.Acquirers}
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
 		return err
@@ -297,13 +322,13 @@ func ReadConfig(dir string) (*Config, error) {
 		return nil, fmt.Errorf("cadir: %w", err)
 	}
 	var cfg Config
-	if err := json.Unmarshal(b, &cfg); err != nil {
+	if err := decodeConfig(b, &cfg); err != nil {
 		return nil, fmt.Errorf("cadir: %s: %w", ConfigFile, err)
 	}
 	if cfg.Brand == "" || len(cfg.BINRanges) == 0 {
 		return nil, fmt.Errorf("cadir: %s: brand and bin_ranges are required", ConfigFile)
 	}
-	if _, _, _, err := cfg.forms(); err != nil {
+	if _, _, err := cfg.forms(); err != nil {
 		return nil, fmt.Errorf("cadir: %s: %w", ConfigFile, err)
 	}
 	return &cfg, nil
@@ -426,13 +451,9 @@ func Open(dir string, passphrase []byte, opts OpenOptions) (_ *Hierarchy, err er
 	if err := recordIn(context.Background(), h.dbs[Root], h.PKI.Brand.Cert); err != nil {
 		return nil, fmt.Errorf("cadir: root database: %w", err)
 	}
-	issuers, acqForm, acqForms, err := cfg.forms()
+	issuers, records, err := cfg.forms()
 	if err != nil {
 		return nil, fmt.Errorf("cadir: %s: %w", ConfigFile, err)
-	}
-	records := &ca.AcquirerRecords{Form: acqForm, Forms: acqForms}
-	for _, a := range cfg.Acquirers {
-		records.Records = append(records.Records, ca.AcquirerRecord(a))
 	}
 	if opts.Review == nil {
 		opts.Review = cfg.Review

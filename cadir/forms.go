@@ -25,6 +25,9 @@ import (
 //	"acquirer_form":  {"id": 20, "fields": [{"name": "Legal name", "required": true}]},
 //	"acquirer_forms": {"fr": {"id": 21, "fields": [{"name": "Legal name", "desc": "Raison sociale", "required": true}]}}
 //
+// An acquirers entry may have its own "form" and "forms", which replace
+// acquirer_form and acquirer_forms for that merchant or gateway.
+//
 // A field's type is "text" (the default: the applicant answers it) or
 // "hidden" (sent with its value, which comes back as sent). The checks on
 // load are those the CAs would otherwise fail on at the first request, or
@@ -242,22 +245,59 @@ func validTag(s string) bool {
 	return true
 }
 
-// forms checks every form of cfg and returns the issuers' and the
-// acquirer's, ready for ca.Issuer and ca.AcquirerRecords.
-func (cfg *Config) forms() (issuers []ca.Issuer, acqForm *msg.RegTemplate, acqForms map[string]*msg.RegTemplate, err error) {
+// forms checks every form of cfg and returns the issuers and the
+// acquirer's records with their forms, ready for ca.Config.
+func (cfg *Config) forms() (issuers []ca.Issuer, records *ca.AcquirerRecords, err error) {
 	ids := map[int64]string{}
 	for i, r := range cfg.BINRanges {
 		is := ca.Issuer{BINLow: r.Low, BINHigh: r.High, Policy: cfg.Brand + " cardholder certificate policy"}
 		where := fmt.Sprintf("bin_ranges[%d]", i)
 		if is.Form, is.Forms, err = formSet(where, r.Form, r.Forms, ids, false); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 		issuers = append(issuers, is)
 	}
-	// The merchant and payment CAs have their own form IDs.
-	acqForm, acqForms, err = formSet("acquirer", cfg.AcquirerForm, cfg.AcquirerForms, map[int64]string{}, true)
-	if err != nil {
-		return nil, nil, nil, err
+	// The merchant and payment CAs have their own form IDs, and each
+	// acquirer record with forms its own set: the CA looks a RegFormID up
+	// only among the forms of the record the applicant was vetted as.
+	records = &ca.AcquirerRecords{}
+	if records.Form, records.Forms, err = formSet("acquirer", cfg.AcquirerForm, cfg.AcquirerForms, acquirerIDs(cfg.AcquirerForm), true); err != nil {
+		return nil, nil, err
 	}
-	return issuers, acqForm, acqForms, nil
+	for i, a := range cfg.Acquirers {
+		if err := a.check(); err != nil {
+			return nil, nil, fmt.Errorf("acquirers[%d]: %w", i, err)
+		}
+		rec := ca.AcquirerRecord{AcquirerBIN: a.AcquirerBIN, MerID: a.MerID, BusinessID: a.BusinessID, Name: a.Name, City: a.City, Country: a.Country}
+		if rec.Form, rec.Forms, err = formSet(fmt.Sprintf("acquirers[%d]", i), a.Form, a.Forms, acquirerIDs(a.Form), true); err != nil {
+			return nil, nil, err
+		}
+		records.Records = append(records.Records, rec)
+	}
+	return issuers, records, nil
+}
+
+// acquirerIDs is the form IDs an acquirer form set starts with: without
+// a default form, the set's default is ca.DefaultAcquirerForm, whose ID
+// the translations must not take.
+func acquirerIDs(def *Form) map[int64]string {
+	if def != nil {
+		return map[int64]string{}
+	}
+	return map[int64]string{ca.DefaultAcquirerForm().RegFormID: "the built-in default form"}
+}
+
+// check refuses a record the merchant CA would fail on only when issuing
+// (MerNames: a name and a city of 1 to 50 characters).
+func (a *Acquirer) check() error {
+	if a.AcquirerBIN == "" || a.Name == "" {
+		return fmt.Errorf("acquirer_bin and name are required")
+	}
+	if len(a.Name) > 50 {
+		return fmt.Errorf("name is longer than 50 characters")
+	}
+	if a.MerID != "" && (a.City == "" || len(a.City) > 50) {
+		return fmt.Errorf("a merchant (mer_id %q) needs a city of 1 to 50 characters: its certificate carries it", a.MerID)
+	}
+	return nil
 }

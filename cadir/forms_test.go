@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/setpay/setpay/cadir"
+	"github.com/setpay/setpay/encap"
 	"github.com/setpay/setpay/merchant"
+	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/pki"
 	"github.com/setpay/setpay/suite"
 	"github.com/setpay/setpay/wallet"
@@ -152,5 +154,125 @@ func TestConfigFormErrors(t *testing.T) {
 				t.Errorf("Open = %v, want it to refuse with %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestInitDefaultForms: a directory fresh from Init has a cardholder form
+// and an acquirer form, sent to whoever registers, and still registers a
+// wallet that answers nothing and a merchant that gives only its legal
+// name (what the CLI sends without --answer).
+func TestInitDefaultForms(t *testing.T) {
+	st := suite.NewModern()
+	dir := initDir(t, st)
+	cfg, err := cadir.ReadConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.BINRanges[0].Form == nil || len(cfg.BINRanges[0].Form.Fields) == 0 || cfg.AcquirerForm == nil {
+		t.Fatalf("Init wrote no default forms: %+v", cfg)
+	}
+	h, err := cadir.Open(dir, pass, cadir.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	roots := []*pki.Certificate{h.PKI.Root.Cert}
+	ctx := context.Background()
+	cca := wire.ServeFunc(h.CAs[cadir.CCA].Serve)
+	ep := &wire.Endpoint{Suite: st}
+	card := wallet.Card{PAN: "4111111111111111", Expiry: time.Now().AddDate(3, 0, 0).Format("200601"), BrandID: "TestBrand"}
+
+	reg, init, err := wallet.NewRegistration(wallet.RegisterConfig{Suite: st, Card: card, Roots: roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ep.Call(ctx, cca, "CA", nil, nil, init)
+	if err != nil {
+		t.Fatal(err)
+	}
+	formReq, err := reg.HandleCardCInitRes(m.(*msg.CardCInitRes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err = ep.Call(ctx, cca, "CA", nil, nil, formReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbs, _, err := encap.OpenS(st, m.(*msg.RegFormRes).SignedData, msg.OIDRegFormResTBS, pki.CertVerifier(pki.VerifyOptions{Roots: roots, Now: time.Now()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := msg.UnmarshalRegFormResTBS(tbs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := res.RegFormOrReferral.RegFormData
+	if form == nil || form.RegTemplate == nil || len(form.RegTemplate.RegFieldSeq) != len(cfg.BINRanges[0].Form.Fields) {
+		t.Fatalf("RegFormRes carries %+v, want the default form", form)
+	}
+	certReq, err := reg.HandleRegFormRes(m.(*msg.RegFormRes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err = ep.Call(ctx, cca, "CA", nil, nil, certReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.HandleCertRes(m.(*msg.CertRes)); err != nil {
+		t.Fatalf("a wallet answering nothing: %v", err)
+	}
+
+	mcfg := merchant.RegisterConfig{Suite: st, BrandID: "TestBrand", MerchantID: "MER-0001", AcquirerBIN: "400000", Roots: roots,
+		Answers: map[string]string{"Legal name": "Corner Bookshop"}}
+	if _, err := merchant.Register(ctx, wire.ServeFunc(h.CAs[cadir.MCA].Serve), mcfg); err != nil {
+		t.Errorf("a merchant giving its legal name only: %v", err)
+	}
+}
+
+// TestConfigAcquirerFormPerRecord: an acquirers entry's own form replaces
+// acquirer_form for that merchant only, and is checked on load like any.
+func TestConfigAcquirerFormPerRecord(t *testing.T) {
+	st := suite.NewModern()
+	dir := initDir(t, st)
+	cfg, err := cadir.ReadConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Acquirers = append(cfg.Acquirers, cadir.Acquirer{AcquirerBIN: "400000", MerID: "MER-0002", Name: "Harbour Books", City: "Springfield"})
+	cfg.Acquirers[0].Form = &cadir.Form{ID: 1, Fields: []cadir.FormField{{Name: "Legal name", Required: true}, {Name: "Annual turnover", Required: true}}}
+	writeConfig(t, dir, cfg)
+
+	h, err := cadir.Open(dir, pass, cadir.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := []*pki.Certificate{h.PKI.Root.Cert}
+	ctx := context.Background()
+	mca := wire.ServeFunc(h.CAs[cadir.MCA].Serve)
+	mcfg := merchant.RegisterConfig{Suite: st, BrandID: "TestBrand", MerchantID: "MER-0001", AcquirerBIN: "400000", Roots: roots,
+		Answers: map[string]string{"Legal name": "Corner Bookshop"}}
+	if _, err := merchant.Register(ctx, mca, mcfg); err == nil || !strings.Contains(err.Error(), `"Annual turnover" is required`) {
+		t.Errorf("MER-0001 without its own form's field = %v, want it required", err)
+	}
+	mcfg.Answers["Annual turnover"] = "USD 2M"
+	if _, err := merchant.Register(ctx, mca, mcfg); err != nil {
+		t.Errorf("MER-0001 answering its own form: %v", err)
+	}
+	mcfg.MerchantID, mcfg.Answers = "MER-0002", map[string]string{"Legal name": "Harbour Books"}
+	if _, err := merchant.Register(ctx, mca, mcfg); err != nil {
+		t.Errorf("MER-0002, on the acquirer's form: %v", err)
+	}
+	h.Close()
+
+	cfg.Acquirers[0].Form = &cadir.Form{ID: 1, Fields: []cadir.FormField{{Name: "Annual turnover"}}}
+	writeConfig(t, dir, cfg)
+	if _, err := cadir.ReadConfig(dir); err == nil || !strings.Contains(err.Error(), `acquirers[0] form: no "Legal name" field`) {
+		t.Errorf("ReadConfig = %v, want the record's form refused for lacking the legal name", err)
+	}
+	cfg.Acquirers[0].Form = nil
+	cfg.Acquirers[0].Forms = map[string]*cadir.Form{"fr": {ID: 1, Fields: []cadir.FormField{{Name: "Legal name", Required: true}}}}
+	writeConfig(t, dir, cfg)
+	if _, err := cadir.ReadConfig(dir); err == nil || !strings.Contains(err.Error(), `acquirers[0] forms["fr"]: id 1 is also the built-in default form's`) {
+		t.Errorf("ReadConfig = %v, want a translation refused for taking the built-in form's ID", err)
 	}
 }
