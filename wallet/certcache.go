@@ -2,12 +2,15 @@ package wallet
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 
 	"github.com/setpay/setpay/encap"
+	"github.com/setpay/setpay/internal/pkcs7"
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/pki"
 )
@@ -23,92 +26,115 @@ import (
 //
 // What the wallet lists is also what it tells the merchant about itself.
 // A gateway's certificate, or a merchant or payment gateway CA's, names an
-// acquirer: listing one the merchant does not use would tell it that the
-// cardholder bought from a merchant of that acquirer. So the wallet lists
-// to a merchant only
+// acquirer, and so does a CRL of such a CA: listing one the merchant does
+// not use would tell it that the cardholder bought from a merchant of
+// that acquirer. So the wallet lists to a merchant, of the certificates,
+// CRLs and BrandCRLIdentifiers it holds, only
 //
-//   - the brand's hierarchy common to every cardholder of the brand: root,
-//     brand and geo-political CA certificates, and
-//   - the certificates this same merchant sent before (its own, its CA's,
-//     its gateway's and that gateway's CA's), which tell it nothing new.
+//   - the brand's hierarchy every cardholder of the brand holds: the root
+//     and brand CA certificates and their CRLs, the BCI of the card's
+//     brand, and the CAs of the wallet's own chain (its cardholder CA and
+//     geo-political CA, which the merchant sees in PReq anyway) with their
+//     CRLs; and
+//   - what this same merchant's messages carried before (its certificate,
+//     its CA's, its gateway's and that gateway's CA's, and the CRLs and
+//     BCIs they carried), which tells it nothing new.
 //
-// A repeat purchase from the same merchant saves as much as before; a first
-// purchase from a merchant saves only the brand's certificates.
-// (docs/spec-gaps.md, "certificate thumbs".)
+// A geo-political CA other than the wallet's own is not common: it names
+// the merchant's region. A repeat purchase from the same merchant saves as
+// much as before; a first purchase from a merchant saves only the brand's.
+//
+// "The same merchant" is the merchant ID the checkout claimed together
+// with the origin the wallet reached it at (Offer.Origin). The ID alone is
+// the merchant's word, unchecked until its signed PInitRes arrives, after
+// PInitReq is sent: a server claiming another's ID would learn from the
+// thumbprints whether the cardholder bought there. A record is only ever
+// written once a merchant's signature under that ID has verified.
+// (docs/spec-gaps.md, "certificate thumbs" and "CRL thumbs".)
 
 // Bounds on the record of who sent what: past them the merchant seen
-// longest ago is forgotten (its certificates are then sent again).
+// longest ago is forgotten (its certificates are then sent again), and a
+// merchant's record keeps only what the wallet still holds.
 const (
 	maxMerchantsRemembered = 64
 	maxThumbsPerMerchant   = 64
 )
 
-// commonCATypes are the certificate types every cardholder of a brand
-// holds a chain through, whoever they bought from.
-const commonCATypes = pki.CertTypeRCA | pki.CertTypeBCA | pki.CertTypeGCA
+// merchantKey names a merchant as the wallet knows it before any
+// signature: where it was reached, and the merchant ID it claimed.
+type merchantKey struct{ origin, merID string }
 
-// merchantsSeen records, per merchant ID, the SHA-256 of the certificates
-// that merchant sent in messages that verified. Safe for concurrent use.
+// merchantsSeen records, per merchant, the SHA-256 of the certificates,
+// CRLs and BCIs that merchant sent in messages that verified. Safe for
+// concurrent use.
 type merchantsSeen struct {
 	mu    sync.Mutex
-	ids   []string // least recently seen first
-	certs map[string]map[[sha256.Size]byte]bool
+	keys  []merchantKey // least recently seen first
+	items map[merchantKey]map[[sha256.Size]byte]bool
 }
 
-// note records that merchantID sent certs.
-func (s *merchantsSeen) note(merchantID string, certs [][]byte) {
-	if merchantID == "" || len(certs) == 0 {
+// note records that merchant k sent items (DER). held, asked only when
+// k's record is full, says what the wallet still holds: the rest is
+// forgotten to make room.
+func (s *merchantsSeen) note(k merchantKey, items [][]byte, held func() map[[sha256.Size]byte]bool) {
+	if k.merID == "" || len(items) == 0 {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.certs == nil {
-		s.certs = map[string]map[[sha256.Size]byte]bool{}
-	}
-	set := s.touch(merchantID)
-	for _, c := range certs {
+	set := s.touch(k)
+	pruned := false
+	for _, it := range items {
+		if len(set) >= maxThumbsPerMerchant && !pruned {
+			keep := held()
+			maps.DeleteFunc(set, func(d [sha256.Size]byte, _ bool) bool { return !keep[d] })
+			pruned = true
+		}
 		if len(set) >= maxThumbsPerMerchant {
 			break
 		}
-		set[sha256.Sum256(c)] = true
+		set[sha256.Sum256(it)] = true
 	}
 }
 
-// touch returns merchantID's set, making it the most recently seen and
-// forgetting the least recently seen past the bound. s.mu is held.
-func (s *merchantsSeen) touch(merchantID string) map[[sha256.Size]byte]bool {
-	if i := slices.Index(s.ids, merchantID); i >= 0 {
-		s.ids = append(slices.Delete(s.ids, i, i+1), merchantID)
-		return s.certs[merchantID]
+// touch returns k's set, making it the most recently seen and forgetting
+// the least recently seen past the bound. s.mu is held.
+func (s *merchantsSeen) touch(k merchantKey) map[[sha256.Size]byte]bool {
+	if s.items == nil {
+		s.items = map[merchantKey]map[[sha256.Size]byte]bool{}
 	}
-	for len(s.ids) >= maxMerchantsRemembered {
-		delete(s.certs, s.ids[0])
-		s.ids = s.ids[1:]
+	if i := slices.Index(s.keys, k); i >= 0 {
+		s.keys = append(slices.Delete(s.keys, i, i+1), k)
+		return s.items[k]
 	}
-	s.ids = append(s.ids, merchantID)
+	for len(s.keys) >= maxMerchantsRemembered {
+		delete(s.items, s.keys[0])
+		s.keys = s.keys[1:]
+	}
+	s.keys = append(s.keys, k)
 	set := map[[sha256.Size]byte]bool{}
-	s.certs[merchantID] = set
+	s.items[k] = set
 	return set
 }
 
-// sent reports whether merchantID sent cert before.
-func (s *merchantsSeen) sent(merchantID string, cert []byte) bool {
+// sent reports whether merchant k sent item (DER) before.
+func (s *merchantsSeen) sent(k merchantKey, item []byte) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.certs[merchantID][sha256.Sum256(cert)]
+	return s.items[k][sha256.Sum256(item)]
 }
 
 // saved is the record for SaveMemory, least recently seen first, of the
-// certificates in held (only those are ever listed).
+// items in held (only those are ever listed).
 func (s *merchantsSeen) saved(held map[[sha256.Size]byte]bool) []merchantMemory {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []merchantMemory
-	for _, id := range s.ids {
-		mm := merchantMemory{MerID: id}
-		for k := range s.certs[id] {
-			if held[k] {
-				mm.Thumbs = append(mm.Thumbs, bytes.Clone(k[:]))
+	for _, k := range s.keys {
+		mm := merchantMemory{MerID: k.merID, Origin: k.origin}
+		for d := range s.items[k] {
+			if held[d] {
+				mm.Thumbs = append(mm.Thumbs, bytes.Clone(d[:]))
 			}
 		}
 		// A stable order, so that the same record saves the same bytes.
@@ -118,46 +144,129 @@ func (s *merchantsSeen) saved(held map[[sha256.Size]byte]bool) []merchantMemory 
 	return out
 }
 
-// load adds a saved record, keeping only the certificates in held.
+// load adds a saved record, keeping only the items in held.
 func (s *merchantsSeen) load(saved []merchantMemory, held map[[sha256.Size]byte]bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.certs == nil {
-		s.certs = map[string]map[[sha256.Size]byte]bool{}
-	}
 	for _, mm := range saved {
-		set := s.touch(mm.MerID)
+		set := s.touch(merchantKey{origin: mm.Origin, merID: mm.MerID})
 		for _, t := range mm.Thumbs {
-			if k := [sha256.Size]byte(t); held[k] && len(set) < maxThumbsPerMerchant {
-				set[k] = true
+			if d := [sha256.Size]byte(t); held[d] && len(set) < maxThumbsPerMerchant {
+				set[d] = true
 			}
 		}
 	}
 }
 
+// common reports whether every merchant may be told that the wallet holds
+// CA certificate c (or its CRL): a root or brand CA, or a CA of the
+// wallet's own chain.
+func (cfg *Config) common(c *pki.Certificate) bool {
+	if c.MerchantData == nil && c.CertType != 0 && c.CertType&^(pki.CertTypeRCA|pki.CertTypeBCA) == 0 {
+		return true
+	}
+	return isOneOf(c.Raw, cfg.Chain) || isOneOf(c.Raw, rootDERs(cfg.Roots))
+}
+
 // forMerchant keeps, of the cached certificates, what may be listed to
-// merchant merchantID: the brand's common hierarchy and what that merchant
-// sent before.
-func (w *Wallet) forMerchant(merchantID string) func(*pki.Certificate) bool {
+// merchant k: the brand's common hierarchy and what k sent before.
+func (w *Wallet) forMerchant(k merchantKey) func(*pki.Certificate) bool {
 	return func(c *pki.Certificate) bool {
-		if c.CertType&commonCATypes != 0 && c.CertType&^commonCATypes == 0 && c.MerchantData == nil {
-			return true
-		}
-		return w.seen.sent(merchantID, c.Raw)
+		return w.cfg.common(c) || w.seen.sent(k, c.Raw)
 	}
 }
 
-// noteSent records the certificates a verified message of the purchase's
-// merchant carried, and the merchant's and gateway's certificates it
-// relied on, as sent by that merchant — once the signer is known to be the
-// merchant the offer names, so that a merchant cannot file certificates
-// under another's name (and have them listed to that one).
-func (p *Purchase) noteSent(certs ...[]byte) {
+// commonCRL reports whether crl was issued by a CA every merchant may be
+// told of (common), among the CAs the wallet knows: its roots, its own
+// chain and the cached certificates. A CRL whose issuer is none of them
+// is not common.
+func (cfg *Config) commonCRL(crl *pki.CRL, cas []*pki.Certificate) bool {
+	for _, ca := range cas {
+		if bytes.Equal(crl.RawIssuer, ca.RawSubject) && bytes.Equal(crl.AuthorityCertIssuer, ca.RawIssuer) &&
+			crl.AuthorityCertSerial != nil && crl.AuthorityCertSerial.Cmp(ca.SerialNumber) == 0 {
+			return cfg.common(ca)
+		}
+	}
+	return false
+}
+
+// knownCAs are the CA certificates the wallet holds: roots, its own chain
+// and the cached ones.
+func (cfg *Config) knownCAs() []*pki.Certificate {
+	cas := append([]*pki.Certificate(nil), cfg.Roots...)
+	for _, der := range append(append([][]byte(nil), cfg.Chain...), cfg.Certificates.Certificates()...) {
+		if c, err := pki.ParseCertificate(der); err == nil && c.IsCA {
+			cas = append(cas, c)
+		}
+	}
+	return cas
+}
+
+// heldDigests are the SHA-256 of what the wallet holds and may list: the
+// cached certificates, the CRLs and the BCIs of its revocation source.
+func (w *Wallet) heldDigests() map[[sha256.Size]byte]bool {
+	cfg := &w.cfg
+	held := map[[sha256.Size]byte]bool{}
+	for _, c := range cfg.Certificates.Certificates() {
+		held[sha256.Sum256(c)] = true
+	}
+	crls, bci := cfg.revocationHeld()
+	for _, c := range crls {
+		held[sha256.Sum256(c.Raw)] = true
+	}
+	if bci != nil {
+		held[sha256.Sum256(bci.Raw)] = true
+	}
+	return held
+}
+
+// revocationHeld returns the CRLs the wallet's revocation source holds
+// and the BCI of the card's brand (nil if none or unknown).
+func (cfg *Config) revocationHeld() ([]*pki.CRL, *pki.BrandCRLIdentifier) {
+	crls, bci, err := cfg.Revocation.Revocation(context.Background())
+	if err != nil {
+		return nil, nil
+	}
+	if rc, ok := cfg.Revocation.(*pki.RevocationCache); ok {
+		bci = rc.BCI(cfg.Card.BrandID)
+	}
+	return crls, bci
+}
+
+// noteSent records items (DER: certificates, CRLs, BCIs) a verified
+// message of the purchase's merchant carried, or that the wallet relied
+// on in it, as sent by that merchant — once the signer is known to be the
+// merchant the offer names, so that a merchant cannot file items under
+// another's name (and have them listed to that one).
+func (p *Purchase) noteSent(items ...[]byte) {
 	c, err := pki.ParseCertificate(p.merchantCert)
 	if err != nil || c.MerchantData == nil || c.MerchantData.MerID != p.offer.MerchantID {
 		return
 	}
-	p.w.seen.note(p.offer.MerchantID, certs)
+	p.w.seen.note(p.merchant(), items, p.w.heldDigests)
+}
+
+// merchant is the key under which p's merchant is recorded.
+func (p *Purchase) merchant() merchantKey {
+	return merchantKey{origin: p.offer.Origin, merID: p.offer.MerchantID}
+}
+
+// noteSigned records what verified SignedData messages of the merchant
+// carried (certificates and CRLs) and extra items (nil ones skipped: a
+// BCI the content did not carry).
+func (p *Purchase) noteSigned(signed [][]byte, extra ...[]byte) {
+	var items [][]byte
+	for _, s := range signed {
+		if sd, err := pkcs7.ParseSignedData(s); err == nil {
+			items = append(append(items, sd.Certificates...), sd.CRLs...)
+		}
+	}
+	for _, e := range extra {
+		if e != nil {
+			items = append(items, e)
+		}
+	}
+	p.noteSent(items...)
 }
 
 // held returns the option that offers the cached certificates to the

@@ -48,7 +48,8 @@ func (p *Purchase) StartInquiry() (*Inquiry, *msg.InqReq, error) {
 // PRes: the same merchant that signed PInitRes, echoing this inquiry's
 // RRPID and chall-C2, for this transaction; in the modern suites a
 // completion that claims authorization or capture must come with the
-// gateway's signed approval.
+// gateway's signed approval. What a good answer carried is recorded as
+// that merchant's, as for PRes (certcache.go).
 func (in *Inquiry) HandleInqRes(res *msg.InqRes) (*InquiryResult, error) {
 	p := in.p
 	cfg := p.w.cfg
@@ -78,6 +79,7 @@ func (in *Inquiry) HandleInqRes(res *msg.InqRes) (*InquiryResult, error) {
 	payload := data.PResPayloadSeq[0]
 	result := &InquiryResult{Completion: payload.CompletionCode}
 	if cfg.Suite.ID() == suite.Set1 {
+		p.noteSigned([][]byte{res.SignedData}, data.BrandCRLIdentifier)
 		return result, nil
 	}
 	merchantSaysYes := payload.CompletionCode == msg.AuthorizationAccepted || payload.CompletionCode == msg.CapturePerformed
@@ -85,6 +87,7 @@ func (in *Inquiry) HandleInqRes(res *msg.InqRes) (*InquiryResult, error) {
 		if merchantSaysYes {
 			return nil, msg.Errorf(msg.SignatureRequired, "InqRes claims authorization without the gateway's signed result")
 		}
+		p.noteSigned([][]byte{res.SignedData}, data.BrandCRLIdentifier)
 		return result, nil
 	}
 	proof, err := p.checkGatewayProof(payload.AuthResSigned, res.SignedData)
@@ -95,6 +98,7 @@ func (in *Inquiry) HandleInqRes(res *msg.InqRes) (*InquiryResult, error) {
 		return nil, msg.Errorf(msg.SignatureFailure, "merchant reports %v but the gateway signed %v", payload.CompletionCode, proof.AuthCode)
 	}
 	result.Gateway = proof
+	p.noteSigned([][]byte{res.SignedData, payload.AuthResSigned}, data.BrandCRLIdentifier)
 	return result, nil
 }
 

@@ -18,7 +18,7 @@ import (
 // LoadMemory carry what a wallet learned from one run to the next: the
 // certificates that verified (Config.Certificates), the CRLs and
 // BrandCRLIdentifiers it learned (Config.Revocation) and which merchant
-// sent which certificate (certcache.go). The bytes are the caller's to
+// sent which of them (certcache.go). The bytes are the caller's to
 // keep; the wallet does no I/O.
 //
 // Nothing loaded is trusted. The memory is a cache, not a credential:
@@ -47,6 +47,7 @@ const (
 	maxMemoryMerchants = maxMerchantsRemembered
 	maxMemoryThumbs    = maxThumbsPerMerchant
 	maxMerIDLen        = 128
+	maxOriginLen       = 512
 )
 
 // memoryFile is the saved form:
@@ -62,7 +63,9 @@ const (
 //	  bcis         SEQUENCE OF BrandCRLIdentifier,
 //	  merchants    SEQUENCE OF SEQUENCE {
 //	    merID  UTF8String,
-//	    thumbs SEQUENCE OF OCTET STRING   -- SHA-256 of a certificate's DER
+//	    origin [0] IMPLICIT UTF8String OPTIONAL, -- absent: none (in-process)
+//	    thumbs SEQUENCE OF OCTET STRING   -- SHA-256 of a certificate's,
+//	                                      -- CRL's or BCI's DER
 //	  }
 //	}
 //
@@ -83,6 +86,7 @@ type memory struct {
 
 type merchantMemory struct {
 	MerID  string `asn1:"utf8"`
+	Origin string `asn1:"utf8,optional,tag:0"`
 	Thumbs [][]byte
 }
 
@@ -117,8 +121,10 @@ func (w *Wallet) SaveMemory() ([]byte, error) {
 		}
 	}
 	held := map[[sha256.Size]byte]bool{}
-	for _, c := range certs {
-		held[sha256.Sum256(c)] = true
+	for _, list := range [][]asn1.RawValue{m.Certificates, m.CRLs, m.BCIs} {
+		for _, v := range list {
+			held[sha256.Sum256(v.FullBytes)] = true
+		}
 	}
 	m.Merchants = w.seen.saved(held)
 	if len(m.Certificates) > maxMemoryCerts || len(m.CRLs) > maxMemoryCRLs {
@@ -208,12 +214,8 @@ func (w *Wallet) LoadMemory(b []byte) error {
 		}
 	}
 
-	// Which merchant sent what: kept for the certificates now held.
-	held := map[[sha256.Size]byte]bool{}
-	for _, c := range cfg.Certificates.Certificates() {
-		held[sha256.Sum256(c)] = true
-	}
-	w.seen.load(m.Merchants, held)
+	// Which merchant sent what: kept for what is now held.
+	w.seen.load(m.Merchants, w.heldDigests())
 	return errors.Join(warnings...)
 }
 
@@ -250,7 +252,7 @@ func parseMemory(b []byte) (*memory, error) {
 		}
 	}
 	for _, mm := range m.Merchants {
-		if mm.MerID == "" || len(mm.MerID) > maxMerIDLen || len(mm.Thumbs) > maxMemoryThumbs {
+		if mm.MerID == "" || len(mm.MerID) > maxMerIDLen || len(mm.Origin) > maxOriginLen || len(mm.Thumbs) > maxMemoryThumbs {
 			return nil, fmt.Errorf("%w: a merchant entry out of bounds", ErrBadMemory)
 		}
 		for _, t := range mm.Thumbs {

@@ -20,7 +20,7 @@ func FuzzParseMemory(f *testing.F) {
 	item := asn1.RawValue{FullBytes: []byte{0x30, 0x03, 0x02, 0x01, 0x01}}
 	f.Add(seed(memory{Version: memoryVersion}))
 	f.Add(seed(memory{Version: memoryVersion, Certificates: []asn1.RawValue{item}, CRLs: []asn1.RawValue{item}, BCIs: []asn1.RawValue{item},
-		Merchants: []merchantMemory{{MerID: "MER-0001", Thumbs: [][]byte{make([]byte, sha256.Size)}}}}))
+		Merchants: []merchantMemory{{MerID: "MER-0001", Thumbs: [][]byte{make([]byte, sha256.Size)}}, {MerID: "MER-0002", Origin: "https://shop.example"}}}))
 	f.Add(seed(memory{Version: 2}))
 	f.Add([]byte{0x30, 0x80, 0x00, 0x00})
 	f.Add([]byte{})

@@ -56,6 +56,7 @@ type memoryBody struct {
 	BCIs         []asn1.RawValue
 	Merchants    []struct {
 		MerID  string `asn1:"utf8"`
+		Origin string `asn1:"utf8,optional,tag:0"`
 		Thumbs [][]byte
 	}
 }
@@ -268,4 +269,66 @@ func sameSet(a, b [][]byte) bool {
 		}
 	}
 	return true
+}
+
+// TestMemoryKeepsOriginAndCRLs: the record survives a save and load with
+// the origin the merchant was reached at and the CRLs it sent: after
+// loading, the merchant at that origin is listed its CRLs (and sends
+// none), while the same merchant ID at another origin is listed only the
+// brand's common ones.
+func TestMemoryKeepsOriginAndCRLs(t *testing.T) {
+	st := suites()[0]
+	w := newWorld(t, st)
+	h := w.l.Hierarchy
+	atShop := offer
+	atShop.Origin = "https://shop.example:8445"
+	p, req, err := w.w.Start(atShop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.HandlePInitRes(w.pinitRes(req, nil, w.merchantSigner())); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := w.w.SaveMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := walletMaker(t, w)()
+	if err := next.LoadMemory(saved); err != nil {
+		t.Fatal(err)
+	}
+
+	p, req, err = next.Start(atShop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []*pki.Authority{h.Root, h.Brand, h.CCA, h.MCA, h.PCA} {
+		if !listsCRL(req.Thumbs, st, labCRL(t, w, a)) {
+			t.Errorf("after loading, the merchant is not listed the CRL of %v it sent", a.Cert)
+		}
+	}
+	if err := p.HandlePInitRes(w.pinitRes(req, nil, omitting(w, req))); err != nil {
+		t.Fatal(err)
+	}
+	if r := p.Thumbs(); r.CarriedCRLs != 0 {
+		t.Errorf("after loading, the merchant still sent %d CRLs", r.CarriedCRLs)
+	}
+
+	elsewhere := offer
+	elsewhere.Origin = "https://elsewhere.example"
+	_, req, err = next.Start(elsewhere)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []*pki.Authority{h.MCA, h.PCA} {
+		if listsCRL(req.Thumbs, st, labCRL(t, w, a)) {
+			t.Errorf("the merchant's ID at another origin is listed the CRL of %v", a.Cert)
+		}
+	}
+	if lists(req.Thumbs, st, w.mer.Cert) || lists(req.Thumbs, st, w.gw.ExchangeCert) {
+		t.Error("the merchant's ID at another origin is listed its certificates")
+	}
+	if !listsCRL(req.Thumbs, st, labCRL(t, w, h.Root)) || !lists(req.Thumbs, st, w.mer.Chain[1]) {
+		t.Error("the merchant's ID at another origin is not listed the brand's common items")
+	}
 }

@@ -1,27 +1,45 @@
 package wallet
 
 import (
-	"context"
-
 	"github.com/setpay/setpay/encap"
+	"github.com/setpay/setpay/internal/pkcs7"
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/pki"
 )
 
 // Revocation state travels in SET's messages: the wallet lists in
-// PInitReq the CRLs and BrandCRLIdentifier it holds (Thumbs), and the
-// merchant's PInitRes and PRes carry what it lacks — the BCI in the
+// PInitReq the CRLs and BrandCRLIdentifier it holds (Thumbs) — to each
+// merchant only those it may be told of (certcache.go) — and the
+// merchant's PInitRes and PRes carry what it lacks: the BCI in the
 // signed data, the CRLs in the SignedData's crls field. A wallet whose
 // Config.Revocation is a pki.RevocationLearner (a *pki.RevocationCache,
-// the default) learns them before it checks the certificates of the same message, so
-// a wallet that starts with nothing can still check every chain.
+// the default) learns them before it checks the certificates of the same
+// message, so a wallet that starts with nothing can still check every
+// chain.
 
-// thumbs lists what the wallet's revocation source holds, and the
-// certificates it holds that merchant merchantID may send
-// (certcache.go), for PInitReq.
-func (w *Wallet) thumbs(merchantID string) *msg.Thumbs {
+// thumbs lists, for PInitReq to merchant k, the CRLs, BCI and
+// certificates the wallet holds that k may be told of (certcache.go): the
+// brand's common ones, and those k sent before.
+func (w *Wallet) thumbs(k merchantKey) *msg.Thumbs {
 	cfg := &w.cfg
-	return cfg.Certificates.AddThumbs(pki.HeldThumbs(context.Background(), cfg.Revocation, cfg.Suite.Hash()), cfg.Suite.Hash(), w.forMerchant(merchantID))
+	h := cfg.Suite.Hash()
+	t := &msg.Thumbs{DigestAlgorithm: pkcs7.DigestAlgorithmFor(h)}
+	crls, bci := cfg.revocationHeld()
+	if len(crls) > 0 {
+		cas := cfg.knownCAs()
+		for _, crl := range crls {
+			if cfg.commonCRL(crl, cas) || w.seen.sent(k, crl.Raw) {
+				t.CRLThumbs = append(t.CRLThumbs, msg.ThumbOf(h, crl.Raw).Thumbprint)
+			}
+		}
+	}
+	if bci != nil && (bci.BrandID == cfg.Card.BrandID || w.seen.sent(k, bci.Raw)) {
+		t.BrandCRLIdThumbs = [][]byte{msg.ThumbOf(h, bci.Raw).Thumbprint}
+	}
+	if len(t.CRLThumbs) == 0 && len(t.BrandCRLIdThumbs) == 0 {
+		t = nil
+	}
+	return cfg.Certificates.AddThumbs(t, h, w.forMerchant(k))
 }
 
 // learn returns the option that feeds the CRLs a signed message carries,

@@ -153,6 +153,14 @@ type Offer struct {
 	Amount      msg.CurrencyAmount
 	Description []byte // the order description the cardholder agreed to
 	MerchantID  string
+	// Origin is where the wallet reaches the merchant: the scheme, host
+	// and port of the URL it sends PInitReq to ("https://shop.example"),
+	// empty when there is no such place (in-process). With MerchantID it
+	// keys the wallet's record of what the merchant sent before, which
+	// decides what PInitReq tells it (certcache.go): a server claiming
+	// another merchant's ID at checkout is told nothing the wallet
+	// learned from that one.
+	Origin string
 	// Plan, if set, is the recurring or instalment plan the cardholder
 	// agrees to: signed into the PI, so that the gateway holds the
 	// merchant to it (recurring.go). Amount is then each payment's.
@@ -212,7 +220,7 @@ func (w *Wallet) Start(offer Offer) (*Purchase, *msg.PInitReq, error) {
 		ChallC:   p.challC,
 		BrandID:  w.cfg.Card.BrandID,
 		BIN:      w.cfg.Card.BIN(),
-		Thumbs:   w.thumbs(offer.MerchantID),
+		Thumbs:   w.thumbs(p.merchant()),
 	}
 	if t := req.Thumbs; t != nil {
 		p.thumbs = ThumbsReport{ListedCerts: len(t.CertThumbs), ListedCRLs: len(t.CRLThumbs), ListedBCIs: len(t.BrandCRLIdThumbs)}
@@ -251,7 +259,6 @@ func (p *Purchase) HandlePInitRes(res *msg.PInitRes) error {
 	if err != nil {
 		return msg.Errorf(msg.DecodingFailure, "PInitRes: %w", err)
 	}
-	carried := certs
 	certs = p.w.cfg.withHeld(certs)
 	gw, chain := findThumb(certs, &data.PEThumb)
 	if gw == nil {
@@ -269,7 +276,7 @@ func (p *Purchase) HandlePInitRes(res *msg.PInitRes) error {
 	p.gatewayCert = gw
 	p.gatewayChain = chain
 	p.pinitCerts = certs
-	p.noteSent(append(carried[:len(carried):len(carried)], signerCert, gw)...)
+	p.noteSigned([][]byte{res.SignedData}, signerCert, gw, data.BrandCRLIdentifier)
 	return nil
 }
 
@@ -406,14 +413,14 @@ func (p *Purchase) HandlePRes(res *msg.PRes) (*Result, error) {
 	payload := data.PResPayloadSeq[0]
 	result := &Result{Completion: payload.CompletionCode}
 	if st.ID() == suite.Set1 {
-		p.notePRes(res.SignedData)
+		p.noteSigned([][]byte{res.SignedData}, data.BrandCRLIdentifier)
 		return result, nil
 	}
 	if payload.AuthResSigned == nil {
 		if payload.CompletionCode == msg.AuthorizationAccepted || payload.CompletionCode == msg.CapturePerformed {
 			return nil, msg.Errorf(msg.SignatureRequired, "PRes claims authorization without the gateway's signed result")
 		}
-		p.notePRes(res.SignedData)
+		p.noteSigned([][]byte{res.SignedData}, data.BrandCRLIdentifier)
 		return result, nil
 	}
 	proof, err := p.checkGatewayProof(payload.AuthResSigned, res.SignedData)
@@ -425,20 +432,8 @@ func (p *Purchase) HandlePRes(res *msg.PRes) (*Result, error) {
 		return nil, msg.Errorf(msg.SignatureFailure, "merchant reports %v but the gateway signed %v", payload.CompletionCode, proof.AuthCode)
 	}
 	result.Gateway = proof
-	p.notePRes(res.SignedData, payload.AuthResSigned)
+	p.noteSigned([][]byte{res.SignedData, payload.AuthResSigned}, data.BrandCRLIdentifier)
 	return result, nil
-}
-
-// notePRes records the certificates a verified PRes (and the gateway's
-// result inside it) carried as sent by the merchant (certcache.go).
-func (p *Purchase) notePRes(signed ...[]byte) {
-	var certs [][]byte
-	for _, s := range signed {
-		if c, err := signedCertificates(s); err == nil {
-			certs = append(certs, c...)
-		}
-	}
-	p.noteSent(certs...)
 }
 
 // checkGatewayProof verifies the gateway's signed AuthResTBS forwarded in

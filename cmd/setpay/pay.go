@@ -94,6 +94,17 @@ func checkoutURL(merchantURL string) (string, error) {
 	return u.ResolveReference(&url.URL{Path: CheckoutPath}).String(), nil
 }
 
+// merchantOrigin is the scheme and host (with port) of the merchant's URL,
+// lower case: where the wallet reaches it (wallet.Offer.Origin). Empty if
+// the URL does not parse (checkoutURL has refused it by then).
+func merchantOrigin(merchantURL string) string {
+	u, err := url.Parse(merchantURL)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+}
+
 // checkout places an order at the merchant's checkout and returns SET's
 // initiation for it.
 func checkout(ctx context.Context, hc *http.Client, merchantURL string, req checkoutRequest) (wallet.Offer, error) {
@@ -266,10 +277,12 @@ with the merchant's PInitRes (SET carries them); --ca-url fetches them
 from the CA as well. A chain without a current CRL is refused.
 
 What the wallet learns (the certificates and CRLs that verified, and which
-merchant sent which certificate) is kept in ` + memoryName + ` in --dir, so
-that the next purchase lists them (SET's thumbprints) and the merchant need
-not send them again. Nothing in that file is trusted: each item is verified
-again when it is loaded, and a damaged file is ignored with a warning.
+merchant, at which origin, sent which of them) is kept in ` + memoryName + ` in
+--dir, so that the next purchase lists them (SET's thumbprints) and the
+merchant need not send them again. A merchant is listed only the brand's
+common ones and what it sent itself. Nothing in that file is trusted: each
+item is verified again when it is loaded, and a damaged file is ignored
+with a warning. Deleting it is safe: the next purchase sends everything.
 --verbose shows what was listed and what the merchant sent all the same.
 
 A SET Error from the merchant is reported with whether it was signed by a
@@ -321,6 +334,10 @@ path could have sent it).
 			if err != nil {
 				return err
 			}
+			// The wallet files what the merchant sends under this origin
+			// too: another server claiming its merchant ID is told nothing
+			// the wallet learned from it.
+			offer.Origin = merchantOrigin(merchantURL)
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "order %x at merchant %s: %s, %s\n", offer.LIDM, offer.MerchantID, formatCurrencyAmount(offer.Amount), description)
 			p, res, err := w.Pay(ctx, &transport.Client{URL: merchantURL, HTTP: hc}, offer)
