@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -64,7 +63,9 @@ the settlement report, and an audit of the books. That is how 'setpay demo
 The ledger is audited (every entry balanced, debits = credits, every hold
 accounted for) at start, whenever the back office asks, and again at
 shutdown (SIGINT or SIGTERM); the exit status is 1 if the audit at start or
-at shutdown fails.`,
+at shutdown fails.
+
+` + addrFileHelp,
 		Example: `  setpay bank --seed
   setpay demo --issuer-addr 127.0.0.1:8583        (in another terminal)
   setpay bank --listen 127.0.0.1:9583 --data /tmp/bank --seed`,
@@ -76,7 +77,8 @@ at shutdown fails.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&listen, "listen", "127.0.0.1:8583", "serve ISO 8583 on `host:port` (TCP, each message behind a 2-byte length)")
+	f.StringVar(&listen, "listen", "127.0.0.1:8583", "serve ISO 8583 on `host:port` (TCP, each message behind a 2-byte length; port 0: any free one, see --addr-file)")
+	registerAddrFileFlag(cmd)
 	f.StringVar(&dataDir, "data", "setpay-bank", "keep the ledger (bank.db) and the log (log.json) in `DIR`")
 	f.BoolVar(&seed, "seed", false, "open the accounts 'setpay demo' uses (its merchants, the lab's test cards and IBANs) if not open yet")
 	return cmd
@@ -113,9 +115,9 @@ func runBank(ctx context.Context, cmd *cobra.Command, listen, dataDir string, se
 			n, len(s.Merchants), len(s.Cards), len(s.Accounts))
 	}
 
-	ln, err := net.Listen("tcp", listen)
+	ln, err := serviceListen(cmd, listen)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
 	host, err := demo.NewBankHost(db, ledger, log)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -166,8 +165,17 @@ answer (1 to 128, default 128); "oid" optionally names it (dotted). Names, descr
 printable ASCII (SET's forms are VisibleString). Field
 names are unique within a form; every form's "id" is a positive number
 of its own; the acquirer's forms must have the "Legal name" field, which
-the CA checks against the records. Without a form a BIN range asks for
-nothing, and the acquirer asks for "Legal name" only.
+the CA checks against the records. An "acquirers" entry may have its own
+"form" and "forms", used for that merchant or gateway instead of the
+acquirer's. Without a form a BIN range asks for nothing, and the acquirer
+asks for "Legal name" only.
+
+init writes a default form for the BIN ranges ("Full name", "Billing
+postal code") and for the acquirer ("Legal name", which 'register --name'
+fills in, and "Contact phone"); only "Legal name" is required, so every
+applicant registers without --answer until you make more fields
+"required". A key config.json does not know (a typo such as "bin_range")
+stops 'ca serve' with an error naming it and where it is.
 
 ` + passphraseHelp + ` At a prompt it is asked twice.`,
 		Example: `  setpay ca init --dir ./myca
@@ -234,6 +242,8 @@ It prints the URLs, logs each request to standard error, and stops cleanly
 on Ctrl-C (SIGINT) or SIGTERM. Listen on loopback unless a proxy in front
 adds TLS: SET protects its messages itself, but not who talks to whom.
 
+` + addrFileHelp + `
+
 ` + passphraseHelp,
 		Example: `  setpay ca serve --dir ./myca --listen 127.0.0.1:8443`,
 		Args:    cobra.NoArgs,
@@ -246,6 +256,7 @@ adds TLS: SET protects its messages itself, but not who talks to whom.
 	f := cmd.Flags()
 	f.StringVar(&dir, "dir", "", "the CA directory made by 'setpay ca init' (required)")
 	f.StringVar(&listen, "listen", "127.0.0.1:8443", "serve HTTP on `host:port`")
+	registerAddrFileFlag(cmd) // serve.go
 	f.DurationVar(&fresh.interval, "crl-check-interval", time.Hour, "check every `DURATION` whether CRLs need re-signing")
 	f.Float64Var(&fresh.at, "crl-refresh-at", cadir.DefaultRefreshAt, "re-sign a CRL once this `FRACTION` of its validity has passed")
 	_ = cmd.MarkFlagRequired("dir")
@@ -304,9 +315,9 @@ func runCAServe(ctx context.Context, cmd *cobra.Command, dir, listen string, fre
 		mux.Handle("/"+name, transport.Handler(h.CAs[name].Serve, log.With("ca", name)))
 	}
 	mux.Handle(crldist.Path, h.Notifier(log.With("ca", "brand")))
-	ln, err := net.Listen("tcp", listen)
+	ln, err := serviceListen(cmd, listen) // serve.go: also writes --addr-file
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan error, 1)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -166,6 +167,64 @@ func serviceLog(cmd *cobra.Command, party string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)).With("party", party)
 }
 
+const addrFileHelp = `--listen 127.0.0.1:0 lets the system pick a free port. --addr-file FILE
+says which: once the service listens, it writes the address it listens on
+(host:port and a newline) to FILE, complete or not at all (a temporary file
+renamed into place), and removes FILE when it stops listening. Scripts and
+supervisors wait for FILE instead of agreeing on a port in advance.`
+
+// registerAddrFileFlag adds --addr-file, which every service has
+// (addrFileHelp); serviceListen reads it.
+func registerAddrFileFlag(cmd *cobra.Command) {
+	cmd.Flags().String("addr-file", "", "once listening, write the address listened on (host:port) to `FILE`; removed when the service stops")
+}
+
+// serviceListen listens on TCP addr and, with --addr-file FILE, publishes
+// the address actually bound (addr may ask for port 0) in FILE. Closing
+// the listener removes FILE again, so it exists only while the service
+// accepts connections.
+func serviceListen(cmd *cobra.Command, addr string) (net.Listener, error) {
+	file, err := cmd.Flags().GetString("addr-file")
+	if err != nil {
+		return nil, err // registerAddrFileFlag was not called: a bug
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		// The net error repeats "listen tcp ADDR"; keep only its cause
+		// (address already in use, permission denied …).
+		var op *net.OpError
+		if errors.As(err, &op) && op.Err != nil {
+			err = op.Err
+		}
+		return nil, fmt.Errorf("--listen %s: %w", addr, err)
+	}
+	if file == "" {
+		return ln, nil
+	}
+	// pay.go's writeFileAtomic: a reader sees the whole address or no file.
+	if err := writeFileAtomic(file, []byte(ln.Addr().String()+"\n")); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("--addr-file: %w", err)
+	}
+	return &publishedListener{Listener: ln, file: file}, nil
+}
+
+// publishedListener is a listener whose address is in file.
+type publishedListener struct {
+	net.Listener
+	file string
+	once sync.Once
+}
+
+// Close closes the listener and removes the address file, if it can: a
+// file left behind names a port nobody listens on, which callers see as
+// a refused connection.
+func (l *publishedListener) Close() error {
+	err := l.Listener.Close()
+	l.once.Do(func() { _ = os.Remove(l.file) })
+	return err
+}
+
 // serveUntilDone serves h on ln until ctx ends (SIGINT, SIGTERM), then
 // lets the exchanges in flight finish, for up to shutdownGrace.
 func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
@@ -206,7 +265,9 @@ func storePath(db, dir, name string) string {
 const serviceFlagsHelp = `--root is the SET root certificate every certificate is checked against
 (root.der of 'setpay ca init'). The service's log (text lines, never a
 card number) goes to standard error; SIGINT or SIGTERM stops it after the
-exchanges in flight have finished.`
+exchanges in flight have finished.
+
+` + addrFileHelp
 
 func newGatewayServeCmd() *cobra.Command {
 	var dir, root, listen, issuerAddr, db, limit string
@@ -276,13 +337,14 @@ itself: a card is declined once its approved spending would pass --limit.
 	f := cmd.Flags()
 	f.StringVar(&dir, "dir", "", "the gateway's registration `DIR` ('setpay gateway register --out') (required)")
 	f.StringVar(&root, "root", "", "the SET root certificate to trust, `FILE` (required)")
-	f.StringVar(&listen, "listen", "127.0.0.1:8444", "serve SET over HTTP on `host:port`")
+	f.StringVar(&listen, "listen", "127.0.0.1:8444", "serve SET over HTTP on `host:port` (port 0: any free one; see --addr-file)")
 	f.StringVar(&issuerAddr, "issuer-addr", "", "ask the issuer host at `host:port` over ISO 8583 (default: the built-in limit rule)")
 	f.StringVar(&db, "db", "", "the gateway's SQLite database `FILE` (default DIR/gateway.db)")
 	f.StringVar(&limit, "limit", "5000.00", "without --issuer-addr: the most one card may spend, `AMOUNT` in major units")
 	f.DurationVar(&wait, "wait", 10*time.Second, "with --issuer-addr: wait up to `DURATION` at start for the issuer host to answer")
 	_ = cmd.MarkFlagRequired("dir")
 	_ = cmd.MarkFlagRequired("root")
+	registerAddrFileFlag(cmd)
 	rf.register(cmd, true)
 	pf.register(cmd)
 	return cmd
@@ -350,9 +412,9 @@ func runGateway(ctx context.Context, cmd *cobra.Command, creds *credentials, roo
 			}
 		}
 	}()
-	ln, err := net.Listen("tcp", o.listen)
+	ln, err := serviceListen(cmd, o.listen)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
 	fmt.Fprintf(out, "gateway: serving SET (suite %s) on http://%s/; issuer: %s; store %s; stop with Ctrl-C\n",
 		creds.suite.ID(), ln.Addr(), issuerDesc, o.db)

@@ -208,9 +208,9 @@ own service, talking to the payment gateway at --gateway-url over HTTP.
 				return err
 			}
 			defer func() { err = errors.Join(err, db.Close()) }()
-			ln, err := net.Listen("tcp", listen)
+			ln, err := serviceListen(cmd, listen)
 			if err != nil {
-				return fmt.Errorf("listen: %w", err)
+				return err
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "merchant: serving SET on http://%s/ and checkout on http://%s%s; gateway %s (certificate serial %s); capture %s; stop with Ctrl-C\n",
@@ -224,7 +224,8 @@ own service, talking to the payment gateway at --gateway-url over HTTP.
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&listen, "listen", "127.0.0.1:8445", "serve on `host:port`")
+	f.StringVar(&listen, "listen", "127.0.0.1:8445", "serve on `host:port` (port 0: any free one; see --addr-file)")
+	registerAddrFileFlag(cmd)
 	f.StringVar(&capture, "capture", "manual", "when to capture, `MODE`: auto (with the authorization, a sale) or manual ('setpay merchant capture')")
 	mf.register(cmd, true)
 	return cmd
