@@ -17,6 +17,7 @@ import (
 
 	"github.com/setpay/setpay/crldist"
 	"github.com/setpay/setpay/encap"
+	"github.com/setpay/setpay/internal/atomicfile"
 	"github.com/setpay/setpay/pki"
 	"github.com/setpay/setpay/store"
 	"github.com/setpay/setpay/store/sqlite"
@@ -276,35 +277,10 @@ func writeCRL(dir, name string, a *pki.Authority, list []pki.RevokedCertificate,
 	if err != nil {
 		return nil, fmt.Errorf("cadir: %s CRL: %w", name, err)
 	}
-	if err := writeFileAtomic(path, crl); err != nil {
-		return nil, err
+	if err := atomicfile.Write(path, crl, 0o644); err != nil {
+		return nil, fmt.Errorf("cadir: %w", err)
 	}
 	return crl, nil
-}
-
-// writeFileAtomic replaces path with data so that a reader (a serving
-// process) sees the old file or the new one, never half of one.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("cadir: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("cadir: %w", err)
-	}
-	return nil
 }
 
 // IssueBCI signs a fresh BrandCRLIdentifier naming the current CRL of
@@ -361,8 +337,8 @@ func writeBCI(dir, brandID string, auths map[string]*pki.Authority, brand *pki.A
 	if err != nil {
 		return nil, fmt.Errorf("cadir: BrandCRLIdentifier: %w", err)
 	}
-	if err := writeFileAtomic(path, der); err != nil {
-		return nil, err
+	if err := atomicfile.Write(path, der, 0o644); err != nil {
+		return nil, fmt.Errorf("cadir: %w", err)
 	}
 	return der, nil
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+
+	"github.com/setpay/setpay/internal/atomicfile"
 )
 
 // ErrFileMode means a key file, or the file a write would replace, may be
@@ -47,7 +49,7 @@ func WriteFile(path string, b []byte) (err error) {
 // replace a file that is not a regular file or whose mode lets group or
 // other read it: such a key must be considered exposed, and the operator
 // should see that rather than have it silently tidied away.
-func ReplaceFile(path string, b []byte) (err error) {
+func ReplaceFile(path string, b []byte) error {
 	fi, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -60,25 +62,10 @@ func ReplaceFile(path string, b []byte) (err error) {
 			return err
 		}
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*") // mode 0600
-	if err != nil {
+	if err := atomicfile.Write(path, b, 0o600); err != nil {
 		return fmt.Errorf("keyfile: %w", err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := writeSynced(f, b); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("keyfile: %w", err)
-	}
-	return syncDir(dir)
+	return nil
 }
 
 // writeSynced writes b, forces mode 0600 whatever the umask or an earlier
@@ -102,16 +89,8 @@ func writeSynced(f *os.File, b []byte) error {
 // syncDir makes the directory entry of a new or renamed file durable.
 // Windows cannot sync a directory; there the rename itself is durable.
 func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return fmt.Errorf("keyfile: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("keyfile: syncing %s: %w", dir, err)
 	}
 	return nil
 }

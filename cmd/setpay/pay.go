@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/setpay/setpay/internal/atomicfile"
 	"github.com/setpay/setpay/keyfile"
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/pki"
@@ -413,38 +414,11 @@ func loadMemory(w *wallet.Wallet, dir string, warn func(string, ...any)) {
 func saveMemory(w *wallet.Wallet, dir string, warn func(string, ...any)) {
 	b, err := w.SaveMemory()
 	if err == nil {
-		err = writeFileAtomic(filepath.Join(dir, memoryName), b)
+		err = atomicfile.Write(filepath.Join(dir, memoryName), b, 0o600)
 	}
 	if err != nil {
 		warn("not saving what the wallet learned: %v", err)
 	}
-}
-
-// writeFileAtomic replaces path with data, mode 0600: written to a
-// temporary file beside it, synced, then renamed over it.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	err = f.Chmod(0o600)
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
 }
 
 // thumbsLine says what SET's thumbprints saved in a purchase.

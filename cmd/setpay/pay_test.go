@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -249,31 +248,5 @@ func TestErrorOrigin(t *testing.T) {
 	}
 	if got := errorOrigin(errors.New("connection refused")); got != "" {
 		t.Errorf("not a SET Error: %q", got)
-	}
-}
-
-// TestWriteFileAtomic: the wallet's cache is replaced whole and readable
-// by its owner only.
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, memoryName)
-	for _, data := range []string{"first", "second, longer"} {
-		if err := writeFileAtomic(path, []byte(data)); err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil || string(b) != data {
-			t.Fatalf("read %q, %v; want %q", b, err, data)
-		}
-		fi, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fi.Mode().Perm() != 0o600 {
-			t.Errorf("mode %v, want 0600", fi.Mode().Perm())
-		}
-	}
-	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 1 {
-		t.Errorf("directory holds %d entries (%v), want only the file", len(entries), err)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/setpay/setpay/bank/iso8583"
 	"github.com/setpay/setpay/banklink"
 	"github.com/setpay/setpay/gateway"
+	"github.com/setpay/setpay/internal/atomicfile"
 	"github.com/setpay/setpay/keyfile"
 	"github.com/setpay/setpay/pki"
 	"github.com/setpay/setpay/store/sqlite"
@@ -201,8 +202,8 @@ func serviceListen(cmd *cobra.Command, addr string) (net.Listener, error) {
 	if file == "" {
 		return ln, nil
 	}
-	// pay.go's writeFileAtomic: a reader sees the whole address or no file.
-	if err := writeFileAtomic(file, []byte(ln.Addr().String()+"\n")); err != nil {
+	// Atomic: a reader sees the whole address or no file.
+	if err := atomicfile.Write(file, []byte(ln.Addr().String()+"\n"), 0o600); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("--addr-file: %w", err)
 	}
