@@ -120,17 +120,11 @@ func (a *Authority) IssueBCI(rand io.Reader, t *BrandCRLIdentifier) ([]byte, err
 	if err != nil {
 		return nil, fmt.Errorf("pki: BCI: %w", err)
 	}
-	sig, err := pkcs7.SignMessage(rand, a.Key, alg, tbs)
+	out, err := signed(rand, a.Key, alg, tbs)
 	if err != nil {
 		return nil, fmt.Errorf("pki: BCI: signing: %w", err)
 	}
-	var cb cryptobyte.Builder
-	cb.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddBytes(tbs)
-		alg.Marshal(b)
-		b.AddASN1BitString(sig)
-	})
-	return cb.Bytes()
+	return out, nil
 }
 
 // ParseBrandCRLIdentifier decodes one DER BrandCRLIdentifier, rejecting

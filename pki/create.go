@@ -119,17 +119,11 @@ func CreateCertificate(rand io.Reader, t *Template, issuer *Certificate, issuerK
 	if err != nil {
 		return nil, fmt.Errorf("pki: %w", err)
 	}
-	sig, err := pkcs7.SignMessage(rand, issuerKey, alg, tbs)
+	out, err := signed(rand, issuerKey, alg, tbs)
 	if err != nil {
 		return nil, fmt.Errorf("pki: signing: %w", err)
 	}
-	var cb cryptobyte.Builder
-	cb.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddBytes(tbs)
-		alg.Marshal(b)
-		b.AddASN1BitString(sig)
-	})
-	return cb.Bytes()
+	return out, nil
 }
 
 // addTime writes UTCTime through 2049 and GeneralizedTime after, as RFC

@@ -185,9 +185,25 @@ func (a *Authority) IssueCRL(rand io.Reader, revoked []RevokedCertificate, numbe
 	if err != nil {
 		return nil, fmt.Errorf("pki: CRL: %w", err)
 	}
-	sig, err := pkcs7.SignMessage(rand, a.Key, alg, tbs)
+	out, err := signed(rand, a.Key, alg, tbs)
 	if err != nil {
 		return nil, fmt.Errorf("pki: CRL: signing: %w", err)
+	}
+	return out, nil
+}
+
+const (
+	typCRL    = "CertificateList"
+	typTBSCRL = "TBSCertList"
+)
+
+// signed signs tbs with key and returns SEQUENCE { tbs,
+// signatureAlgorithm, signature BIT STRING }, the SIGNED layout of
+// certificates, CRLs and BrandCRLIdentifier that readSigned reads.
+func signed(rand io.Reader, key crypto.Signer, alg pkcs7.AlgorithmIdentifier, tbs []byte) ([]byte, error) {
+	sig, err := pkcs7.SignMessage(rand, key, alg, tbs)
+	if err != nil {
+		return nil, err
 	}
 	var cb cryptobyte.Builder
 	cb.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
@@ -197,11 +213,6 @@ func (a *Authority) IssueCRL(rand io.Reader, revoked []RevokedCertificate, numbe
 	})
 	return cb.Bytes()
 }
-
-const (
-	typCRL    = "CertificateList"
-	typTBSCRL = "TBSCertList"
-)
 
 // readSigned splits SEQUENCE { tbs, signatureAlgorithm, signature BIT
 // STRING }, the SIGNED layout of certificates, CRLs and BrandCRLIdentifier,
