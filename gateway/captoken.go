@@ -5,7 +5,7 @@ package gateway
 // own key-exchange certificate (Enc{P, P, CapTokenData}), which the merchant
 // keeps unopened and sends back in its CapReq's CapTokenSeq, one token or
 // NULL per CapItem — and likewise in a CapRevReq, CredReq or CredRevReq,
-// one per item. A token that comes back is checked against the item
+// one per item, and in an AuthRevReq's baggage. A token that comes back is checked against the item
 // before any money moves: it must open, and name the same purchase (XID),
 // merchant and authorization (AuthRRPID), for at least the amount asked.
 // CapTokenData has no room for the XID and the merchant, so they ride in
@@ -161,6 +161,48 @@ func (g *Gateway) checkItemCapToken(kind string, token []byte, merchantID string
 		return msg.CapRevOrCredInvalidCapToken
 	}
 	return msg.CapRevOrCredSuccess
+}
+
+// authRevCapToken returns the CapToken an AuthRevReq carries in its
+// baggage, or nil, after checking the baggage against the digest the
+// merchant signed. The PI beside it is not acted on: the gateway reverses
+// its own record of the authorization (docs/spec-gaps.md).
+func (g *Gateway) authRevCapToken(baggage *msg.AuthRevReqBaggage, h []byte) ([]byte, error) {
+	switch {
+	case baggage == nil && h == nil:
+		return nil, nil
+	case baggage == nil:
+		return nil, msg.Errorf(msg.SignatureFailure, "AuthRevReqBaggage the merchant signed is missing")
+	case h == nil:
+		return nil, msg.Errorf(msg.SignatureFailure, "AuthRevReqBaggage the merchant did not sign")
+	}
+	raw := baggage.Raw()
+	if raw == nil {
+		// Built in this process, not decoded: its encoding is its own.
+		var err error
+		if raw, err = baggage.Marshal(); err != nil {
+			return nil, err
+		}
+	}
+	if err := encap.CheckDD(g.cfg.Suite, h, msg.OIDAuthRevReqBaggage, raw); err != nil {
+		return nil, msg.Errorf(msg.SignatureFailure, "AuthRevReqBaggage differs from the one the merchant signed: %w", err)
+	}
+	return baggage.CapToken, nil
+}
+
+// checkAuthRevCapToken is checkCapToken for an authorization reversal:
+// the token must be the one of the authorization the request names (its
+// AuthReqData), for at least the amount it says is authorized. AuthRevCode
+// has no invalidCapToken; a mismatch is unknownXID, the code for an
+// authorization that is not the requester's to reverse, decided before
+// anything is claimed.
+func (g *Gateway) checkAuthRevCapToken(token []byte, merchantID string, data *msg.AuthRevReqData) msg.AuthRevCode {
+	authRRPID := data.AuthReqData.AuthReqItem.AuthTags.AuthRRTags.RRPID
+	if why := g.capTokenMismatch(token, merchantID, data.AuthRevTags.TransIDs.XID, authRRPID, data.AuthResPayload.AuthHeader.AuthAmt); why != "" {
+		g.cfg.Log.Info("authorization reversal refused", "merchant", merchantID, "result", msg.AuthRevUnknownXID.String(), "why", why)
+		return msg.AuthRevUnknownXID
+	}
+	return msg.AuthRevSuccess
 }
 
 // capTokenMismatch says why token (nil: none, nothing to check) does not

@@ -54,13 +54,22 @@ func (g *Gateway) HandleAuthRevReq(ctx context.Context, req *msg.AuthRevReq) (*m
 	if err := g.checkAddressed("AuthRevReq", data.PGThumb, data.Expiry); err != nil {
 		return nil, err
 	}
+	// The baggage beside the signed data, checked against its signed
+	// digest before the replay cache, as a CapTokenSeq (captoken.go).
+	capToken, err := g.authRevCapToken(req.AuthRevReqBaggage, tbs.HAuthRevReqBaggage)
+	if err != nil {
+		return nil, err
+	}
 	if err := g.remember(ctx, "AuthRevReq", data.Expiry, tags.AuthRevRRTags.RRPID, tags.TransIDs.XID); err != nil {
 		return nil, err
 	}
 	// The AuthReq it names tells a later shipment's authorization from
 	// the purchase's (split.go).
 	xid := g.target(ctx, tags.TransIDs.XID, data.AuthReqData.AuthReqItem.AuthTags.AuthRRTags.RRPID)
-	code, left := g.reverseAuthorization(ctx, mr.merchantID, xid, data.AuthNewAmt)
+	code, left := g.checkAuthRevCapToken(capToken, mr.merchantID, data), data.AuthNewAmt
+	if code == msg.AuthRevSuccess {
+		code, left = g.reverseAuthorization(ctx, mr.merchantID, xid, data.AuthNewAmt)
+	}
 	cfg.Log.Info("authorization reversal", "merchant", mr.merchantID, "result", code.String())
 
 	res := msg.AuthRevResData{AuthRevTags: *tags, AuthRevCode: code, AuthNewAmt: left}

@@ -37,7 +37,11 @@ func (m *Merchant) Capture(ctx context.Context, xid msg.XID) (msg.CapCode, error
 	if item.CapCode != msg.CapSuccess {
 		return item.CapCode, nil
 	}
-	if _, err := cfg.Store.UpdateOrder(ctx, store.XID(xid), func(o *store.Order) error {
+	if err := m.updatePart(ctx, xid, msg.RRPID(order.AuthRRPID), func(p *store.OrderPart) error {
+		p.State = store.StateCaptured
+		p.CaptureAmount = item.CapAmt.Amount
+		return nil
+	}, func(o *store.Order) error {
 		o.State = store.StateCaptured
 		o.CaptureAmount = item.CapAmt.Amount
 		return nil

@@ -365,14 +365,23 @@ func (m *Merchant) HandlePReq(ctx context.Context, req *msg.PReq) (*msg.PRes, er
 	// for, and only for the whole amount authorized.
 	captured := approved && cfg.CaptureNow && result.capture != nil &&
 		result.capture.CapCode == msg.CapSuccess && result.capture.CapAmt == result.amount
+	var piDER []byte // kept with the part for a reversal's baggage (parts.go)
+	if approved {
+		if piDER, err = authReq.PI.Marshal(); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := cfg.Store.UpdateOrder(ctx, order.XID, func(o *store.Order) error {
 		if approved {
 			o.State = store.StateAuthorized
 			o.AuthAmount = result.amount.Amount
+			part := newPart(authRRPID, result, piDER)
 			if captured {
 				o.State = store.StateCaptured
 				o.CaptureAmount = result.capture.CapAmt.Amount
+				part.State, part.CaptureAmount = store.StateCaptured, o.CaptureAmount
 			}
+			o.Parts = []store.OrderPart{part}
 		} else {
 			o.State = store.StateDeclined
 		}

@@ -167,7 +167,11 @@ func (m *Merchant) ReverseAuthorization(ctx context.Context, xid msg.XID, newAmo
 		AuthNewAmt:     newAmount,
 	}
 	data.PGThumb, data.Expiry = m.addressed(r.now)
-	tbs, err := (&msg.AuthRevReqTBS{AuthRevReqData: data}).Marshal()
+	baggage, hBaggage, err := authRevBaggage(st, orderParts(o), msg.RRPID(o.AuthRRPID))
+	if err != nil {
+		return 0, err
+	}
+	tbs, err := (&msg.AuthRevReqTBS{AuthRevReqData: data, HAuthRevReqBaggage: hBaggage}).Marshal()
 	if err != nil {
 		return 0, err
 	}
@@ -175,7 +179,8 @@ func (m *Merchant) ReverseAuthorization(ctx context.Context, xid msg.XID, newAmo
 	if err != nil {
 		return 0, err
 	}
-	res, err := call[*msg.AuthRevRes](ctx, m, &msg.AuthRevReq{AuthRevReqTBE: tbe}, &msg.MessageIDs{LIDM: r.transIDs.LIDM, XID: &r.transIDs.XID})
+	req := &msg.AuthRevReq{AuthRevReqTBE: tbe, AuthRevReqBaggage: baggage}
+	res, err := call[*msg.AuthRevRes](ctx, m, req, &msg.MessageIDs{LIDM: r.transIDs.LIDM, XID: &r.transIDs.XID})
 	if err != nil {
 		return 0, fmt.Errorf("merchant: authorization reversal: %w", err)
 	}
@@ -202,7 +207,13 @@ func (m *Merchant) ReverseAuthorization(ctx context.Context, xid msg.XID, newAmo
 	if d.AuthNewAmt != newAmount {
 		return 0, msg.Errorf(msg.SignatureFailure, "AuthRevRes leaves %v authorized, asked for %v", d.AuthNewAmt, newAmount)
 	}
-	if _, err := cfg.Store.UpdateOrder(ctx, store.XID(xid), func(o *store.Order) error {
+	if err := m.updatePart(ctx, xid, msg.RRPID(o.AuthRRPID), func(p *store.OrderPart) error {
+		p.AuthAmount = p.CaptureAmount + newAmount.Amount
+		if newAmount.Amount == 0 {
+			p.State = store.StateReversed
+		}
+		return nil
+	}, func(o *store.Order) error {
 		o.AuthAmount = o.CaptureAmount + newAmount.Amount
 		switch {
 		case newAmount.Amount > 0:
@@ -250,44 +261,66 @@ type capRevOrCredKind struct {
 	name, resName       string
 	ctTBS, ctTBE        asn1.ObjectIdentifier
 	ctResData, ctResTBE asn1.ObjectIdentifier
-	wrap                func(tbe []byte) msg.Message
+	wrap                func(tbe []byte, tokens *msg.CapTokenSeq) msg.Message
 	send                func(ctx context.Context, m *Merchant, req msg.Message, ids *msg.MessageIDs) ([]byte, error)
+	// part records a success of amt (nil: the capture in full) on the
+	// order's part (parts.go).
+	part func(p *store.OrderPart, amt *msg.CurrencyAmount)
 }
 
 var (
 	capRevKind = &capRevOrCredKind{"CapRevReq", "CapRevRes", msg.OIDCapRevReqTBS, msg.OIDCapRevReqTBE, msg.OIDCapRevResData, msg.OIDCapRevResTBE,
-		func(tbe []byte) msg.Message { return &msg.CapRevReq{CapRevReqTBE: tbe} },
+		func(tbe []byte, tokens *msg.CapTokenSeq) msg.Message {
+			return &msg.CapRevReq{CapRevReqTBE: tbe, CapTokenSeq: tokens}
+		},
 		func(ctx context.Context, m *Merchant, req msg.Message, ids *msg.MessageIDs) ([]byte, error) {
 			res, err := call[*msg.CapRevRes](ctx, m, req, ids)
 			if err != nil {
 				return nil, err
 			}
 			return res.CapRevResTBE, nil
-		}}
+		},
+		func(p *store.OrderPart, _ *msg.CurrencyAmount) { p.State = store.StateCaptureReversed }}
 	credKind = &capRevOrCredKind{"CredReq", "CredRes", msg.OIDCredReqTBS, msg.OIDCredReqTBE, msg.OIDCredResData, msg.OIDCredResTBE,
-		func(tbe []byte) msg.Message { return &msg.CredReq{CredReqTBE: tbe} },
+		func(tbe []byte, tokens *msg.CapTokenSeq) msg.Message {
+			return &msg.CredReq{CredReqTBE: tbe, CapTokenSeq: tokens}
+		},
 		func(ctx context.Context, m *Merchant, req msg.Message, ids *msg.MessageIDs) ([]byte, error) {
 			res, err := call[*msg.CredRes](ctx, m, req, ids)
 			if err != nil {
 				return nil, err
 			}
 			return res.CredResTBE, nil
+		},
+		func(p *store.OrderPart, amt *msg.CurrencyAmount) {
+			p.CreditAmount += amt.Amount
+			p.State = store.StateCredited
 		}}
 	credRevKind = &capRevOrCredKind{"CredRevReq", "CredRevRes", msg.OIDCredRevReqTBS, msg.OIDCredRevReqTBE, msg.OIDCredRevResData, msg.OIDCredRevResTBE,
-		func(tbe []byte) msg.Message { return &msg.CredRevReq{CredRevReqTBE: tbe} },
+		func(tbe []byte, tokens *msg.CapTokenSeq) msg.Message {
+			return &msg.CredRevReq{CredRevReqTBE: tbe, CapTokenSeq: tokens}
+		},
 		func(ctx context.Context, m *Merchant, req msg.Message, ids *msg.MessageIDs) ([]byte, error) {
 			res, err := call[*msg.CredRevRes](ctx, m, req, ids)
 			if err != nil {
 				return nil, err
 			}
 			return res.CredRevResTBE, nil
+		},
+		func(p *store.OrderPart, amt *msg.CurrencyAmount) {
+			// The gateway refuses to reverse more than it credited.
+			if p.CreditAmount -= amt.Amount; p.CreditAmount <= 0 && p.State == store.StateCredited {
+				p.State = store.StateCaptured
+			}
 		}}
 )
 
 // capRevOrCred runs one capture reversal, credit or credit reversal of
-// order xid, applying done to the order on success. ship names one
-// shipment's authorization and capture (merchant/split.go); nil means the
-// order's latest authorization and all the order captured.
+// order xid, applying done to the order, and k.part to the part it names
+// if the order keeps it, on success. ship names one shipment's
+// authorization and capture (merchant/split.go); nil means the order's
+// latest authorization and what it captured. The item carries the
+// authorization's CapToken when the merchant holds one (captoken.go).
 func (m *Merchant) capRevOrCred(ctx context.Context, k *capRevOrCredKind, xid msg.XID, amount *msg.CurrencyAmount, ship *shipment,
 	states []store.OrderState, done func(*store.Order)) (msg.CapRevOrCredCode, error) {
 	cfg := m.config()
@@ -301,8 +334,20 @@ func (m *Merchant) capRevOrCred(ctx context.Context, k *capRevOrCredKind, xid ms
 	}
 	captured := msg.CurrencyAmount{Currency: r.order.Currency, Amount: r.order.CaptureAmount, AmtExp10: r.order.AmtExp10}
 	authRRPID := msg.RRPID(r.order.AuthRRPID)
+	parts := orderParts(r.order)
 	if ship != nil {
 		captured, authRRPID = ship.captured, ship.authRRPID
+	} else if n := len(parts); n > 1 {
+		// The latest part's capture; the earlier parts are named.
+		captured.Amount = parts[n-1].CaptureAmount
+	}
+	var capToken []byte
+	if i, err := PartRRPID(authRRPID).find(parts); err == nil {
+		capToken = parts[i].CapToken
+	}
+	tokens, hTokens, err := capTokenSeq(st, [][]byte{capToken})
+	if err != nil {
+		return 0, err
 	}
 	data := msg.CapRevOrCredReqData{
 		MThumbs:            cfg.mThumbs(ctx),
@@ -316,7 +361,7 @@ func (m *Merchant) capRevOrCred(ctx context.Context, k *capRevOrCredKind, xid ms
 		}},
 	}
 	data.PGThumb, data.Expiry = m.addressed(r.now)
-	tbs, err := (&msg.CapRevOrCredReqTBS{CapRevOrCredReqData: data}).Marshal()
+	tbs, err := (&msg.CapRevOrCredReqTBS{CapRevOrCredReqData: data, HCapTokenSeq: hTokens}).Marshal()
 	if err != nil {
 		return 0, err
 	}
@@ -324,7 +369,7 @@ func (m *Merchant) capRevOrCred(ctx context.Context, k *capRevOrCredKind, xid ms
 	if err != nil {
 		return 0, err
 	}
-	env, err := k.send(ctx, m, k.wrap(tbe), &msg.MessageIDs{LIDM: r.transIDs.LIDM, XID: &r.transIDs.XID})
+	env, err := k.send(ctx, m, k.wrap(tbe, tokens), &msg.MessageIDs{LIDM: r.transIDs.LIDM, XID: &r.transIDs.XID})
 	if err != nil {
 		return 0, fmt.Errorf("merchant: %s: %w", k.name, err)
 	}
@@ -349,7 +394,10 @@ func (m *Merchant) capRevOrCred(ctx context.Context, k *capRevOrCredKind, xid ms
 	if item.CapRevOrCredCode != msg.CapRevOrCredSuccess {
 		return item.CapRevOrCredCode, nil
 	}
-	if _, err := cfg.Store.UpdateOrder(ctx, store.XID(xid), func(o *store.Order) error {
+	if err := m.updatePart(ctx, xid, authRRPID, func(p *store.OrderPart) error {
+		k.part(p, amount)
+		return nil
+	}, func(o *store.Order) error {
 		done(o)
 		return nil
 	}); err != nil {

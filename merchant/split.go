@@ -123,6 +123,10 @@ func (m *Merchant) AuthorizeShipment(ctx context.Context, xid msg.XID, amount in
 	if approved && result.amount != data.AuthReqItem.AuthReqPayload.AuthReqAmt {
 		return 0, msg.Errorf(msg.UnspecifiedFailure, "gateway approved %v, not the %v asked", result.amount, data.AuthReqItem.AuthReqPayload.AuthReqAmt)
 	}
+	piKept, err := pi.Marshal() // kept with the part (parts.go)
+	if err != nil {
+		return 0, err
+	}
 	// Keep the fresh token even when declined: the gateway may have spent
 	// the old one.
 	if _, err := cfg.Store.UpdateOrder(ctx, store.XID(xid), func(o *store.Order) error {
@@ -134,6 +138,8 @@ func (m *Merchant) AuthorizeShipment(ctx context.Context, xid msg.XID, amount in
 			o.AuthToken = result.authToken
 		}
 		if approved {
+			// The earlier parts stay as they are; this one is added.
+			o.Parts = append(append([]store.OrderPart(nil), orderParts(o)...), newPart(rrpid, result, piKept))
 			o.State = store.StateAuthorized
 			o.AuthAmount += amount
 			o.AuthRRPID = rrpid[:]
@@ -177,7 +183,11 @@ func (m *Merchant) CaptureShipment(ctx context.Context, xid msg.XID) (msg.CapCod
 	if item.CapAmt != amount {
 		return 0, msg.Errorf(msg.UnspecifiedFailure, "gateway captured %v, not the %v asked", item.CapAmt, amount)
 	}
-	if _, err := cfg.Store.UpdateOrder(ctx, store.XID(xid), func(o *store.Order) error {
+	if err := m.updatePart(ctx, xid, msg.RRPID(order.AuthRRPID), func(p *store.OrderPart) error {
+		p.CaptureAmount += amount.Amount
+		p.State = store.StateCaptured
+		return nil
+	}, func(o *store.Order) error {
 		if o.AuthAmount-o.CaptureAmount != amount.Amount {
 			return errors.New("order changed during the capture")
 		}
@@ -191,11 +201,12 @@ func (m *Merchant) CaptureShipment(ctx context.Context, xid msg.XID) (msg.CapCod
 }
 
 // Each authorization of an order shipped in parts is reversed, credited
-// and captured on its own, named by the RRPID of its AuthReq: the order
-// keeps only its latest (LatestShipment), so an application that will
-// credit or reverse an earlier part keeps that part's RRPID and captured
-// amount when it captures it. ReverseCapture, Credit and ReverseCredit act
-// on the latest authorization; the methods below on any.
+// and captured on its own, named by the RRPID of its AuthReq. The order
+// keeps every part (parts.go): ReversePartCapture, CreditPart and
+// ReversePartCredit name one by index or RRPID and take its captured
+// amount from the store. The methods below take both from the caller, as
+// before parts were kept; ReverseCapture, Credit and ReverseCredit act on
+// the latest authorization.
 
 // shipment names one authorization of an order and what its capture took.
 type shipment struct {

@@ -93,8 +93,33 @@ type Order struct {
 	// (merchant/captoken.go); nil when the gateway gave none.
 	CapToken []byte
 
+	// Parts are the order's approved authorizations, oldest first: the
+	// purchase's own, then one per later shipment or payment
+	// (merchant/split.go). Each is captured, reversed and credited on its
+	// own; the fields above keep the order's totals and its latest part.
+	// UpdateOrder stores the parts with the order, in one transaction.
+	Parts []OrderPart
+
 	// Created and Updated are set by the store when zero; see MerchantStore.
 	Created, Updated time.Time
+}
+
+// OrderPart is one approved authorization of an order, named to the
+// gateway by the RRPID of its AuthReq.
+type OrderPart struct {
+	AuthRRPID      []byte
+	State          OrderState // authorized, captured, reversed, capture-reversed or credited
+	AuthCode       string
+	AuthAmount     int64  // authorized, after any authorization reversal
+	CaptureAmount  int64  // captured
+	CreditAmount   int64  // credited, net of credit reversals
+	CapToken       []byte // the gateway's CapToken for this authorization; nil: none
+	GatewayAuthRes []byte // the gateway-signed result of this authorization
+	// PI is the DER of the PI the part's AuthReq carried (the
+	// cardholder's, or the AuthToken it was authorized under), sealed to
+	// the gateway and opaque here: an authorization reversal's baggage
+	// repeats it beside the CapToken. nil: not kept.
+	PI []byte
 }
 
 // MerchantStore persists orders.

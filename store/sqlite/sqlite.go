@@ -131,6 +131,7 @@ var migrations = []string{
 	gatewayClaimSchema, // store/sqlite/claim.go: money movements with the issuer not yet recorded
 	// merchant/captoken.go: the gateway's CapToken, sent back at capture.
 	`ALTER TABLE orders ADD COLUMN cap_token BLOB;`,
+	orderPartsSchema, // store/sqlite/merchant.go: every authorization of an order
 }
 
 // migrate applies pending migrations in one transaction, so that processes

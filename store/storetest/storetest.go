@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}
+	runOrderParts(t, open)
 	runBank(t, open)
 	runGatewayBatch(t, open)
 	runCA(t, open)
