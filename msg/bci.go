@@ -26,11 +26,14 @@ import (
 //	  version INTEGER { bciVer1(0) } (bciVer1),
 //	  sequenceNum INTEGER (0..2^31-1), brandID BrandID,
 //	  notBefore GeneralizedTime, notAfter GeneralizedTime,
-//	  crlIdentifierSeq SEQUENCE OF CRLIdentifier }
+//	  crlIdentifierSeq SEQUENCE OF CRLIdentifier } -- one per CA
 //	CRLIdentifier ::= SEQUENCE { issuerThumb OCTET STRING (SIZE(20|32)),
 //	  crlNumber INTEGER (0..2^159) }
 //
-// The version is fixed, written by Marshal and checked by Unmarshal.
+// This is the one codec of the structure: pki signs what MarshalUnsigned
+// writes and parses with UnmarshalBrandCRLIdentifier. The version is
+// fixed, written by Marshal and checked by Unmarshal; both refuse a CA
+// listed twice.
 // Checking the signature is pki's business (pki.ParseBrandCRLIdentifier
 // and Verify); this type decodes and shows what travels, and Marshal
 // writes the given signature as it is.
@@ -74,46 +77,82 @@ const maxBCISequenceNum = 1<<31 - 1
 const maxCRLNumberBits = 159
 
 func (v *BrandCRLIdentifier) add(b *cryptobyte.Builder) {
-	const typ = "BrandCRLIdentifier"
+	if len(v.SignatureAlgorithm.Algorithm) == 0 {
+		failf(b, "BrandCRLIdentifier", "signatureAlgorithm", "missing")
+		return
+	}
+	addSequence(b, func(b *cryptobyte.Builder) {
+		v.addUnsigned(b)
+		v.SignatureAlgorithm.Marshal(b)
+		b.AddASN1BitString(v.Signature)
+	})
+}
+
+// addUnsigned writes the UnsignedBrandCRLIdentifier, refusing anything
+// readUnsigned would reject, so that a BCI pki signs always decodes.
+func (v *BrandCRLIdentifier) addUnsigned(b *cryptobyte.Builder) {
+	const typ = "UnsignedBrandCRLIdentifier"
 	switch {
 	case v.SequenceNum < 0 || v.SequenceNum > maxBCISequenceNum:
 		failf(b, typ, "sequenceNum", "%d out of 0..2^31-1", v.SequenceNum)
 		return
-	case !v.NotBefore.Before(v.NotAfter):
+	// Compared as written, to the second: the wire form has no fraction.
+	case !v.NotBefore.Truncate(time.Second).Before(v.NotAfter.Truncate(time.Second)):
 		failf(b, typ, "notAfter", "not after notBefore")
 		return
-	case len(v.SignatureAlgorithm.Algorithm) == 0:
-		failf(b, typ, "signatureAlgorithm", "missing")
+	}
+	if err := checkCRLIdentifiers(v.CRLIdentifierSeq); err != nil {
+		b.SetError(err)
 		return
 	}
 	addSequence(b, func(b *cryptobyte.Builder) {
+		addInt64(b, der.TagInteger, 0) // bciVer1
+		addInt64(b, der.TagInteger, v.SequenceNum)
+		addBrandID(b, v.BrandID, typ)
+		addDate(b, v.NotBefore)
+		addDate(b, v.NotAfter)
 		addSequence(b, func(b *cryptobyte.Builder) {
-			addInt64(b, der.TagInteger, 0) // bciVer1
-			addInt64(b, der.TagInteger, v.SequenceNum)
-			addBrandID(b, v.BrandID, typ)
-			addDate(b, v.NotBefore)
-			addDate(b, v.NotAfter)
-			addSequence(b, func(b *cryptobyte.Builder) {
-				for i, c := range v.CRLIdentifierSeq {
-					field := fmt.Sprintf("crlIdentifierSeq[%d]", i)
-					if n := len(c.IssuerThumb); n != 20 && n != 32 {
-						failf(b, typ, field, "issuerThumb of %d bytes: want 20 or 32", n)
-						return
-					}
-					if c.CRLNumber == nil || c.CRLNumber.Sign() < 0 || c.CRLNumber.BitLen() > maxCRLNumberBits {
-						failf(b, typ, field, "crlNumber must be 0..2^159")
-						return
-					}
-					addSequence(b, func(b *cryptobyte.Builder) {
-						addOctets(b, der.TagOctetString, c.IssuerThumb)
-						b.AddASN1BigInt(c.CRLNumber)
-					})
-				}
-			})
+			for _, c := range v.CRLIdentifierSeq {
+				addSequence(b, func(b *cryptobyte.Builder) {
+					addOctets(b, der.TagOctetString, c.IssuerThumb)
+					b.AddASN1BigInt(c.CRLNumber)
+				})
+			}
 		})
-		v.SignatureAlgorithm.Marshal(b)
-		b.AddASN1BitString(v.Signature)
 	})
+}
+
+// checkCRLIdentifiers checks what an encoder must not write: thumbprints
+// of the wrong size, CRL numbers out of range, and a CA listed twice (a
+// BCI names one current CRL per CA; two would leave the reader to guess).
+func checkCRLIdentifiers(ids []CRLIdentifier) error {
+	const typ = "UnsignedBrandCRLIdentifier"
+	for i, c := range ids {
+		field := fmt.Sprintf("crlIdentifierSeq[%d]", i)
+		if n := len(c.IssuerThumb); n != 20 && n != 32 {
+			return der.Errorf(typ, field, "issuerThumb of %d bytes: want 20 or 32", n)
+		}
+		if c.CRLNumber == nil || c.CRLNumber.Sign() < 0 || c.CRLNumber.BitLen() > maxCRLNumberBits {
+			return der.Errorf(typ, field, "crlNumber must be 0..2^159")
+		}
+	}
+	if i, j := duplicateThumb(ids); i >= 0 {
+		return der.Errorf(typ, fmt.Sprintf("crlIdentifierSeq[%d]", j), "issuerThumb: CA listed twice (also at %d)", i)
+	}
+	return nil
+}
+
+// duplicateThumb returns the indexes i < j of the first two identifiers
+// naming the same CA, or -1, -1.
+func duplicateThumb(ids []CRLIdentifier) (int, int) {
+	seen := make(map[string]int, len(ids))
+	for j, c := range ids {
+		if i, ok := seen[string(c.IssuerThumb)]; ok {
+			return i, j
+		}
+		seen[string(c.IssuerThumb)] = j
+	}
+	return -1, -1
 }
 
 func (v *BrandCRLIdentifier) read(s *cryptobyte.String) error {
@@ -176,6 +215,9 @@ func (v *BrandCRLIdentifier) readUnsigned(u cryptobyte.String) error {
 	if v.CRLIdentifierSeq, err = readSequenceOf[CRLIdentifier](&u, typ, "crlIdentifierSeq"); err != nil {
 		return err
 	}
+	if i, j := duplicateThumb(v.CRLIdentifierSeq); i >= 0 {
+		return der.Errorf(typ, fmt.Sprintf("crlIdentifierSeq[%d]", j), "issuerThumb: CA listed twice (also at %d): %w", i, der.ErrInvalid)
+	}
 	return expectEnd(u, typ, "")
 }
 
@@ -206,6 +248,11 @@ func (c *CRLIdentifier) read(s *cryptobyte.String) error {
 
 // Marshal returns the DER of v.
 func (v *BrandCRLIdentifier) Marshal() ([]byte, error) { return marshal(v.add) }
+
+// MarshalUnsigned returns the DER of v's UnsignedBrandCRLIdentifier: the
+// bytes a brand CA signs (pki.Authority.IssueBCI). SignatureAlgorithm and
+// Signature are not used.
+func (v *BrandCRLIdentifier) MarshalUnsigned() ([]byte, error) { return marshal(v.addUnsigned) }
 
 // UnmarshalBrandCRLIdentifier decodes a BrandCRLIdentifier. It does not
 // check the signature.

@@ -11,28 +11,17 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
-
-	"github.com/setpay/setpay/internal/der"
 	"github.com/setpay/setpay/internal/pkcs7"
+	"github.com/setpay/setpay/msg"
 )
 
 // BrandCRLIdentifier (BCI) is SET's list of the CRLs currently in force in
 // a brand, signed by the Brand CA. A party holding a BCI knows which CRL of
 // each CA it must have; parties exchange BCIs in their messages and fetch
 // what they lack. Its encoding is reconstructed (docs/spec-gaps.md,
-// "pki: revocation"):
-//
-//	BrandCRLIdentifier ::= SEQUENCE {   -- SIGNED, like a certificate
-//	  unsignedBrandCRLIdentifier UnsignedBrandCRLIdentifier,
-//	  signatureAlgorithm AlgorithmIdentifier,
-//	  signature BIT STRING }
-//	UnsignedBrandCRLIdentifier ::= SEQUENCE {
-//	  version INTEGER (0), sequenceNum INTEGER (0..MAX),
-//	  brandID BrandID, notBefore GeneralizedTime, notAfter GeneralizedTime,
-//	  crlIdentifierSeq SEQUENCE OF CRLIdentifier }
-//	CRLIdentifier ::= SEQUENCE { issuerThumb OCTET STRING, crlNumber INTEGER }
+// "pki: revocation"); msg.BrandCRLIdentifier alone writes and reads it,
+// and this type adds what a relying party does with it: Verify, CurrentAt,
+// Covers.
 type BrandCRLIdentifier struct {
 	Version     int // 0
 	SequenceNum int // increases with every BCI the brand issues
@@ -61,14 +50,9 @@ func NewCRLIdentifier(issuer *Certificate, crl *CRL, h crypto.Hash) CRLIdentifie
 	return CRLIdentifier{IssuerThumb: Thumbprint(issuer.Raw, h), CRLNumber: new(big.Int).Set(crl.Number)}
 }
 
-const (
-	typBCI         = "BrandCRLIdentifier"
-	typUnsignedBCI = "UnsignedBrandCRLIdentifier"
-	maxBrandID     = 40 // as msg bounds BrandID
-)
-
 // IssueBCI signs t (its Version, SequenceNum, BrandID, validity and
-// CRLIdentifiers) with a Brand CA's key.
+// CRLIdentifiers) with a Brand CA's key. msg.BrandCRLIdentifier writes the
+// unsigned part and checks it as its decoder will.
 func (a *Authority) IssueBCI(rand io.Reader, t *BrandCRLIdentifier) ([]byte, error) {
 	if a == nil || a.Cert == nil || a.Key == nil || t == nil {
 		return nil, errors.New("pki: BCI: authority and template are required")
@@ -79,44 +63,23 @@ func (a *Authority) IssueBCI(rand io.Reader, t *BrandCRLIdentifier) ([]byte, err
 	if !samePublicKey(a.Key.Public(), a.Cert.PublicKey) {
 		return nil, errors.New("pki: BCI: authority key does not match its certificate")
 	}
-	if t.Version != 0 || t.SequenceNum < 0 {
-		return nil, errors.New("pki: BCI: version must be 0 and sequenceNum non-negative")
-	}
-	if n := len(t.BrandID); n < 1 || n > maxBrandID || !isVisible(t.BrandID) {
-		return nil, fmt.Errorf("pki: BCI: brandID must be 1..%d visible characters", maxBrandID)
-	}
-	if !t.NotBefore.Before(t.NotAfter) {
-		return nil, errors.New("pki: BCI: notBefore must precede notAfter")
-	}
-	for _, id := range t.CRLIdentifiers {
-		if _, ok := thumbHash(id.IssuerThumb); !ok {
-			return nil, fmt.Errorf("pki: BCI: issuer thumbprint of %d bytes: want 20 or 32", len(id.IssuerThumb))
-		}
-		if id.CRLNumber == nil || id.CRLNumber.Sign() < 0 || id.CRLNumber.BitLen() > maxSerialBits {
-			return nil, errors.New("pki: BCI: CRL number must be non-negative and at most 20 octets")
-		}
+	if t.Version != 0 {
+		return nil, errors.New("pki: BCI: version must be 0")
 	}
 	alg, err := pkcs7.SignatureAlgorithmFor(a.Key.Public(), a.Hash)
 	if err != nil {
 		return nil, err
 	}
-	var b cryptobyte.Builder
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1Int64(int64(t.Version))
-		b.AddASN1Int64(int64(t.SequenceNum))
-		b.AddASN1(cbasn1.Tag(26), func(b *cryptobyte.Builder) { b.AddBytes([]byte(t.BrandID)) })
-		b.AddASN1GeneralizedTime(t.NotBefore.UTC().Truncate(time.Second))
-		b.AddASN1GeneralizedTime(t.NotAfter.UTC().Truncate(time.Second))
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			for _, id := range t.CRLIdentifiers {
-				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-					b.AddASN1OctetString(id.IssuerThumb)
-					b.AddASN1BigInt(id.CRLNumber)
-				})
-			}
-		})
-	})
-	tbs, err := b.Bytes()
+	m := &msg.BrandCRLIdentifier{
+		SequenceNum: int64(t.SequenceNum),
+		BrandID:     t.BrandID,
+		NotBefore:   t.NotBefore,
+		NotAfter:    t.NotAfter,
+	}
+	for _, id := range t.CRLIdentifiers {
+		m.CRLIdentifierSeq = append(m.CRLIdentifierSeq, msg.CRLIdentifier(id))
+	}
+	tbs, err := m.MarshalUnsigned()
 	if err != nil {
 		return nil, fmt.Errorf("pki: BCI: %w", err)
 	}
@@ -127,81 +90,27 @@ func (a *Authority) IssueBCI(rand io.Reader, t *BrandCRLIdentifier) ([]byte, err
 	return out, nil
 }
 
-// ParseBrandCRLIdentifier decodes one DER BrandCRLIdentifier, rejecting
-// trailing bytes, non-DER encodings, unknown versions and duplicate CRL
-// issuers.
+// ParseBrandCRLIdentifier decodes one DER BrandCRLIdentifier with
+// msg.UnmarshalBrandCRLIdentifier, which rejects trailing bytes, non-DER
+// encodings, unknown versions and duplicate CRL issuers. It does not check
+// the signature: see Verify.
 func ParseBrandCRLIdentifier(b []byte) (*BrandCRLIdentifier, error) {
-	raw, tbsElem, alg, sig, err := readSigned(b, typBCI)
+	m, err := msg.UnmarshalBrandCRLIdentifier(b)
 	if err != nil {
 		return nil, err
 	}
-	out := &BrandCRLIdentifier{Raw: raw, RawTBS: tbsElem, SignatureAlgorithm: alg, Signature: sig}
-	var s cryptobyte.String
-	elem := cryptobyte.String(tbsElem)
-	elem.ReadASN1(&s, cbasn1.SEQUENCE) // readSigned checked it is one SEQUENCE
-	var version, seq int64
-	if !s.ReadASN1Int64WithTag(&version, cbasn1.INTEGER) {
-		return nil, der.Errorf(typUnsignedBCI, "version", "malformed INTEGER")
+	out := &BrandCRLIdentifier{
+		SequenceNum:        int(m.SequenceNum),
+		BrandID:            m.BrandID,
+		NotBefore:          m.NotBefore,
+		NotAfter:           m.NotAfter,
+		Raw:                m.Raw(),
+		RawTBS:             m.RawUnsigned(),
+		SignatureAlgorithm: m.SignatureAlgorithm,
+		Signature:          m.Signature,
 	}
-	if version != 0 {
-		return nil, der.Errorf(typUnsignedBCI, "version", "unknown version %d", version)
-	}
-	if !s.ReadASN1Int64WithTag(&seq, cbasn1.INTEGER) || seq < 0 || seq > 1<<31-1 {
-		return nil, der.Errorf(typUnsignedBCI, "sequenceNum", "want INTEGER 0..2^31-1")
-	}
-	out.SequenceNum = int(seq)
-	var brand cryptobyte.String
-	if !s.ReadASN1(&brand, cbasn1.Tag(26)) || len(brand) < 1 || len(brand) > maxBrandID || !isVisible(string(brand)) {
-		return nil, der.Errorf(typUnsignedBCI, "brandID", "want VisibleString SIZE(1..%d)", maxBrandID)
-	}
-	out.BrandID = string(brand)
-	for _, f := range []struct {
-		name string
-		dst  *time.Time
-	}{{"notBefore", &out.NotBefore}, {"notAfter", &out.NotAfter}} {
-		if !s.ReadASN1GeneralizedTime(f.dst) {
-			return nil, der.Errorf(typUnsignedBCI, f.name, "malformed GeneralizedTime")
-		}
-		if _, off := f.dst.Zone(); off != 0 {
-			return nil, der.Errorf(typUnsignedBCI, f.name, "time not in UTC (Z): %w", der.ErrInvalid)
-		}
-		*f.dst = f.dst.UTC()
-	}
-	if !out.NotBefore.Before(out.NotAfter) {
-		return nil, der.Errorf(typUnsignedBCI, "notAfter", "not after notBefore")
-	}
-	var ids cryptobyte.String
-	if !s.ReadASN1(&ids, cbasn1.SEQUENCE) {
-		return nil, der.Errorf(typUnsignedBCI, "crlIdentifierSeq", "malformed SEQUENCE OF")
-	}
-	if !s.Empty() {
-		return nil, der.Wrap(typUnsignedBCI, "", der.ErrTrailingData)
-	}
-	for !ids.Empty() {
-		var e cryptobyte.String
-		var id CRLIdentifier
-		if !ids.ReadASN1(&e, cbasn1.SEQUENCE) {
-			return nil, der.Errorf("CRLIdentifier", "", "malformed SEQUENCE")
-		}
-		if !e.ReadASN1Bytes(&id.IssuerThumb, cbasn1.OCTET_STRING) {
-			return nil, der.Errorf("CRLIdentifier", "issuerThumb", "malformed OCTET STRING")
-		}
-		if _, ok := thumbHash(id.IssuerThumb); !ok {
-			return nil, der.Errorf("CRLIdentifier", "issuerThumb", "%d bytes: want 20 or 32", len(id.IssuerThumb))
-		}
-		id.CRLNumber = new(big.Int)
-		if !e.ReadASN1Integer(id.CRLNumber) || id.CRLNumber.Sign() < 0 || id.CRLNumber.BitLen() > maxSerialBits {
-			return nil, der.Errorf("CRLIdentifier", "crlNumber", "want INTEGER 0..2^159")
-		}
-		if !e.Empty() {
-			return nil, der.Wrap("CRLIdentifier", "", der.ErrTrailingData)
-		}
-		for _, prev := range out.CRLIdentifiers {
-			if bytes.Equal(prev.IssuerThumb, id.IssuerThumb) {
-				return nil, der.Errorf("CRLIdentifier", "issuerThumb", "CA listed twice")
-			}
-		}
-		out.CRLIdentifiers = append(out.CRLIdentifiers, id)
+	for _, id := range m.CRLIdentifierSeq {
+		out.CRLIdentifiers = append(out.CRLIdentifiers, CRLIdentifier(id))
 	}
 	return out, nil
 }

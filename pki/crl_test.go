@@ -566,6 +566,12 @@ func FuzzParseBrandCRLIdentifier(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(raw)
+	goldens, _ := filepath.Glob(filepath.Join("testdata", "bci", "*-*.der"))
+	for _, name := range goldens {
+		if b, err := os.ReadFile(name); err == nil && !strings.HasPrefix(filepath.Base(name), "brand-") {
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		bci, err := ParseBrandCRLIdentifier(b)
 		if err != nil {
@@ -573,6 +579,12 @@ func FuzzParseBrandCRLIdentifier(f *testing.F) {
 		}
 		if !bytes.Equal(bci.Raw, b) || bci.Version != 0 || !bci.NotBefore.Before(bci.NotAfter) {
 			t.Fatalf("accepted BCI breaks invariants: %+v", bci)
+		}
+		// One codec: what pki accepts, msg writes back byte for byte.
+		if m, err := msg.UnmarshalBrandCRLIdentifier(b); err != nil {
+			t.Fatalf("msg rejects what pki accepts: %v", err)
+		} else if again, err := m.Marshal(); err != nil || !bytes.Equal(again, b) {
+			t.Fatalf("msg re-encodes an accepted BCI as %x (%v)", again, err)
 		}
 		bci.Verify(fx.h.Brand.Cert)
 		bci.Covers([]*CRL{crl}, []*Certificate{fx.h.CCA.Cert})
