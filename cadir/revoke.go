@@ -308,10 +308,12 @@ func (h *Hierarchy) issueBCI() ([]byte, error) {
 // the BrandCRLIdentifier naming them, signed by brand, to dir/brand.bci.
 func writeBCI(dir, brandID string, auths map[string]*pki.Authority, brand *pki.Authority, clock time.Time, rand io.Reader) ([]byte, error) {
 	now := clock.UTC().Truncate(time.Second)
-	// The sequence number, like the CRL numbers, follows the clock (in
-	// seconds: it is an INTEGER of at most 31 bits until 2038), or one more
-	// than the current BCI's.
-	bci := &pki.BrandCRLIdentifier{BrandID: brandID, SequenceNum: int(now.Unix()), NotBefore: now, NotAfter: now.Add(CRLValidity)}
+	// The sequence number follows the clock, so that a hierarchy restored
+	// from an old copy still moves forward, or is one more than the
+	// current BCI's. It counts minutes: SET's sequenceNum has 31 bits,
+	// which seconds since 1970 fill in 2038 and minutes in thousands of
+	// years. (BCIs numbered in seconds before keep counting up by one.)
+	bci := &pki.BrandCRLIdentifier{BrandID: brandID, SequenceNum: int(now.Unix() / 60), NotBefore: now, NotAfter: now.Add(CRLValidity)}
 	path := filepath.Join(dir, BCIFile)
 	if prev, err := os.ReadFile(path); err == nil {
 		if b, err := pki.ParseBrandCRLIdentifier(prev); err == nil && b.SequenceNum >= bci.SequenceNum {

@@ -232,3 +232,29 @@ func writePEM(t *testing.T, path, typ string, ders ...[]byte) {
 		t.Fatal(fmt.Errorf("writing %s: %w", path, err))
 	}
 }
+
+// The BCI's sequence number (31 bits in SET) keeps counting past 2038,
+// when seconds since 1970 no longer fit, and never goes backwards.
+func TestBCISequencePast2038(t *testing.T) {
+	dir := initDir(t, suite.NewModern())
+	var last int
+	for _, when := range []time.Time{time.Now(), time.Date(2039, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2039, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		h, err := cadir.Open(dir, pass, cadir.OpenOptions{Now: func() time.Time { return when }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, err := h.IssueBCI()
+		h.Close()
+		if err != nil {
+			t.Fatalf("BCI at %v: %v", when, err)
+		}
+		b, err := pki.ParseBrandCRLIdentifier(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.SequenceNum <= last {
+			t.Errorf("BCI at %v: sequence %d after %d", when, b.SequenceNum, last)
+		}
+		last = b.SequenceNum
+	}
+}
