@@ -254,11 +254,24 @@ func (p *Purchase) merchant() merchantKey {
 // noteSigned records what verified SignedData messages of the merchant
 // carried (certificates and CRLs) and extra items (nil ones skipped: a
 // BCI the content did not carry).
+//
+// Of the certificates carried, only those in the verified chains of the
+// merchant's and its gateway's certificates count: a merchant could carry
+// any certificate it collected (another acquirer's gateway's), and having
+// it filed as its own would have it listed back exactly when the wallet
+// holds it from elsewhere.
 func (p *Purchase) noteSigned(signed [][]byte, extra ...[]byte) {
-	var items [][]byte
+	var items, carried [][]byte
 	for _, s := range signed {
 		if sd, err := pkcs7.ParseSignedData(s); err == nil {
-			items = append(append(items, sd.Certificates...), sd.CRLs...)
+			carried = append(carried, sd.Certificates...)
+			items = append(items, sd.CRLs...)
+		}
+	}
+	ours := p.chainsOf(carried)
+	for _, c := range carried {
+		if ours[sha256.Sum256(c)] {
+			items = append(items, c)
 		}
 	}
 	for _, e := range extra {
@@ -267,6 +280,42 @@ func (p *Purchase) noteSigned(signed [][]byte, extra ...[]byte) {
 		}
 	}
 	p.noteSent(items...)
+}
+
+// chainsOf returns the SHA-256 of each certificate in the chains, to the
+// roots, of the purchase's merchant and gateway: their certificates, the
+// certificates of the same subjects among carried (the gateway's
+// signature certificate), and the CAs above them, found among carried,
+// the cache and the wallet's own chain.
+func (p *Purchase) chainsOf(carried [][]byte) map[[sha256.Size]byte]bool {
+	cfg := &p.w.cfg
+	leaves := [][]byte{p.merchantCert, p.gatewayCert}
+	for _, c := range carried {
+		if pki.SameSubject(c, p.merchantCert) || pki.SameSubject(c, p.gatewayCert) {
+			leaves = append(leaves, c)
+		}
+	}
+	var pool []*pki.Certificate
+	for _, der := range append(append(append([][]byte(nil), carried...), cfg.Certificates.Certificates()...), cfg.Chain...) {
+		if c, err := pki.ParseCertificate(der); err == nil {
+			pool = append(pool, c)
+		}
+	}
+	out := map[[sha256.Size]byte]bool{}
+	for _, der := range leaves {
+		leaf, err := pki.ParseCertificate(der)
+		if err != nil {
+			continue
+		}
+		chain, err := leaf.Verify(pki.VerifyOptions{Roots: cfg.Roots, Intermediates: pool, Now: cfg.Now()})
+		if err != nil {
+			continue
+		}
+		for _, c := range chain {
+			out[sha256.Sum256(c.Raw)] = true
+		}
+	}
+	return out
 }
 
 // held returns the option that offers the cached certificates to the

@@ -126,7 +126,13 @@ func (w *Wallet) SaveMemory() ([]byte, error) {
 			held[sha256.Sum256(v.FullBytes)] = true
 		}
 	}
-	m.Merchants = w.seen.saved(held)
+	// A record parseMemory would refuse is left out: it would cost the
+	// whole file at the next load.
+	for _, mm := range w.seen.saved(held) {
+		if len(mm.MerID) <= maxMerIDLen && len(mm.Origin) <= maxOriginLen && len(mm.Thumbs) <= maxMemoryThumbs {
+			m.Merchants = append(m.Merchants, mm)
+		}
+	}
 	if len(m.Certificates) > maxMemoryCerts || len(m.CRLs) > maxMemoryCRLs {
 		return nil, errors.New("wallet: memory over its bounds")
 	}
