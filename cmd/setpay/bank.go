@@ -60,6 +60,10 @@ position, closing a merchant's batch, settling it (less 1.50% interchange),
 the settlement report, and an audit of the books. That is how 'setpay demo
 --issuer-addr' runs its day against this bank.
 
+The link authenticates no one (this ISO 8583 subset has no MAC): whoever
+reaches --listen can authorize, read an account's position and close or
+settle batches. Listen on loopback or a network only the gateway reaches.
+
 The ledger is audited (every entry balanced, debits = credits, every hold
 accounted for) at start, whenever the back office asks, and again at
 shutdown (SIGINT or SIGTERM); the exit status is 1 if the audit at start or

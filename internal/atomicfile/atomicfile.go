@@ -13,7 +13,9 @@ import (
 // Write replaces path with data at mode perm: a temporary file in the
 // same directory is written, given perm whatever the umask, synced and
 // renamed over path, and the directory is synced so the rename survives
-// a crash. On error path is untouched and no temporary file is left.
+// a crash. An error before the rename leaves path untouched and no
+// temporary file; an error syncing the directory after it means path
+// holds data but the rename may not survive a crash.
 func Write(path string, data []byte, perm fs.FileMode) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
