@@ -263,7 +263,13 @@ func (db *DB) Orders(ctx context.Context, limit int) ([]*store.Order, error) {
 		q += ` LIMIT ?`
 		args = append(args, limit)
 	}
-	rows, err := db.db.QueryContext(ctx, q, args...)
+	// One transaction, so that the parts read belong to the orders read.
+	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: orders: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: orders: %w", err)
 	}
@@ -281,9 +287,9 @@ func (db *DB) Orders(ctx context.Context, limit int) ([]*store.Order, error) {
 	}
 	rows.Close() // before the next queries: a memory database has one connection
 	for _, o := range out {
-		if err := loadParts(ctx, db.db, o); err != nil {
+		if err := loadParts(ctx, tx, o); err != nil {
 			return nil, fmt.Errorf("sqlite: orders: %s: parts: %w", o.XID, err)
 		}
 	}
-	return out, nil
+	return out, tx.Commit()
 }
