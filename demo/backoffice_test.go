@@ -23,14 +23,28 @@ type officeBank struct {
 
 func newOfficeBank(t *testing.T) *officeBank {
 	t.Helper()
+	seed := Seed(3, 1)
+	l, host, addr := ServeTestBank(t, &seed)
+	o := newBackOffice(addr, slog.New(slog.DiscardHandler))
+	t.Cleanup(func() { o.close() })
+	return &officeBank{l: l, host: host, office: o}
+}
+
+// ServeTestBank serves a bank as 'setpay bank' does, its books in memory,
+// on 127.0.0.1 until t ends, seeded with s unless s is nil. Exported for
+// the external tests (day_external_test.go).
+func ServeTestBank(t *testing.T, s *BankSeed) (*bank.Ledger, *BankHost, string) {
+	t.Helper()
 	db, err := sqlite.Open(":memory:")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	l := bank.NewLedger(db, nil)
-	if _, err := SeedBank(context.Background(), l, Seed(3, 1), time.Now()); err != nil {
-		t.Fatal(err)
+	if s != nil {
+		if _, err := SeedBank(context.Background(), l, *s, time.Now()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	quiet := slog.New(slog.DiscardHandler)
 	host, err := NewBankHost(db, l, quiet)
@@ -44,15 +58,13 @@ func newOfficeBank(t *testing.T) *officeBank {
 	srv := &iso8583.Server{Handler: host.Handle, Log: quiet, GracePeriod: time.Second}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	o := newBackOffice(ln.Addr().String(), quiet)
 	t.Cleanup(func() {
-		o.close()
 		srv.Close()
 		if err := <-done; !errors.Is(err, iso8583.ErrServerClosed) {
 			t.Errorf("Serve returned %v", err)
 		}
 	})
-	return &officeBank{l: l, host: host, office: o}
+	return l, host, ln.Addr().String()
 }
 
 // TestBackOffice: each function over the link, from a fresh bank to a

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"net"
 	"path/filepath"
 	"strings"
@@ -12,46 +11,14 @@ import (
 	"time"
 
 	"github.com/setpay/setpay/bank"
-	"github.com/setpay/setpay/bank/iso8583"
 	"github.com/setpay/setpay/demo"
-	"github.com/setpay/setpay/store/sqlite"
 	"github.com/setpay/setpay/suite"
 )
 
-// startBank serves a bank as 'setpay bank' does, on 127.0.0.1 until t
-// ends, seeded with s unless s is nil, and returns its address.
+// startBank serves a bank as 'setpay bank' does and returns its address.
 func startBank(t *testing.T, s *demo.BankSeed) string {
-	t.Helper()
-	db, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	l := bank.NewLedger(db, nil)
-	if s != nil {
-		if _, err := demo.SeedBank(context.Background(), l, *s, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	quiet := slog.New(slog.DiscardHandler)
-	host, err := demo.NewBankHost(db, l, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &iso8583.Server{Handler: host.Handle, Log: quiet, GracePeriod: time.Second}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		srv.Close()
-		if err := <-done; !errors.Is(err, iso8583.ErrServerClosed) {
-			t.Errorf("Serve returned %v", err)
-		}
-	})
-	return ln.Addr().String()
+	_, _, addr := demo.ServeTestBank(t, s)
+	return addr
 }
 
 // TestDayExternalBank runs the day against a bank the demo does not own,
