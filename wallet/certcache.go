@@ -3,6 +3,7 @@ package wallet
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
 	"crypto/sha256"
 	"errors"
 	"maps"
@@ -182,12 +183,28 @@ func (w *Wallet) forMerchant(k merchantKey) func(*pki.Certificate) bool {
 // is not common.
 func (cfg *Config) commonCRL(crl *pki.CRL, cas []*pki.Certificate) bool {
 	for _, ca := range cas {
-		if bytes.Equal(crl.RawIssuer, ca.RawSubject) && bytes.Equal(crl.AuthorityCertIssuer, ca.RawIssuer) &&
-			crl.AuthorityCertSerial != nil && crl.AuthorityCertSerial.Cmp(ca.SerialNumber) == 0 {
+		if issuedCRL(crl, ca) {
 			return cfg.common(ca)
 		}
 	}
 	return false
+}
+
+// issuedCRL reports whether crl names ca as its issuer: its issuer name
+// and its authority key identifier's issuer and serial. Names suffice:
+// what a record of who sent what needs to know is which CA's state a CRL
+// reveals, and that is what the names say, whoever signed it.
+func issuedCRL(crl *pki.CRL, ca *pki.Certificate) bool {
+	return bytes.Equal(crl.RawIssuer, ca.RawSubject) && bytes.Equal(crl.AuthorityCertIssuer, ca.RawIssuer) &&
+		crl.AuthorityCertSerial != nil && crl.AuthorityCertSerial.Cmp(ca.SerialNumber) == 0
+}
+
+// issuedBCI reports whether ca is the brand CA that issues bci: a brand
+// CA names its brand as its subject's one organizationName (as
+// pki.BrandCRLIdentifier.Verify requires).
+func issuedBCI(bci *pki.BrandCRLIdentifier, ca *pki.Certificate) bool {
+	o := ca.Subject.Organization
+	return ca.CertType&pki.CertTypeBCA != 0 && len(o) == 1 && o[0] == bci.BrandID
 }
 
 // knownCAs are the CA certificates the wallet holds: roots, its own chain
@@ -253,41 +270,124 @@ func (p *Purchase) merchant() merchantKey {
 
 // noteSigned records what verified SignedData messages of the merchant
 // carried (certificates and CRLs) and extra items (nil ones skipped: a
-// BCI the content did not carry).
+// BCI the content did not carry; the others are the certificates the
+// wallet verified as the merchant's and its gateway's).
 //
-// Of the certificates carried, only those in the verified chains of the
-// merchant's and its gateway's certificates count: a merchant could carry
-// any certificate it collected (another acquirer's gateway's), and having
-// it filed as its own would have it listed back exactly when the wallet
-// holds it from elsewhere.
+// Of what was carried, only what the merchant's own chains account for
+// counts: the certificates in the verified chains of the merchant's and
+// its gateway's certificates, the CRLs and BCIs issued by a CA of those
+// chains or by one every merchant may be told of (common), and the CRLs
+// the brand's BCI the wallet holds lists (pinned). A
+// merchant could carry any certificate or CRL it collected (another
+// acquirer's gateway's, or its CA's CRL), and having it filed as its own
+// would have it listed back exactly when the wallet holds it from
+// elsewhere.
 func (p *Purchase) noteSigned(signed [][]byte, extra ...[]byte) {
-	var items, carried [][]byte
+	var carried, crls [][]byte
 	for _, s := range signed {
 		if sd, err := pkcs7.ParseSignedData(s); err == nil {
 			carried = append(carried, sd.Certificates...)
-			items = append(items, sd.CRLs...)
+			crls = append(crls, sd.CRLs...)
 		}
 	}
-	ours := p.chainsOf(carried)
+	chains := p.chainsOf(carried)
+	ours := map[[sha256.Size]byte]bool{}
+	for _, c := range chains {
+		ours[sha256.Sum256(c.Raw)] = true
+	}
+	var items [][]byte
 	for _, c := range carried {
 		if ours[sha256.Sum256(c)] {
 			items = append(items, c)
 		}
 	}
-	for _, e := range extra {
-		if e != nil {
-			items = append(items, e)
+	cfg := &p.w.cfg
+	known := cfg.knownCAs()
+	issuers := chains
+	for _, ca := range known {
+		if cfg.common(ca) {
+			issuers = append(issuers, ca)
 		}
+	}
+	_, held := cfg.revocationHeld()
+	for _, der := range crls {
+		crl, err := pki.ParseCRL(der)
+		if err != nil {
+			continue
+		}
+		if slices.ContainsFunc(issuers, func(ca *pki.Certificate) bool { return issuedCRL(crl, ca) }) ||
+			pinned(crl, held, append(parsedCAs(carried), known...)) {
+			items = append(items, der)
+		}
+	}
+	for _, e := range extra {
+		if e == nil {
+			continue
+		}
+		if bci, err := pki.ParseBrandCRLIdentifier(e); err == nil {
+			if !slices.ContainsFunc(issuers, func(ca *pki.Certificate) bool { return issuedBCI(bci, ca) }) {
+				continue
+			}
+		}
+		items = append(items, e)
 	}
 	p.noteSent(items...)
 }
 
-// chainsOf returns the SHA-256 of each certificate in the chains, to the
-// roots, of the purchase's merchant and gateway: their certificates, the
-// certificates of the same subjects among carried (the gateway's
-// signature certificate), and the CAs above them, found among carried,
-// the cache and the wallet's own chain.
-func (p *Purchase) chainsOf(carried [][]byte) map[[sha256.Size]byte]bool {
+// pinned reports whether bci, the brand's BCI the wallet holds, lists crl
+// (by its issuer among cas and its number). The wallet holds a BCI only
+// with every CRL it lists, so holding such a CRL tells a merchant nothing
+// the BCI, listed to every merchant, does not: a merchant must carry it
+// whoever its acquirer (a wallet that starts with nothing cannot accept
+// the BCI without it), and may have it filed as its own.
+func pinned(crl *pki.CRL, bci *pki.BrandCRLIdentifier, cas []*pki.Certificate) bool {
+	if bci == nil || crl.Number == nil {
+		return false
+	}
+	for _, id := range bci.CRLIdentifiers {
+		if id.CRLNumber == nil || id.CRLNumber.Cmp(crl.Number) != 0 {
+			continue
+		}
+		for _, ca := range cas {
+			if issuedCRL(crl, ca) && isThumbOf(id.IssuerThumb, ca.Raw) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isThumbOf reports whether thumb is der's thumbprint as a BCI names CAs:
+// SHA-1 in set1, SHA-256 otherwise.
+func isThumbOf(thumb, der []byte) bool {
+	switch len(thumb) {
+	case sha1.Size:
+		d := sha1.Sum(der)
+		return bytes.Equal(thumb, d[:])
+	case sha256.Size:
+		d := sha256.Sum256(der)
+		return bytes.Equal(thumb, d[:])
+	}
+	return false
+}
+
+// parsedCAs returns the CA certificates among ders.
+func parsedCAs(ders [][]byte) []*pki.Certificate {
+	var out []*pki.Certificate
+	for _, der := range ders {
+		if c, err := pki.ParseCertificate(der); err == nil && c.IsCA {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// chainsOf returns the certificates in the chains, to the roots, of the
+// purchase's merchant and gateway: their certificates, the certificates
+// of the same subjects among carried (the gateway's signature
+// certificate), and the CAs above them, found among carried, the cache
+// and the wallet's own chain.
+func (p *Purchase) chainsOf(carried [][]byte) []*pki.Certificate {
 	cfg := &p.w.cfg
 	leaves := [][]byte{p.merchantCert, p.gatewayCert}
 	for _, c := range carried {
@@ -301,7 +401,7 @@ func (p *Purchase) chainsOf(carried [][]byte) map[[sha256.Size]byte]bool {
 			pool = append(pool, c)
 		}
 	}
-	out := map[[sha256.Size]byte]bool{}
+	var out []*pki.Certificate
 	for _, der := range leaves {
 		leaf, err := pki.ParseCertificate(der)
 		if err != nil {
@@ -311,9 +411,7 @@ func (p *Purchase) chainsOf(carried [][]byte) map[[sha256.Size]byte]bool {
 		if err != nil {
 			continue
 		}
-		for _, c := range chain {
-			out[sha256.Sum256(c.Raw)] = true
-		}
+		out = append(out, chain...)
 	}
 	return out
 }
