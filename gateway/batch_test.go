@@ -182,14 +182,25 @@ func TestBatchedCapReq(t *testing.T) {
 				t.Fatalf("open: %+v, %v", r, err)
 			}
 			now := w.clock.Now().UTC().Truncate(time.Second)
-			var items []msg.CapItem
+			var (
+				items  []msg.CapItem
+				tokens [][]byte
+			)
 			for i, cents := range []int64{7_00, 3_00} {
 				p, res, err := w.pay(i, "a kite", cents)
 				if err != nil || res.Completion != msg.AuthorizationAccepted {
 					t.Fatalf("purchase %d: %v, %v", i, res, err)
 				}
-				items = append(items, msg.CapItem{TransIDs: p.TransIDs(), CapPayload: msg.CapPayload{CapDate: now, CapReqAmt: lab.USD(cents)}})
+				// Each item with the CapToken of its authorization, as
+				// the merchant keeps it.
+				token, authRRPID := w.capTokenFor(p.TransIDs().XID, msg.RRPID{})
+				if token == nil {
+					t.Fatalf("purchase %d: the merchant holds no CapToken", i)
+				}
+				tokens = append(tokens, token)
+				items = append(items, msg.CapItem{TransIDs: p.TransIDs(), AuthRRPID: authRRPID, CapPayload: msg.CapPayload{CapDate: now, CapReqAmt: lab.USD(cents)}})
 			}
+			seq, hSeq := tokenSeqOf(t, st, tokens...)
 			var rrpid msg.RRPID
 			fillRand(t, rrpid[:])
 			data := msg.CapReqData{
@@ -200,7 +211,7 @@ func TestBatchedCapReq(t *testing.T) {
 				thumb := msg.ThumbOf(st.Hash(), w.gatewayExchangeCert())
 				data.PGThumb, data.Expiry = &thumb, now.Add(5*time.Minute)
 			}
-			tbs, err := (&msg.CapReqTBS{CapReqData: data}).Marshal()
+			tbs, err := (&msg.CapReqTBS{CapReqData: data, HCapTokenSeq: hSeq}).Marshal()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -208,7 +219,7 @@ func TestBatchedCapReq(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := w.l.Gateway.HandleCapReq(w.ctx, &msg.CapReq{CapReqTBE: tbe})
+			res, err := w.l.Gateway.HandleCapReq(w.ctx, &msg.CapReq{CapReqTBE: tbe, CapTokenSeq: seq})
 			if err != nil {
 				t.Fatal(err)
 			}

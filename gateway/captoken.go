@@ -8,11 +8,15 @@ package gateway
 // one per item, and in an AuthRevReq's baggage. A token that comes back is checked against the item
 // before any money moves: it must open, and name the same purchase (XID),
 // merchant and authorization (AuthRRPID), for at least the amount asked.
+// An item without one is refused alike when the gateway's record says it
+// issued a token for that authorization (store.Authorization.CapTokenIssued);
+// only an authorization recorded before tokens were issued goes without.
 // CapTokenData has no room for the XID and the merchant, so they ride in
 // its tokenOpaque (docs/spec-gaps.md, "CapToken").
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"errors"
 	"fmt"
@@ -20,6 +24,7 @@ import (
 	"github.com/setpay/setpay/encap"
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/pki"
+	"github.com/setpay/setpay/store"
 )
 
 // capTokenOpaque is the tokenOpaque of a CapTokenData this gateway seals:
@@ -138,14 +143,20 @@ func (g *Gateway) tokenSeq(seq *msg.CapTokenSeq, h []byte, items int) ([][]byte,
 	return seq.Tokens, nil
 }
 
-// checkCapToken says whether a capture item by merchantID may go ahead
-// under its CapToken (nil: none): CapSuccess, or invalidCapToken for a
-// token that does not open or was made for another purchase, merchant or
-// authorization, or for less than the item asks.
-func (g *Gateway) checkCapToken(token []byte, merchantID string, item *msg.CapItem) msg.CapCode {
-	if why := g.capTokenMismatch(token, merchantID, item.TransIDs.XID, item.AuthRRPID, item.CapPayload.CapReqAmt); why != "" {
-		g.cfg.Log.Info("capture refused", "merchant", merchantID, "result", msg.CapInvalidCapToken.String(), "why", why)
-		return msg.CapInvalidCapToken
+// checkCapToken says whether a capture item by merchantID of the
+// authorization recorded under target may go ahead under its CapToken
+// (nil: none): CapSuccess; invalidCapToken for a token that does not
+// open or was made for another purchase, merchant or authorization, or for
+// less than the item asks; capTokenMissing for no token where one was
+// issued.
+func (g *Gateway) checkCapToken(ctx context.Context, token []byte, merchantID string, target store.XID, item *msg.CapItem) msg.CapCode {
+	if why := g.capTokenMismatch(ctx, token, merchantID, target, item.TransIDs.XID, item.AuthRRPID, item.CapPayload.CapReqAmt); why != "" {
+		code := msg.CapInvalidCapToken
+		if token == nil {
+			code = msg.CapCapTokenMissing
+		}
+		g.cfg.Log.Info("capture refused", "merchant", merchantID, "result", code.String(), "why", why)
+		return code
 	}
 	return msg.CapSuccess
 }
@@ -153,12 +164,16 @@ func (g *Gateway) checkCapToken(token []byte, merchantID string, item *msg.CapIt
 // checkItemCapToken is checkCapToken for an item of a capture reversal,
 // credit or credit reversal: the token must be the one of the
 // authorization whose capture (CapPayload) the item names, for at least
-// the amount captured. A mismatch is invalidCapToken, decided before
-// anything is claimed.
-func (g *Gateway) checkItemCapToken(kind string, token []byte, merchantID string, item *msg.CapRevOrCredReqItem) msg.CapRevOrCredCode {
-	if why := g.capTokenMismatch(token, merchantID, item.TransIDs.XID, item.AuthRRPID, item.CapPayload.CapReqAmt); why != "" {
-		g.cfg.Log.Info(kind+" item refused", "merchant", merchantID, "result", msg.CapRevOrCredInvalidCapToken.String(), "why", why)
-		return msg.CapRevOrCredInvalidCapToken
+// the amount captured. A mismatch is invalidCapToken (capTokenMissing
+// for no token where one was issued), decided before anything is claimed.
+func (g *Gateway) checkItemCapToken(ctx context.Context, kind string, token []byte, merchantID string, target store.XID, item *msg.CapRevOrCredReqItem) msg.CapRevOrCredCode {
+	if why := g.capTokenMismatch(ctx, token, merchantID, target, item.TransIDs.XID, item.AuthRRPID, item.CapPayload.CapReqAmt); why != "" {
+		code := msg.CapRevOrCredInvalidCapToken
+		if token == nil {
+			code = msg.CapRevOrCredCapTokenMissing
+		}
+		g.cfg.Log.Info(kind+" item refused", "merchant", merchantID, "result", code.String(), "why", why)
+		return code
 	}
 	return msg.CapRevOrCredSuccess
 }
@@ -196,20 +211,24 @@ func (g *Gateway) authRevCapToken(baggage *msg.AuthRevReqBaggage, h []byte) ([]b
 // has no invalidCapToken; a mismatch is unknownXID, the code for an
 // authorization that is not the requester's to reverse, decided before
 // anything is claimed.
-func (g *Gateway) checkAuthRevCapToken(token []byte, merchantID string, data *msg.AuthRevReqData) msg.AuthRevCode {
+func (g *Gateway) checkAuthRevCapToken(ctx context.Context, token []byte, merchantID string, target store.XID, data *msg.AuthRevReqData) msg.AuthRevCode {
 	authRRPID := data.AuthReqData.AuthReqItem.AuthTags.AuthRRTags.RRPID
-	if why := g.capTokenMismatch(token, merchantID, data.AuthRevTags.TransIDs.XID, authRRPID, data.AuthResPayload.AuthHeader.AuthAmt); why != "" {
+	if why := g.capTokenMismatch(ctx, token, merchantID, target, data.AuthRevTags.TransIDs.XID, authRRPID, data.AuthResPayload.AuthHeader.AuthAmt); why != "" {
 		g.cfg.Log.Info("authorization reversal refused", "merchant", merchantID, "result", msg.AuthRevUnknownXID.String(), "why", why)
 		return msg.AuthRevUnknownXID
 	}
 	return msg.AuthRevSuccess
 }
 
-// capTokenMismatch says why token (nil: none, nothing to check) does not
-// stand for purchase xid by merchantID under authorization authRRPID for
-// amt, or "" if it does.
-func (g *Gateway) capTokenMismatch(token []byte, merchantID string, xid msg.XID, authRRPID msg.RRPID, amt msg.CurrencyAmount) string {
+// capTokenMismatch says why token does not stand for purchase xid by
+// merchantID under authorization authRRPID for amt, or "" if it does. No
+// token (nil) stands for it only if the authorization's record (under
+// target, the store's key for it) says none was issued.
+func (g *Gateway) capTokenMismatch(ctx context.Context, token []byte, merchantID string, target store.XID, xid msg.XID, authRRPID msg.RRPID, amt msg.CurrencyAmount) string {
 	if token == nil {
+		if g.capTokenIssued(ctx, merchantID, target) {
+			return "no CapToken for an authorization issued one"
+		}
 		return ""
 	}
 	t, err := g.openCapToken(token)
@@ -226,4 +245,16 @@ func (g *Gateway) capTokenMismatch(token []byte, merchantID string, xid msg.XID,
 		return "amount above the token's"
 	}
 	return ""
+}
+
+// capTokenIssued says whether the gateway issued merchantID a CapToken
+// for the authorization recorded under target. A record that is missing,
+// unreadable or another merchant's says no: the checks after this one
+// answer it (unknownXID, unspecifiedFailure) without telling the
+// requester whether someone else's authorization exists. The flag is set
+// when the record is created and never changes, so reading it before
+// the claim is not a race.
+func (g *Gateway) capTokenIssued(ctx context.Context, merchantID string, target store.XID) bool {
+	a, err := g.cfg.Store.Authorization(ctx, target)
+	return err == nil && a.MerchantID == merchantID && a.CapTokenIssued
 }

@@ -97,8 +97,9 @@ func (w *world) baggageOf(xid msg.XID, token []byte) (*msg.AuthRevReqBaggage, []
 // carries a CapToken is held to it. Baggage the merchant did not sign is
 // an Error; a token of another purchase, or for less than the request
 // says is authorized, is unknownXID (AuthRevCode has no invalidCapToken)
-// and releases nothing; the right token lets the reversal through, and a
-// request without baggage is decided on the gateway's records as before.
+// and releases nothing, as does a request without baggage for an
+// authorization the gateway issued a token for; the right token lets the
+// reversal through.
 func TestAuthRevCapTokenChecks(t *testing.T) {
 	for _, st := range suites() {
 		t.Run(string(st.ID()), func(t *testing.T) {
@@ -148,10 +149,10 @@ func TestAuthRevCapTokenChecks(t *testing.T) {
 				t.Fatalf("partial reversal under its token: %v, %v", code, err)
 			}
 			wantAuthorized("partial reversal", 15_00)
-			if code, err := w.authRevWithBaggage(one, lab.USD(15_00), lab.USD(10_00), nil, nil); err != nil || code != msg.AuthRevSuccess {
-				t.Fatalf("partial reversal without baggage: %v, %v", code, err)
+			if code, err := w.authRevWithBaggage(one, lab.USD(15_00), lab.USD(10_00), nil, nil); err != nil || code != msg.AuthRevUnknownXID {
+				t.Fatalf("partial reversal without the token issued: %v, %v; want unknownXID", code, err)
 			}
-			wantAuthorized("reversal without baggage", 10_00)
+			wantAuthorized("reversal without baggage", 15_00)
 		})
 	}
 }

@@ -220,7 +220,8 @@ func TestCreditRacesCreditReversal(t *testing.T) {
 }
 
 // credRevReqWith sends a CredRevReq for transIDs signed by the lab's
-// second merchant credential and returns the item's code.
+// second merchant credential and returns the item's code. The item
+// carries the CapToken the gateway issued for transIDs.
 func (w *world) credRevReqWith(transIDs msg.TransIDs, amount msg.CurrencyAmount) (msg.CapRevOrCredCode, error) {
 	w.t.Helper()
 	var rrpid msg.RRPID
@@ -236,7 +237,8 @@ func (w *world) credRevReqWith(transIDs msg.TransIDs, amount msg.CurrencyAmount)
 		data.PGThumb = &thumb
 		data.Expiry = now.Add(5 * time.Minute)
 	}
-	tbs, err := (&msg.CapRevOrCredReqTBS{CapRevOrCredReqData: data}).Marshal()
+	seq, h := w.itemCapTokens(transIDs.XID, data.CapRevOrCredReqItemSeq)
+	tbs, err := (&msg.CapRevOrCredReqTBS{CapRevOrCredReqData: data, HCapTokenSeq: h}).Marshal()
 	if err != nil {
 		return 0, err
 	}
@@ -244,7 +246,7 @@ func (w *world) credRevReqWith(transIDs msg.TransIDs, amount msg.CurrencyAmount)
 	if err != nil {
 		return 0, err
 	}
-	res, err := w.l.Gateway.HandleCredRevReq(w.ctx, &msg.CredRevReq{CredRevReqTBE: tbe})
+	res, err := w.l.Gateway.HandleCredRevReq(w.ctx, &msg.CredRevReq{CredRevReqTBE: tbe, CapTokenSeq: seq})
 	if err != nil {
 		return 0, err
 	}

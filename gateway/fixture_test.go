@@ -109,6 +109,17 @@ type world struct {
 	mu   sync.Mutex
 	hold bool     // the tap keeps requests from the gateway
 	seen [][]byte // every request the tap saw, as wrapper bytes
+
+	// capTokens are the CapTokens of the authorizations this test's own
+	// AuthReqs were answered (noteCapToken), oldest first by purchase, as
+	// an honest merchant keeps them.
+	capTokens map[msg.XID][]issuedCapToken
+}
+
+// issuedCapToken is a CapToken and the RRPID of the AuthReq it answered.
+type issuedCapToken struct {
+	token []byte
+	rrpid msg.RRPID
 }
 
 const limit = 10000
@@ -312,7 +323,75 @@ func (w *world) authorize(data msg.AuthReqData, hPI []byte, pi msg.PI) (msg.Auth
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	w.noteCapToken(&data, res)
 	return tbs.AuthResData.AuthResPayload.AuthHeader.AuthCode, nil
+}
+
+// noteCapToken keeps the CapToken, if any, the gateway answered the
+// AuthReq of data with in res.
+func (w *world) noteCapToken(data *msg.AuthReqData, res *msg.AuthRes) {
+	if res.AuthResBaggage == nil || res.AuthResBaggage.CapToken == nil {
+		return
+	}
+	tags := &data.AuthReqItem.AuthTags
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.capTokens == nil {
+		w.capTokens = map[msg.XID][]issuedCapToken{}
+	}
+	w.capTokens[tags.TransIDs.XID] = append(w.capTokens[tags.TransIDs.XID], issuedCapToken{res.AuthResBaggage.CapToken, tags.AuthRRTags.RRPID})
+}
+
+// capTokenFor returns the CapToken the gateway issued for purchase xid's
+// authorization named by rrpid (zero: the purchase's own, the first), and
+// that authorization's RRPID: the one noteCapToken kept, else the one the
+// lab's merchant keeps for the order part. nil: none.
+func (w *world) capTokenFor(xid msg.XID, rrpid msg.RRPID) ([]byte, msg.RRPID) {
+	w.mu.Lock()
+	kept := w.capTokens[xid]
+	w.mu.Unlock()
+	for _, c := range kept {
+		if rrpid == (msg.RRPID{}) || rrpid == c.rrpid {
+			return c.token, c.rrpid
+		}
+	}
+	o, err := w.ms.Order(w.ctx, store.XID(xid))
+	if err != nil {
+		return nil, rrpid
+	}
+	for _, p := range o.Parts {
+		if len(p.AuthRRPID) == len(rrpid) && p.CapToken != nil && (rrpid == msg.RRPID{} || rrpid == msg.RRPID(p.AuthRRPID)) {
+			return p.CapToken, msg.RRPID(p.AuthRRPID)
+		}
+	}
+	if o.CapToken != nil && len(o.AuthRRPID) == len(rrpid) && (rrpid == msg.RRPID{} || rrpid == msg.RRPID(o.AuthRRPID)) {
+		return o.CapToken, msg.RRPID(o.AuthRRPID)
+	}
+	return nil, rrpid
+}
+
+// withCapTokens gives each item naming purchase xid the CapToken the
+// gateway issued for the authorization it names (by the RRPID get
+// returns; zero: the latest), as an honest merchant sends it: set names
+// the authorization in the item, and the returned CapTokenSeq and digest
+// carry the token for it, NULL for the other items. nil, nil: no token.
+func (w *world) withCapTokens(xid msg.XID, items int, get func(i int) (msg.XID, msg.RRPID), set func(i int, rrpid msg.RRPID)) (*msg.CapTokenSeq, []byte) {
+	w.t.Helper()
+	tokens, any := make([][]byte, items), false
+	for i := range tokens {
+		ix, ir := get(i)
+		if ix != xid {
+			continue
+		}
+		if token, rrpid := w.capTokenFor(xid, ir); token != nil {
+			tokens[i], any = token, true
+			set(i, rrpid)
+		}
+	}
+	if !any {
+		return nil, nil
+	}
+	return tokenSeqOf(w.t, w.st, tokens...)
 }
 
 func (w *world) verifier(ct pki.CertType) encap.CertVerifier {
@@ -321,6 +400,7 @@ func (w *world) verifier(ct pki.CertType) encap.CertVerifier {
 
 // captureWith sends a CapReq for one authorization, signed by merchant
 // credential c and changed by mutate, and returns the gateway's capture code, or its rejection.
+// Items naming transIDs carry the CapToken the gateway issued for it.
 func (w *world) captureWith(c lab.Credential, merID string, transIDs msg.TransIDs, amount msg.CurrencyAmount, mutate func(*msg.CapReqData)) (msg.CapCode, error) {
 	w.t.Helper()
 	var rrpid msg.RRPID
@@ -339,7 +419,14 @@ func (w *world) captureWith(c lab.Credential, merID string, transIDs msg.TransID
 	if mutate != nil {
 		mutate(&data)
 	}
-	tbs, err := (&msg.CapReqTBS{CapReqData: data}).Marshal()
+	items := data.CapItemSeq
+	if data.CapRRTags.MerTermIDs.MerchantID != w.l.MerchantID {
+		// Another merchant does not hold our merchant's tokens.
+		items = nil
+	}
+	seq, h := w.withCapTokens(transIDs.XID, len(items), func(i int) (msg.XID, msg.RRPID) { return items[i].TransIDs.XID, items[i].AuthRRPID },
+		func(i int, rrpid msg.RRPID) { items[i].AuthRRPID = rrpid })
+	tbs, err := (&msg.CapReqTBS{CapReqData: data, HCapTokenSeq: h}).Marshal()
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -347,7 +434,7 @@ func (w *world) captureWith(c lab.Credential, merID string, transIDs msg.TransID
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	res, err := w.l.Gateway.HandleCapReq(w.ctx, &msg.CapReq{CapReqTBE: tbe})
+	res, err := w.l.Gateway.HandleCapReq(w.ctx, &msg.CapReq{CapReqTBE: tbe, CapTokenSeq: seq})
 	if err != nil {
 		return 0, err
 	}

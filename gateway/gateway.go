@@ -399,6 +399,9 @@ func (g *Gateway) HandleAuthReq(ctx context.Context, req *msg.AuthReq) (*msg.Aut
 		Result:       code.String(),
 		ApprovalCode: approval,
 		State:        authState(code),
+		// An approval is answered with a CapToken (below), which its
+		// follow-ups must then carry (captoken.go).
+		CapTokenIssued: code == msg.AuthApproved,
 	}
 	if sold {
 		// Recorded as captured, so that a CapReq for the XID is a
@@ -629,8 +632,9 @@ func (g *Gateway) HandleCapReq(ctx context.Context, req *msg.CapReq) (*msg.CapRe
 		payload := msg.CapResPayload{CapAmt: item.CapPayload.CapReqAmt}
 		// An item whose CapToken does not match is refused before any
 		// money moves.
-		if payload.CapCode = g.checkCapToken(tokens[i], mr.merchantID, &item); payload.CapCode == msg.CapSuccess {
-			payload.CapCode, payload.BatchID, payload.BatchSequenceNum = g.capture(ctx, mr.merchantID, &item)
+		xid := g.target(ctx, item.TransIDs.XID, item.AuthRRPID) // the purchase's, or a later shipment's (split.go)
+		if payload.CapCode = g.checkCapToken(ctx, tokens[i], mr.merchantID, xid, &item); payload.CapCode == msg.CapSuccess {
+			payload.CapCode, payload.BatchID, payload.BatchSequenceNum = g.capture(ctx, mr.merchantID, xid, &item)
 		}
 		res.CapResItemSeq = append(res.CapResItemSeq, msg.CapResItem{
 			TransIDs:      item.TransIDs,
@@ -668,8 +672,7 @@ func (g *Gateway) HandleCapReq(ctx context.Context, req *msg.CapReq) (*msg.CapRe
 // capture may or may not have been posted) leaves the claim for
 // reconciliation (reconcile.go), which asks again under the same identity.
 // A CapReq that finds the claim still open reconciles it first.
-func (g *Gateway) capture(ctx context.Context, merchantID string, item *msg.CapItem) (code msg.CapCode, batchID, batchSeq *int64) {
-	xid := g.target(ctx, item.TransIDs.XID, item.AuthRRPID) // the purchase's, or a later shipment's (split.go)
+func (g *Gateway) capture(ctx context.Context, merchantID string, xid store.XID, item *msg.CapItem) (code msg.CapCode, batchID, batchSeq *int64) {
 	amt := item.CapPayload.CapReqAmt
 	for try := 0; ; try++ {
 		c := g.newClaim(store.EntryCapture, xid, merchantID, amt)

@@ -485,11 +485,15 @@ func TestCapReqChecks(t *testing.T) {
 			t.Run("without authorization", func(t *testing.T) {
 				capCode(t, w.mer, merID, w.newTransIDs(), lab.USD(100), nil, msg.CapUnknownXID)
 			})
+			// The CapToken the capture carries names the amount
+			// authorized: asking more, or in another currency, fails it
+			// first (an authorization issued no token answers
+			// invalidAuthData: TestCapTokenNotIssued).
 			t.Run("above the authorized amount", func(t *testing.T) {
-				capCode(t, w.mer, merID, tid, lab.USD(1001), nil, msg.CapInvalidAuthData)
+				capCode(t, w.mer, merID, tid, lab.USD(1001), nil, msg.CapInvalidCapToken)
 			})
 			t.Run("another currency", func(t *testing.T) {
-				capCode(t, w.mer, merID, tid, msg.CurrencyAmount{Currency: 978, Amount: 1000, AmtExp10: -2}, nil, msg.CapInvalidAuthData)
+				capCode(t, w.mer, merID, tid, msg.CurrencyAmount{Currency: 978, Amount: 1000, AmtExp10: -2}, nil, msg.CapInvalidCapToken)
 			})
 			t.Run("another merchant's authorization", func(t *testing.T) {
 				rival := issueMerchant(t, w.l, "MER-0002", w.t0)

@@ -66,7 +66,7 @@ func (g *Gateway) HandleAuthRevReq(ctx context.Context, req *msg.AuthRevReq) (*m
 	// The AuthReq it names tells a later shipment's authorization from
 	// the purchase's (split.go).
 	xid := g.target(ctx, tags.TransIDs.XID, data.AuthReqData.AuthReqItem.AuthTags.AuthRRTags.RRPID)
-	code, left := g.checkAuthRevCapToken(capToken, mr.merchantID, data), data.AuthNewAmt
+	code, left := g.checkAuthRevCapToken(ctx, capToken, mr.merchantID, xid, data), data.AuthNewAmt
 	if code == msg.AuthRevSuccess {
 		code, left = g.reverseAuthorization(ctx, mr.merchantID, xid, data.AuthNewAmt)
 	}
@@ -255,7 +255,7 @@ func (g *Gateway) capRevOrCred(ctx context.Context, kind string, env []byte, seq
 		rrpid := data.CapRevOrCredRRTags.RRPID
 		var entry store.XID
 		copy(entry[:], digest(crypto.SHA256, []byte("setpay batch entry\x00"+kind+"\x00"), rrpid[:], xid[:], []byte{byte(i >> 8), byte(i)}))
-		code := g.checkItemCapToken(kind, tokens[i], mr.merchantID, item)
+		code := g.checkItemCapToken(ctx, kind, tokens[i], mr.merchantID, xid, item)
 		if code == msg.CapRevOrCredSuccess {
 			code = g.applyItem(ctx, kind, mr.merchantID, xid, amt, entry, op)
 		}

@@ -239,8 +239,16 @@ func TestReversalsAndCredits(t *testing.T) {
 	}
 }
 
+// itemCapTokens is withCapTokens for the items of a capture reversal,
+// credit or credit reversal.
+func (w *world) itemCapTokens(xid msg.XID, items []msg.CapRevOrCredReqItem) (*msg.CapTokenSeq, []byte) {
+	return w.withCapTokens(xid, len(items), func(i int) (msg.XID, msg.RRPID) { return items[i].TransIDs.XID, items[i].AuthRRPID },
+		func(i int, rrpid msg.RRPID) { items[i].AuthRRPID = rrpid })
+}
+
 // credReqWith sends a CredReq for transIDs signed by the lab's second
-// merchant credential, after mutate, and returns the item's code.
+// merchant credential, after mutate, and returns the item's code. Items
+// naming transIDs carry the CapToken the gateway issued for it.
 func (w *world) credReqWith(transIDs msg.TransIDs, amount msg.CurrencyAmount, mutate func(*msg.CapRevOrCredReqData)) (msg.CapRevOrCredCode, error) {
 	w.t.Helper()
 	var rrpid msg.RRPID
@@ -259,7 +267,8 @@ func (w *world) credReqWith(transIDs msg.TransIDs, amount msg.CurrencyAmount, mu
 	if mutate != nil {
 		mutate(&data)
 	}
-	tbs, err := (&msg.CapRevOrCredReqTBS{CapRevOrCredReqData: data}).Marshal()
+	seq, h := w.itemCapTokens(transIDs.XID, data.CapRevOrCredReqItemSeq)
+	tbs, err := (&msg.CapRevOrCredReqTBS{CapRevOrCredReqData: data, HCapTokenSeq: h}).Marshal()
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -267,7 +276,7 @@ func (w *world) credReqWith(transIDs msg.TransIDs, amount msg.CurrencyAmount, mu
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	res, err := w.l.Gateway.HandleCredReq(w.ctx, &msg.CredReq{CredReqTBE: tbe})
+	res, err := w.l.Gateway.HandleCredReq(w.ctx, &msg.CredReq{CredReqTBE: tbe, CapTokenSeq: seq})
 	if err != nil {
 		return 0, err
 	}

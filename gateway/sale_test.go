@@ -19,6 +19,7 @@ func (w *world) sell(pu *purchase, captureNow bool) *msg.AuthResPayload {
 	if err != nil {
 		w.t.Fatalf("HandleAuthReq: %v", err)
 	}
+	w.noteCapToken(&data, res)
 	content, _, _, err := encap.OpenEnc(w.st, w.mer.ExchangeKey, w.mer.ExchangeCert, res.AuthResTBE, msg.OIDAuthResTBS, msg.OIDAuthResTBE, w.verifier(pki.CertTypePgwy))
 	if err != nil {
 		w.t.Fatalf("opening AuthRes: %v", err)

@@ -318,7 +318,8 @@ func (g *Gateway) handleSubsequentAuth(ctx context.Context, s subsequentAuth, to
 	sold := data.CaptureNow && code == msg.AuthApproved
 	auth := &store.Authorization{XID: store.XID(shipment), MerchantID: mr.merchantID, PANMasked: masked,
 		Amount: amt.Amount, Currency: amt.Currency, AmtExp10: amt.AmtExp10,
-		Result: code.String(), ApprovalCode: approval, State: authState(code)}
+		Result: code.String(), ApprovalCode: approval, State: authState(code),
+		CapTokenIssued: code == msg.AuthApproved} // answered with a CapToken (below)
 	if sold {
 		auth.State, auth.Captured = stateCaptured, amt.Amount
 	}

@@ -38,6 +38,7 @@ func (w *world) authorizeAs(c lab.Credential, data msg.AuthReqData, pi msg.PI) (
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	w.noteCapToken(&data, res)
 	a := &answer{code: tbs.AuthResData.AuthResPayload.AuthHeader.AuthCode, amount: tbs.AuthResData.AuthResPayload.AuthHeader.AuthAmt,
 		request: req, rrpid: data.AuthReqItem.AuthTags.AuthRRTags.RRPID}
 	if res.AuthResBaggage != nil {
@@ -130,7 +131,8 @@ func TestSplitShipmentGateway(t *testing.T) {
 				t.Fatalf("capture of the first shipment: %v, %v", code, err)
 			}
 			named := func(d *msg.CapReqData) { d.CapItemSeq[0].AuthRRPID = second.rrpid }
-			if code, err := w.captureWith(w.mer, w.l.MerchantID, f.transIDs, lab.USD(35_01), named); err != nil || code != msg.CapInvalidAuthData {
+			// Above its CapToken, which names the shipment's amount.
+			if code, err := w.captureWith(w.mer, w.l.MerchantID, f.transIDs, lab.USD(35_01), named); err != nil || code != msg.CapInvalidCapToken {
 				t.Fatalf("capture above the shipment: %v, %v", code, err)
 			}
 			if code, err := w.captureWith(w.mer, w.l.MerchantID, f.transIDs, lab.USD(35_00), named); err != nil || code != msg.CapSuccess {

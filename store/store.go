@@ -159,6 +159,11 @@ type Authorization struct {
 	Captured     int64
 	State        string
 
+	// CapTokenIssued says the gateway answered this authorization with a
+	// CapToken: its captures, reversals and credits must carry it. False
+	// for an authorization recorded before CapTokens were issued.
+	CapTokenIssued bool
+
 	// Created and Updated follow the same rules as Order's.
 	Created, Updated time.Time
 }

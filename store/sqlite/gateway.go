@@ -13,7 +13,7 @@ import (
 )
 
 const authColumns = `xid, merchant_id, pan_masked, amount, currency, amt_exp10,
-	result, approval_code, captured, state, created, updated`
+	result, approval_code, captured, state, created, updated, cap_token_issued`
 
 func scanAuthorization(r rowScanner) (*store.Authorization, error) {
 	var (
@@ -22,7 +22,7 @@ func scanAuthorization(r rowScanner) (*store.Authorization, error) {
 		created, updated int64
 	)
 	if err := r.Scan(&xid, &a.MerchantID, &a.PANMasked, &a.Amount, &a.Currency, &a.AmtExp10,
-		&a.Result, &a.ApprovalCode, &a.Captured, &a.State, &created, &updated); err != nil {
+		&a.Result, &a.ApprovalCode, &a.Captured, &a.State, &created, &updated, &a.CapTokenIssued); err != nil {
 		return nil, err
 	}
 	if len(xid) != len(a.XID) {
@@ -52,10 +52,10 @@ func (db *DB) createAuthorization(ctx context.Context, ex execer, a *store.Autho
 	}
 	db.stamp(&a.Created, &a.Updated)
 	res, err := ex.ExecContext(ctx, `INSERT INTO authorizations (`+authColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (xid) DO NOTHING`,
 		a.XID[:], a.MerchantID, a.PANMasked, a.Amount, a.Currency, a.AmtExp10,
-		a.Result, a.ApprovalCode, a.Captured, a.State, fromTime(a.Created), fromTime(a.Updated))
+		a.Result, a.ApprovalCode, a.Captured, a.State, fromTime(a.Created), fromTime(a.Updated), a.CapTokenIssued)
 	if err != nil {
 		return fmt.Errorf("sqlite: create authorization %s: %w", a.XID, err)
 	}
@@ -175,9 +175,9 @@ func (db *DB) updateAuthorization(ctx context.Context, tx *sql.Tx, xid store.XID
 	a.Created, a.Updated = a.Created.UTC(), a.Updated.UTC()
 	_, err = tx.ExecContext(ctx, `UPDATE authorizations SET merchant_id = ?, pan_masked = ?,
 		amount = ?, currency = ?, amt_exp10 = ?, result = ?, approval_code = ?, captured = ?,
-		state = ?, created = ?, updated = ? WHERE xid = ?`,
+		state = ?, created = ?, updated = ?, cap_token_issued = ? WHERE xid = ?`,
 		a.MerchantID, a.PANMasked, a.Amount, a.Currency, a.AmtExp10, a.Result, a.ApprovalCode,
-		a.Captured, a.State, fromTime(a.Created), fromTime(a.Updated), xid[:])
+		a.Captured, a.State, fromTime(a.Created), fromTime(a.Updated), a.CapTokenIssued, xid[:])
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: update authorization %s: %w", xid, err)
 	}

@@ -132,6 +132,9 @@ var migrations = []string{
 	// merchant/captoken.go: the gateway's CapToken, sent back at capture.
 	`ALTER TABLE orders ADD COLUMN cap_token BLOB;`,
 	orderPartsSchema, // store/sqlite/merchant.go: every authorization of an order
+	// gateway/captoken.go: whether follow-ups must carry a CapToken;
+	// authorizations recorded before are taken as issued none.
+	`ALTER TABLE authorizations ADD COLUMN cap_token_issued BOOLEAN NOT NULL DEFAULT 0;`,
 }
 
 // migrate applies pending migrations in one transaction, so that processes

@@ -104,6 +104,8 @@ func sampleAuthorization(n byte) *store.Authorization {
 		ApprovalCode: "A1B2C3",
 		State:        "authorized",
 		Created:      at,
+		// Both values round-trip: odd samples were issued a CapToken.
+		CapTokenIssued: n%2 == 1,
 	}
 }
 
