@@ -104,19 +104,7 @@ func TestAuthRevCapTokenChecks(t *testing.T) {
 	for _, st := range suites() {
 		t.Run(string(st.ID()), func(t *testing.T) {
 			w := newWorld(t, st, 1)
-			authorize := func(desc string) (msg.XID, []byte) {
-				t.Helper()
-				p, res, err := w.pay(0, desc, 20_00)
-				if err != nil || res.Completion != msg.AuthorizationAccepted {
-					t.Fatalf("purchase: %v, %v", res, err)
-				}
-				xid := p.TransIDs().XID
-				o, err := w.ms.Order(w.ctx, store.XID(xid))
-				if err != nil || o.CapToken == nil {
-					t.Fatalf("order %+v, %v: no CapToken", o, err)
-				}
-				return xid, o.CapToken
-			}
+			authorize := w.authorized
 			one, oneToken := authorize("a coat")
 			_, twoToken := authorize("a hat")
 			authorized := lab.USD(20_00)

@@ -115,28 +115,20 @@ func tokenSeqOf(t testing.TB, st suite.Suite, tokens ...[]byte) (*msg.CapTokenSe
 // that carry CapTokens are held to them as captures are. A CapTokenSeq
 // the merchant did not sign, or of the wrong length, is an Error; a token
 // of another purchase, or for less than the capture the item names, is
-// the item's invalidCapToken and moves nothing, as is an item without a
-// token for an authorization the gateway issued one; the right token lets
-// the movement through.
+// the item's invalidCapToken and moves nothing (an item without a token
+// for an authorization the gateway issued one: capTokenMissing); the right
+// token lets the movement through.
 func TestItemCapTokenChecks(t *testing.T) {
 	for _, st := range suites() {
 		t.Run(string(st.ID()), func(t *testing.T) {
 			w := newWorld(t, st, 1)
 			capture := func(desc string) (msg.XID, []byte) {
 				t.Helper()
-				p, res, err := w.pay(0, desc, 20_00)
-				if err != nil || res.Completion != msg.AuthorizationAccepted {
-					t.Fatalf("purchase: %v, %v", res, err)
-				}
-				xid := p.TransIDs().XID
-				o, err := w.ms.Order(w.ctx, store.XID(xid))
-				if err != nil || o.CapToken == nil {
-					t.Fatalf("order %+v, %v: no CapToken", o, err)
-				}
+				xid, token := w.authorized(desc)
 				if code, err := w.l.Merchant.Capture(w.ctx, xid); err != nil || code != msg.CapSuccess {
 					t.Fatalf("capture: %v, %v", code, err)
 				}
-				return xid, o.CapToken
+				return xid, token
 			}
 			one, oneToken := capture("a coat")
 			two, twoToken := capture("a hat")

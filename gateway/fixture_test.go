@@ -222,6 +222,22 @@ func (w *world) startPurchase(cardholder int, desc string, cents int64) *purchas
 }
 
 // pay runs a whole purchase through the lab's merchant (and the tap).
+// authorized has the first cardholder buy desc for 20.00 and returns the
+// purchase's XID and the CapToken the merchant kept from the AuthRes.
+func (w *world) authorized(desc string) (msg.XID, []byte) {
+	w.t.Helper()
+	p, res, err := w.pay(0, desc, 20_00)
+	if err != nil || res.Completion != msg.AuthorizationAccepted {
+		w.t.Fatalf("purchase: %v, %v", res, err)
+	}
+	xid := p.TransIDs().XID
+	o, err := w.ms.Order(w.ctx, store.XID(xid))
+	if err != nil || o.CapToken == nil {
+		w.t.Fatalf("order %+v, %v: no CapToken", o, err)
+	}
+	return xid, o.CapToken
+}
+
 func (w *world) pay(cardholder int, desc string, cents int64) (*wallet.Purchase, *wallet.Result, error) {
 	w.t.Helper()
 	offer, err := w.l.Merchant.Checkout(w.ctx, desc, lab.USD(cents))
