@@ -86,6 +86,29 @@ type WaitOptions struct {
 // longer than ctx allows. It returns the last *PendingError when the CA
 // is still undecided after Max inquiries.
 func (r *Registration[R]) Wait(ctx context.Context, rt wire.RoundTripper, opts WaitOptions) (R, error) {
+	return Inquiry[R]{
+		Who: r.role.Who, Endpoint: r.endpoint(), RRPID: &r.rrpid,
+		Request: r.CertInqReq, Handle: r.HandleCertInqRes,
+		Pending: func(err error) bool { return errors.As(err, new(*PendingError[R])) },
+	}.Wait(ctx, rt, opts)
+}
+
+// Inquiry is the CertInqReq loop of a held registration, shared by
+// enrol's parties and the wallet, whose registrations differ in type.
+type Inquiry[R any] struct {
+	Who      string // for errors: "merchant", "wallet", …
+	Endpoint *wire.Endpoint
+	RRPID    *msg.RRPID
+	Request  func() (*msg.CertInqReq, error)
+	Handle   func(*msg.CertInqRes) (R, error)
+	Pending  func(error) bool // Handle's answer that the CA still holds the request
+}
+
+// Wait sends a CertInqReq every opts.Every until Handle returns
+// certificates or an error other than a pending one, at most opts.Max
+// times and no longer than ctx allows; then it returns the last pending
+// error.
+func (q Inquiry[R]) Wait(ctx context.Context, rt wire.RoundTripper, opts WaitOptions) (R, error) {
 	var zero R
 	if opts.Every <= 0 {
 		opts.Every = 30 * time.Second
@@ -93,7 +116,6 @@ func (r *Registration[R]) Wait(ctx context.Context, rt wire.RoundTripper, opts W
 	if opts.Max <= 0 {
 		opts.Max = 20
 	}
-	ep := r.endpoint()
 	var last error
 	for i := range opts.Max {
 		if i > 0 {
@@ -101,15 +123,15 @@ func (r *Registration[R]) Wait(ctx context.Context, rt wire.RoundTripper, opts W
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return zero, fmt.Errorf(r.role.Who+": waiting for the CA: %w", ctx.Err())
+				return zero, fmt.Errorf("%s: waiting for the CA: %w", q.Who, ctx.Err())
 			case <-t.C:
 			}
 		}
-		inq, err := r.CertInqReq()
+		inq, err := q.Request()
 		if err != nil {
 			return zero, err
 		}
-		m, err := ep.Call(ctx, rt, "CA", nil, &r.rrpid, inq)
+		m, err := q.Endpoint.Call(ctx, rt, "CA", nil, q.RRPID, inq)
 		if err != nil {
 			return zero, fmt.Errorf("CertInqReq: %w", err)
 		}
@@ -117,9 +139,8 @@ func (r *Registration[R]) Wait(ctx context.Context, rt wire.RoundTripper, opts W
 		if !ok {
 			return zero, msg.Errorf(msg.WrapperMsgMismatch, "CA answered CertInqReq with %s", m.Name())
 		}
-		out, err := r.HandleCertInqRes(res)
-		var pe *PendingError[R]
-		if errors.As(err, &pe) {
+		out, err := q.Handle(res)
+		if err != nil && q.Pending(err) {
 			last = err
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/setpay/setpay/encap"
+	"github.com/setpay/setpay/enrol"
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/pki"
 	"github.com/setpay/setpay/wire"
@@ -85,13 +86,9 @@ func (r *Registration) HandleCertInqRes(res *msg.CertInqRes) (*Registered, error
 	return out, r.pendingErr(err)
 }
 
-// WaitOptions bound Wait.
-type WaitOptions struct {
-	// Every is the pause between inquiries; 0 means 30 seconds.
-	Every time.Duration
-	// Max bounds the number of inquiries; 0 means 20.
-	Max int
-}
+// WaitOptions bound Wait: an inquiry every Every (0: 30 seconds), at most
+// Max of them (0: 20).
+type WaitOptions = enrol.WaitOptions
 
 // Wait asks after a pended registration with CertInqReq until the CA
 // answers with a certificate or a refusal (a *RefusedError carrying the
@@ -99,46 +96,10 @@ type WaitOptions struct {
 // returns the last *PendingError when the CA is still undecided after Max
 // inquiries.
 func (r *Registration) Wait(ctx context.Context, rt wire.RoundTripper, opts WaitOptions) (*Registered, error) {
-	if opts.Every <= 0 {
-		opts.Every = 30 * time.Second
-	}
-	if opts.Max <= 0 {
-		opts.Max = 20
-	}
 	ep := &wire.Endpoint{Suite: r.cfg.Suite, SWIdent: r.cfg.SWIdent, Rand: r.cfg.Rand, Now: r.cfg.Now, ErrorVerifier: r.caVerifier()}
-	var last error
-	for i := range opts.Max {
-		if i > 0 {
-			t := time.NewTimer(opts.Every)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return nil, fmt.Errorf("wallet: waiting for the CA: %w", ctx.Err())
-			case <-t.C:
-			}
-		}
-		inq, err := r.CertInqReq()
-		if err != nil {
-			return nil, err
-		}
-		m, err := ep.Call(ctx, rt, "CA", nil, &r.rrpid, inq)
-		if err != nil {
-			return nil, fmt.Errorf("CertInqReq: %w", err)
-		}
-		res, ok := m.(*msg.CertInqRes)
-		if !ok {
-			return nil, msg.Errorf(msg.WrapperMsgMismatch, "CA answered CertInqReq with %s", m.Name())
-		}
-		out, err := r.HandleCertInqRes(res)
-		var pe *PendingError
-		if errors.As(err, &pe) {
-			last = err
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("CertInqRes: %w", err)
-		}
-		return out, nil
-	}
-	return nil, last
+	return enrol.Inquiry[*Registered]{
+		Who: "wallet", Endpoint: ep, RRPID: &r.rrpid,
+		Request: r.CertInqReq, Handle: r.HandleCertInqRes,
+		Pending: func(err error) bool { return errors.As(err, new(*PendingError)) },
+	}.Wait(ctx, rt, opts)
 }
