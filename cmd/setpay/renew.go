@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/setpay/setpay/ca"
+	"github.com/setpay/setpay/enrol"
 	"github.com/setpay/setpay/gateway"
 	"github.com/setpay/setpay/keyfile"
 	"github.com/setpay/setpay/merchant"
@@ -64,6 +65,19 @@ func awaitRenewal[R any](cmd *cobra.Command, r *renewFlags, who string, status m
 	}
 	later := resumeLater(who, r.dir) + "; the current certificates stay valid meanwhile"
 	return awaitDecision(cmd, &regFlags{caURL: r.caURL, wait: r.wait, poll: r.poll}, status, later, wait)
+}
+
+// heldRenewalEE is a merchant's or gateway's renewal after the CA
+// answered: a renewal it holds is saved for resume, then waited for as
+// awaitRenewal does; any other answer passes through.
+func heldRenewalEE[R any](cmd *cobra.Command, r *renewFlags, pp []byte, who string, reg R, err error) (R, error) {
+	pe := (*enrol.PendingError[R])(nil)
+	if !errors.As(err, &pe) {
+		return reg, err
+	}
+	pe.Registration.SetCAURL(r.caURL) // so that resume needs no --ca
+	export := func() ([]byte, error) { return pe.Registration.Export(rand.Reader, pp, r.pf.kdf()) }
+	return awaitRenewal(cmd, r, who, pe.Status, export, waitEE(pe))
 }
 
 // noHeldRequest refuses to start a renewal while dir holds one the CA has
@@ -372,11 +386,7 @@ current certificate unless given.
 					reg, err := merchant.Renew(cmd.Context(), rf.transport(), merchant.RegisterConfig{
 						Suite: st, BrandID: rf.brand, MerchantID: id, AcquirerBIN: acq, Roots: roots, Answers: answers,
 					}, cur)
-					if pe := (*merchant.PendingError)(nil); errors.As(err, &pe) {
-						pe.Registration.SetCAURL(rf.caURL)
-						export := func() ([]byte, error) { return pe.Registration.Export(rand.Reader, pp, rf.pf.kdf()) }
-						reg, err = awaitRenewal(cmd, &rf, "merchant", pe.Status, export, waitEE(pe))
-					}
+					reg, err = heldRenewalEE(cmd, &rf, pp, "merchant", reg, err)
 					if err != nil {
 						return nil, nil, nil, nil, nil, err
 					}
@@ -423,11 +433,7 @@ this gateway's. The legal name is the current certificate's unless given.
 					reg, err := gateway.Renew(cmd.Context(), rf.transport(), gateway.RegisterConfig{
 						Suite: st, BrandID: rf.brand, AcquirerBIN: bin, BusinessID: businessID, Roots: roots, Answers: answers,
 					}, cur)
-					if pe := (*gateway.PendingError)(nil); errors.As(err, &pe) {
-						pe.Registration.SetCAURL(rf.caURL)
-						export := func() ([]byte, error) { return pe.Registration.Export(rand.Reader, pp, rf.pf.kdf()) }
-						reg, err = awaitRenewal(cmd, &rf, "gateway", pe.Status, export, waitEE(pe))
-					}
+					reg, err = heldRenewalEE(cmd, &rf, pp, "gateway", reg, err)
 					if err != nil {
 						return nil, nil, nil, nil, nil, err
 					}
