@@ -1,16 +1,13 @@
 package gateway_test
 
 import (
-	"crypto/rand"
 	"testing"
 	"time"
 
 	"github.com/setpay/setpay/encap"
 	"github.com/setpay/setpay/lab"
 	"github.com/setpay/setpay/msg"
-	"github.com/setpay/setpay/pki"
 	"github.com/setpay/setpay/store"
-	"github.com/setpay/setpay/suite"
 )
 
 // authRevWithBaggage sends an AuthRevReq from the lab's merchant reducing
@@ -41,27 +38,17 @@ func (w *world) authRevWithBaggage(xid msg.XID, authorized, newAmt msg.CurrencyA
 		AuthResPayload: msg.AuthResPayload{AuthHeader: msg.AuthHeader{AuthAmt: authorized, AuthCode: msg.AuthApproved}},
 		AuthNewAmt:     newAmt,
 	}
-	if w.st.ID() != suite.Set1 {
-		thumb := msg.ThumbOf(w.st.Hash(), w.gatewayExchangeCert())
-		data.PGThumb = &thumb
-		data.Expiry = now.Add(5 * time.Minute)
-	}
+	data.PGThumb, data.Expiry = w.addressed(now)
 	tbs, err := (&msg.AuthRevReqTBS{AuthRevReqData: data, HAuthRevReqBaggage: hBaggage}).Marshal()
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	tbe, err := encap.Enc(w.st, rand.Reader, w.mer.Signer(), w.gatewayExchangeCert(), msg.OIDAuthRevReqTBS, msg.OIDAuthRevReqTBE, tbs)
-	if err != nil {
-		w.t.Fatal(err)
-	}
+	tbe := w.toGateway(msg.OIDAuthRevReqTBS, msg.OIDAuthRevReqTBE, tbs)
 	res, err := w.l.Gateway.HandleAuthRevReq(w.ctx, &msg.AuthRevReq{AuthRevReqTBE: tbe, AuthRevReqBaggage: baggage})
 	if err != nil {
 		return 0, err
 	}
-	content, _, _, err := encap.OpenEnc(w.st, w.mer.ExchangeKey, w.mer.ExchangeCert, res.AuthRevResTBE, msg.OIDAuthRevResData, msg.OIDAuthRevResTBE, w.verifier(pki.CertTypePgwy))
-	if err != nil {
-		w.t.Fatalf("opening the AuthRevRes: %v", err)
-	}
+	content := w.fromGateway(res.AuthRevResTBE, msg.OIDAuthRevResData, msg.OIDAuthRevResTBE)
 	d, err := msg.UnmarshalAuthRevResData(content)
 	if err != nil {
 		w.t.Fatalf("AuthRevResData: %v", err)

@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"crypto/rand"
 	"encoding/asn1"
 	"testing"
 	"time"
@@ -9,7 +8,6 @@ import (
 	"github.com/setpay/setpay/encap"
 	"github.com/setpay/setpay/lab"
 	"github.com/setpay/setpay/msg"
-	"github.com/setpay/setpay/pki"
 	"github.com/setpay/setpay/store"
 	"github.com/setpay/setpay/suite"
 )
@@ -41,11 +39,7 @@ func (w *world) itemReqWithTokens(kind string, xid msg.XID, capAmt, amount msg.C
 		CapRevOrCredRRTags:     msg.RRTags{RRPID: rrpid, MerTermIDs: msg.MerTermIDs{MerchantID: w.l.MerchantID}, CurrentDate: now},
 		CapRevOrCredReqItemSeq: []msg.CapRevOrCredReqItem{item},
 	}
-	if w.st.ID() != suite.Set1 {
-		thumb := msg.ThumbOf(w.st.Hash(), w.gatewayExchangeCert())
-		data.PGThumb = &thumb
-		data.Expiry = now.Add(5 * time.Minute)
-	}
+	data.PGThumb, data.Expiry = w.addressed(now)
 	tbs, err := (&msg.CapRevOrCredReqTBS{CapRevOrCredReqData: data, HCapTokenSeq: hTokens}).Marshal()
 	if err != nil {
 		w.t.Fatal(err)
@@ -59,10 +53,7 @@ func (w *world) itemReqWithTokens(kind string, xid msg.XID, capAmt, amount msg.C
 	default:
 		ctTBS, ctTBE, ctRes, ctResTBE = msg.OIDCredRevReqTBS, msg.OIDCredRevReqTBE, msg.OIDCredRevResData, msg.OIDCredRevResTBE
 	}
-	tbe, err := encap.Enc(w.st, rand.Reader, w.mer.Signer(), w.gatewayExchangeCert(), ctTBS, ctTBE, tbs)
-	if err != nil {
-		w.t.Fatal(err)
-	}
+	tbe := w.toGateway(ctTBS, ctTBE, tbs)
 	var resTBE []byte
 	switch kind {
 	case "CapRevReq":
@@ -84,10 +75,7 @@ func (w *world) itemReqWithTokens(kind string, xid msg.XID, capAmt, amount msg.C
 		}
 		resTBE = res.CredRevResTBE
 	}
-	content, _, _, err := encap.OpenEnc(w.st, w.mer.ExchangeKey, w.mer.ExchangeCert, resTBE, ctRes, ctResTBE, w.verifier(pki.CertTypePgwy))
-	if err != nil {
-		w.t.Fatalf("opening the %s answer: %v", kind, err)
-	}
+	content := w.fromGateway(resTBE, ctRes, ctResTBE)
 	rd, err := msg.UnmarshalCapRevOrCredResData(content)
 	if err != nil || len(rd.CapRevOrCredResItemSeq) != 1 {
 		w.t.Fatalf("%s answer: %v", kind, err)

@@ -10,7 +10,6 @@ import (
 	"github.com/setpay/setpay/msg"
 	"github.com/setpay/setpay/pki"
 	"github.com/setpay/setpay/store"
-	"github.com/setpay/setpay/suite"
 )
 
 // capReqWithTokens sends a CapReq of one item from the lab's merchant for
@@ -38,11 +37,7 @@ func (w *world) capReqWithTokens(xid msg.XID, amount msg.CurrencyAmount, authRRP
 		CapRRTags:  msg.RRTags{RRPID: rrpid, MerTermIDs: msg.MerTermIDs{MerchantID: w.l.MerchantID}, CurrentDate: now},
 		CapItemSeq: []msg.CapItem{{TransIDs: *transIDs, AuthRRPID: rr, CapPayload: msg.CapPayload{CapDate: now, CapReqAmt: amount}}},
 	}
-	if w.st.ID() != suite.Set1 {
-		thumb := msg.ThumbOf(w.st.Hash(), w.gatewayExchangeCert())
-		data.PGThumb = &thumb
-		data.Expiry = now.Add(5 * time.Minute)
-	}
+	data.PGThumb, data.Expiry = w.addressed(now)
 	tbs, err := (&msg.CapReqTBS{CapReqData: data, HCapTokenSeq: hTokens}).Marshal()
 	if err != nil {
 		w.t.Fatal(err)

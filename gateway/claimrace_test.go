@@ -232,11 +232,7 @@ func (w *world) credRevReqWith(transIDs msg.TransIDs, amount msg.CurrencyAmount)
 		CapRevOrCredReqItemSeq: []msg.CapRevOrCredReqItem{{TransIDs: transIDs,
 			CapPayload: msg.CapPayload{CapDate: now, CapReqAmt: amount}, CapRevOrCredReqDate: now, CapRevOrCredReqAmt: &amount}},
 	}
-	if w.st.ID() != suite.Set1 {
-		thumb := msg.ThumbOf(w.st.Hash(), w.gatewayExchangeCert())
-		data.PGThumb = &thumb
-		data.Expiry = now.Add(5 * time.Minute)
-	}
+	data.PGThumb, data.Expiry = w.addressed(now)
 	seq, h := w.itemCapTokens(transIDs.XID, data.CapRevOrCredReqItemSeq)
 	tbs, err := (&msg.CapRevOrCredReqTBS{CapRevOrCredReqData: data, HCapTokenSeq: h}).Marshal()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"log/slog"
 	"sync"
@@ -222,6 +223,37 @@ func (w *world) startPurchase(cardholder int, desc string, cents int64) *purchas
 }
 
 // pay runs a whole purchase through the lab's merchant (and the tap).
+// addressed returns what a modern request sent at now carries to name
+// its gateway and bound its life (PGThumb, Expiry); nothing in set1.
+func (w *world) addressed(now time.Time) (*msg.CertThumb, time.Time) {
+	if w.st.ID() == suite.Set1 {
+		return nil, time.Time{}
+	}
+	thumb := msg.ThumbOf(w.st.Hash(), w.gatewayExchangeCert())
+	return &thumb, now.Add(5 * time.Minute)
+}
+
+// toGateway seals tbs from the lab's merchant to the gateway (SET's Enc).
+func (w *world) toGateway(ctTBS, ctTBE asn1.ObjectIdentifier, tbs []byte) []byte {
+	w.t.Helper()
+	tbe, err := encap.Enc(w.st, rand.Reader, w.mer.Signer(), w.gatewayExchangeCert(), ctTBS, ctTBE, tbs)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return tbe
+}
+
+// fromGateway opens an answer the gateway sealed to the lab's merchant,
+// checking the gateway's signature.
+func (w *world) fromGateway(tbe []byte, ctData, ctTBE asn1.ObjectIdentifier) []byte {
+	w.t.Helper()
+	content, _, _, err := encap.OpenEnc(w.st, w.mer.ExchangeKey, w.mer.ExchangeCert, tbe, ctData, ctTBE, w.verifier(pki.CertTypePgwy))
+	if err != nil {
+		w.t.Fatalf("opening the gateway's answer: %v", err)
+	}
+	return content
+}
+
 // authorized has the first cardholder buy desc for 20.00 and returns the
 // purchase's XID and the CapToken the merchant kept from the AuthRes.
 func (w *world) authorized(desc string) (msg.XID, []byte) {
@@ -266,11 +298,7 @@ func (w *world) authData(transIDs msg.TransIDs, hOIData, hod []byte, amount msg.
 		CheckDigests:   &msg.CheckDigests{HOIData: hOIData, HOD2: hod},
 		AuthReqPayload: msg.AuthReqPayload{AuthReqAmt: amount},
 	}}
-	if w.st.ID() != suite.Set1 {
-		thumb := msg.ThumbOf(w.st.Hash(), w.gatewayExchangeCert())
-		data.PGThumb = &thumb
-		data.Expiry = now.Add(5 * time.Minute)
-	}
+	data.PGThumb, data.Expiry = w.addressed(now)
 	return data
 }
 
@@ -331,10 +359,7 @@ func (w *world) authorize(data msg.AuthReqData, hPI []byte, pi msg.PI) (msg.Auth
 	if err != nil {
 		return 0, err
 	}
-	content, _, _, err := encap.OpenEnc(w.st, w.mer.ExchangeKey, w.mer.ExchangeCert, res.AuthResTBE, msg.OIDAuthResTBS, msg.OIDAuthResTBE, w.verifier(pki.CertTypePgwy))
-	if err != nil {
-		w.t.Fatalf("opening AuthRes: %v", err)
-	}
+	content := w.fromGateway(res.AuthResTBE, msg.OIDAuthResTBS, msg.OIDAuthResTBE)
 	tbs, err := msg.UnmarshalAuthResTBS(content)
 	if err != nil {
 		w.t.Fatal(err)
@@ -427,11 +452,7 @@ func (w *world) captureWith(c lab.Credential, merID string, transIDs msg.TransID
 		CapItemSeq: []msg.CapItem{{TransIDs: transIDs,
 			CapPayload: msg.CapPayload{CapDate: now, CapReqAmt: amount}}},
 	}
-	if w.st.ID() != suite.Set1 {
-		thumb := msg.ThumbOf(w.st.Hash(), w.gatewayExchangeCert())
-		data.PGThumb = &thumb
-		data.Expiry = now.Add(5 * time.Minute)
-	}
+	data.PGThumb, data.Expiry = w.addressed(now)
 	if mutate != nil {
 		mutate(&data)
 	}

@@ -1,14 +1,11 @@
 package gateway_test
 
 import (
-	"crypto/rand"
 	"testing"
 	"time"
 
-	"github.com/setpay/setpay/encap"
 	"github.com/setpay/setpay/lab"
 	"github.com/setpay/setpay/msg"
-	"github.com/setpay/setpay/pki"
 	"github.com/setpay/setpay/store"
 	"github.com/setpay/setpay/suite"
 )
@@ -259,11 +256,7 @@ func (w *world) credReqWith(transIDs msg.TransIDs, amount msg.CurrencyAmount, mu
 		CapRevOrCredReqItemSeq: []msg.CapRevOrCredReqItem{{TransIDs: transIDs,
 			CapPayload: msg.CapPayload{CapDate: now, CapReqAmt: amount}, CapRevOrCredReqDate: now, CapRevOrCredReqAmt: &amount}},
 	}
-	if w.st.ID() != suite.Set1 {
-		thumb := msg.ThumbOf(w.st.Hash(), w.gatewayExchangeCert())
-		data.PGThumb = &thumb
-		data.Expiry = now.Add(5 * time.Minute)
-	}
+	data.PGThumb, data.Expiry = w.addressed(now)
 	if mutate != nil {
 		mutate(&data)
 	}
@@ -272,18 +265,12 @@ func (w *world) credReqWith(transIDs msg.TransIDs, amount msg.CurrencyAmount, mu
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	tbe, err := encap.Enc(w.st, rand.Reader, w.mer.Signer(), w.gatewayExchangeCert(), msg.OIDCredReqTBS, msg.OIDCredReqTBE, tbs)
-	if err != nil {
-		w.t.Fatal(err)
-	}
+	tbe := w.toGateway(msg.OIDCredReqTBS, msg.OIDCredReqTBE, tbs)
 	res, err := w.l.Gateway.HandleCredReq(w.ctx, &msg.CredReq{CredReqTBE: tbe, CapTokenSeq: seq})
 	if err != nil {
 		return 0, err
 	}
-	content, _, _, err := encap.OpenEnc(w.st, w.mer.ExchangeKey, w.mer.ExchangeCert, res.CredResTBE, msg.OIDCredResData, msg.OIDCredResTBE, w.verifier(pki.CertTypePgwy))
-	if err != nil {
-		w.t.Fatalf("opening CredRes: %v", err)
-	}
+	content := w.fromGateway(res.CredResTBE, msg.OIDCredResData, msg.OIDCredResTBE)
 	rd, err := msg.UnmarshalCapRevOrCredResData(content)
 	if err != nil || len(rd.CapRevOrCredResItemSeq) != 1 {
 		w.t.Fatalf("CredRes: %v", err)

@@ -3,10 +3,8 @@ package gateway_test
 import (
 	"testing"
 
-	"github.com/setpay/setpay/encap"
 	"github.com/setpay/setpay/lab"
 	"github.com/setpay/setpay/msg"
-	"github.com/setpay/setpay/pki"
 )
 
 // sell sends pu's AuthReq, with captureNow as given, signed by our
@@ -20,10 +18,7 @@ func (w *world) sell(pu *purchase, captureNow bool) *msg.AuthResPayload {
 		w.t.Fatalf("HandleAuthReq: %v", err)
 	}
 	w.noteCapToken(&data, res)
-	content, _, _, err := encap.OpenEnc(w.st, w.mer.ExchangeKey, w.mer.ExchangeCert, res.AuthResTBE, msg.OIDAuthResTBS, msg.OIDAuthResTBE, w.verifier(pki.CertTypePgwy))
-	if err != nil {
-		w.t.Fatalf("opening AuthRes: %v", err)
-	}
+	content := w.fromGateway(res.AuthResTBE, msg.OIDAuthResTBS, msg.OIDAuthResTBE)
 	tbs, err := msg.UnmarshalAuthResTBS(content)
 	if err != nil {
 		w.t.Fatal(err)
